@@ -1,0 +1,33 @@
+# fhkey — 'make check' runs every test: format, vet, unit tests with -race,
+# fuzz smoke runs, and the interop tests against independent implementations.
+GO      ?= go
+FUZZTIME ?= 10s
+# Debian packages the interop tests need (command:package).
+TOOLS   := tshark:tshark
+
+.PHONY: check deps fmt-check vet test fuzz-smoke build demo
+
+check: deps fmt-check vet test fuzz-smoke
+	@echo "make check: all passed"
+
+build:
+	$(GO) build ./...
+
+demo:
+	$(GO) run ./cmd/fhkey demo
+
+deps:
+	@scripts/deps.sh $(TOOLS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test:
+	$(GO) test -race -count=1 ./...
+
+fuzz-smoke:
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh

@@ -1,0 +1,149 @@
+package cga
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrParse is wrapped by every error returned while decoding CGA Parameters.
+var ErrParse = errors.New("cga: malformed CGA Parameters")
+
+// Fixed part of the CGA Parameters data structure (RFC 3972 §3):
+// Modifier (16) + Subnet Prefix (8) + Collision Count (1).
+const fixedLen = 16 + 8 + 1
+
+// Extension is one RFC 4581 §2 extension field: a 16-bit Extension Type,
+// a 16-bit Extension Data Length and the data. Unknown types are kept as they
+// are: RFC 3972 §3 says implementations "MUST ignore the value of any
+// unrecognized extension fields", but the hashes cover them.
+type Extension struct {
+	Type uint16
+	Data []byte
+}
+
+// Parameters is the CGA Parameters data structure of RFC 3972 §3.
+type Parameters struct {
+	Modifier       [16]byte
+	SubnetPrefix   [8]byte
+	CollisionCount uint8
+	// PublicKey is the DER-encoded SubjectPublicKeyInfo, exactly as received.
+	PublicKey  []byte
+	Extensions []Extension
+}
+
+// Len returns the encoded length of p in octets.
+func (p *Parameters) Len() int {
+	n := fixedLen + len(p.PublicKey)
+	for _, e := range p.Extensions {
+		n += 4 + len(e.Data)
+	}
+	return n
+}
+
+// Marshal returns the encoding of p (RFC 3972 §3, RFC 4581 §2).
+func (p *Parameters) Marshal() ([]byte, error) {
+	return p.AppendTo(make([]byte, 0, p.Len()))
+}
+
+// AppendTo appends the encoding of p to b.
+func (p *Parameters) AppendTo(b []byte) ([]byte, error) {
+	if _, err := derLength(p.PublicKey); err != nil {
+		return nil, fmt.Errorf("cga: marshal public key: %w", err)
+	}
+	if n, _ := derLength(p.PublicKey); n != len(p.PublicKey) {
+		return nil, fmt.Errorf("cga: marshal public key: %d trailing octets after the DER SEQUENCE", len(p.PublicKey)-n)
+	}
+	b = append(b, p.Modifier[:]...)
+	b = append(b, p.SubnetPrefix[:]...)
+	b = append(b, p.CollisionCount)
+	b = append(b, p.PublicKey...)
+	for i, e := range p.Extensions {
+		if len(e.Data) > 0xffff {
+			return nil, fmt.Errorf("cga: marshal extension %d: data length %d exceeds 65535", i, len(e.Data))
+		}
+		b = binary.BigEndian.AppendUint16(b, e.Type)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(e.Data)))
+		b = append(b, e.Data...)
+	}
+	return b, nil
+}
+
+// ParseParameters decodes a CGA Parameters data structure that fills b
+// exactly. The length of the public key is taken from its DER encoding
+// (RFC 3972 §3: "The length of this field is determined by the ASN.1
+// encoding"); whatever follows must be RFC 4581 extension fields. The key
+// itself is not parsed here: Verify does that. The returned value does not
+// alias b.
+func ParseParameters(b []byte) (*Parameters, error) {
+	if len(b) < fixedLen {
+		return nil, fmt.Errorf("%w: fixed fields: need %d octets, have %d: %w", ErrParse, fixedLen, len(b), io.ErrUnexpectedEOF)
+	}
+	p := &Parameters{}
+	copy(p.Modifier[:], b[0:16])
+	copy(p.SubnetPrefix[:], b[16:24])
+	p.CollisionCount = b[24]
+	rest := b[fixedLen:]
+	n, err := derLength(rest)
+	if err != nil {
+		return nil, fmt.Errorf("%w: public key at offset %d: %w", ErrParse, fixedLen, err)
+	}
+	p.PublicKey = append([]byte(nil), rest[:n]...)
+	rest = rest[n:]
+	off := fixedLen + n
+	for len(rest) > 0 {
+		if len(rest) < 4 {
+			return nil, fmt.Errorf("%w: extension header at offset %d: need 4 octets, have %d: %w", ErrParse, off, len(rest), io.ErrUnexpectedEOF)
+		}
+		typ := binary.BigEndian.Uint16(rest)
+		l := int(binary.BigEndian.Uint16(rest[2:]))
+		if len(rest) < 4+l {
+			return nil, fmt.Errorf("%w: extension data at offset %d: length %d, have %d: %w", ErrParse, off+4, l, len(rest)-4, io.ErrUnexpectedEOF)
+		}
+		p.Extensions = append(p.Extensions, Extension{Type: typ, Data: append([]byte(nil), rest[4:4+l]...)})
+		rest = rest[4+l:]
+		off += 4 + l
+	}
+	return p, nil
+}
+
+// errDER is wrapped by derLength errors.
+var errDER = errors.New("bad DER SEQUENCE header")
+
+// derLength returns the total length (header included) of the DER SEQUENCE
+// at the start of b, or an error if the header is not a definite-length
+// SEQUENCE or b is shorter than it claims.
+func derLength(b []byte) (int, error) {
+	if len(b) < 2 {
+		return 0, fmt.Errorf("%w: %w", errDER, io.ErrUnexpectedEOF)
+	}
+	if b[0] != 0x30 {
+		return 0, fmt.Errorf("%w: tag %#02x, want 0x30", errDER, b[0])
+	}
+	var body, hdr int
+	switch l := b[1]; {
+	case l < 0x80:
+		body, hdr = int(l), 2
+	case l == 0x80:
+		return 0, fmt.Errorf("%w: indefinite length", errDER)
+	case l > 0x84:
+		return 0, fmt.Errorf("%w: length of length %d", errDER, l&0x7f)
+	default:
+		k := int(l & 0x7f)
+		if len(b) < 2+k {
+			return 0, fmt.Errorf("%w: length octets: %w", errDER, io.ErrUnexpectedEOF)
+		}
+		for _, c := range b[2 : 2+k] {
+			body = body<<8 | int(c)
+			if body > 1<<24 {
+				return 0, fmt.Errorf("%w: length over 16 MiB", errDER)
+			}
+		}
+		hdr = 2 + k
+	}
+	if len(b) < hdr+body {
+		return 0, fmt.Errorf("%w: SEQUENCE of %d octets, have %d: %w", errDER, body, len(b)-hdr, io.ErrUnexpectedEOF)
+	}
+	return hdr + body, nil
+}

@@ -1,0 +1,3 @@
+module github.com/fhkey/fhkey
+
+go 1.26

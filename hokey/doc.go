@@ -1,0 +1,8 @@
+// Package hokey holds handover keys and the authenticators computed with
+// them: the algorithm-type (AT) registry that RFC 5269 and RFC 5568 leave
+// undefined (see docs/handover-keys.md), the Key type, and the Binding
+// Authorization Data for FMIPv6 (BADF) Authenticator of RFC 5568 §6.4.5,
+// which is "the same as in RFC 3775, with 'correspondent' replaced by the
+// PAR's IP address, and Kbm replaced by the shared key between the MN and
+// the PAR" (RFC 6275 §6.2.7). It does no I/O and never logs.
+package hokey

@@ -3,7 +3,7 @@
 GO      ?= go
 FUZZTIME ?= 10s
 # Debian packages the interop tests need (command:package).
-TOOLS   := tshark:tshark
+TOOLS   := tshark:tshark openssl:openssl
 
 .PHONY: check deps fmt-check vet test fuzz-smoke build demo
 

@@ -5,9 +5,9 @@ FUZZTIME ?= 10s
 # Debian packages the interop tests need (command:package).
 TOOLS   := tshark:tshark openssl:openssl
 
-.PHONY: check deps fmt-check vet test fuzz-smoke build demo
+.PHONY: check deps fmt-check vet test interop-table fuzz-smoke build demo
 
-check: deps fmt-check vet test fuzz-smoke
+check: deps fmt-check vet test interop-table fuzz-smoke
 	@echo "make check: all passed"
 
 build:
@@ -28,6 +28,11 @@ vet:
 
 test:
 	$(GO) test -race -count=1 ./...
+
+# The tshark comparison ran in 'test'; this shows its table of every message
+# and option type compared (go test hides the output of passing packages).
+interop-table:
+	@$(GO) test -count=1 -v -run '^TestTsharkSamples$$' ./internal/interop | sed -n '/^tshark interop/,$$p'
 
 fuzz-smoke:
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh

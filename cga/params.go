@@ -77,35 +77,54 @@ func (p *Parameters) AppendTo(b []byte) ([]byte, error) {
 // itself is not parsed here: Verify does that. The returned value does not
 // alias b.
 func ParseParameters(b []byte) (*Parameters, error) {
-	if len(b) < fixedLen {
-		return nil, fmt.Errorf("%w: fixed fields: need %d octets, have %d: %w", ErrParse, fixedLen, len(b), io.ErrUnexpectedEOF)
+	keyEnd, nExt, err := scanParameters(b)
+	if err != nil {
+		return nil, err
 	}
 	p := &Parameters{}
 	copy(p.Modifier[:], b[0:16])
 	copy(p.SubnetPrefix[:], b[16:24])
 	p.CollisionCount = b[24]
+	p.PublicKey = append([]byte(nil), b[fixedLen:keyEnd]...)
+	if nExt > 0 {
+		// scanParameters has checked every header and length.
+		p.Extensions = make([]Extension, 0, nExt)
+		for rest := b[keyEnd:]; len(rest) > 0; {
+			l := int(binary.BigEndian.Uint16(rest[2:]))
+			p.Extensions = append(p.Extensions, Extension{Type: binary.BigEndian.Uint16(rest), Data: append([]byte(nil), rest[4:4+l]...)})
+			rest = rest[4+l:]
+		}
+	}
+	return p, nil
+}
+
+// scanParameters checks the layout of the CGA Parameters in b (RFC 3972 §3,
+// RFC 4581 §2) without allocating. It returns the offset just past the
+// public key and the number of extension fields.
+func scanParameters(b []byte) (keyEnd, nExt int, err error) {
+	if len(b) < fixedLen {
+		return 0, 0, fmt.Errorf("%w: fixed fields: need %d octets, have %d: %w", ErrParse, fixedLen, len(b), io.ErrUnexpectedEOF)
+	}
 	rest := b[fixedLen:]
 	n, err := derLength(rest)
 	if err != nil {
-		return nil, fmt.Errorf("%w: public key at offset %d: %w", ErrParse, fixedLen, err)
+		return 0, 0, fmt.Errorf("%w: public key at offset %d: %w", ErrParse, fixedLen, err)
 	}
-	p.PublicKey = append([]byte(nil), rest[:n]...)
 	rest = rest[n:]
 	off := fixedLen + n
 	for len(rest) > 0 {
 		if len(rest) < 4 {
-			return nil, fmt.Errorf("%w: extension header at offset %d: need 4 octets, have %d: %w", ErrParse, off, len(rest), io.ErrUnexpectedEOF)
+			return 0, 0, fmt.Errorf("%w: extension header at offset %d: need 4 octets, have %d: %w", ErrParse, off, len(rest), io.ErrUnexpectedEOF)
 		}
-		typ := binary.BigEndian.Uint16(rest)
 		l := int(binary.BigEndian.Uint16(rest[2:]))
 		if len(rest) < 4+l {
-			return nil, fmt.Errorf("%w: extension data at offset %d: length %d, have %d: %w", ErrParse, off+4, l, len(rest)-4, io.ErrUnexpectedEOF)
+			return 0, 0, fmt.Errorf("%w: extension data at offset %d: length %d, have %d: %w", ErrParse, off+4, l, len(rest)-4, io.ErrUnexpectedEOF)
 		}
-		p.Extensions = append(p.Extensions, Extension{Type: typ, Data: append([]byte(nil), rest[4:4+l]...)})
 		rest = rest[4+l:]
 		off += 4 + l
+		nExt++
 	}
-	return p, nil
+	return fixedLen + n, nExt, nil
 }
 
 // errDER is wrapped by derLength errors.

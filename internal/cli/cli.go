@@ -31,6 +31,11 @@ type command struct {
 // implementation lives in cmd_<name>.go.
 var commands = []command{
 	{"demo", "run the handover-key walk-through (no root needed)", runDemo},
+	{"keygen", "generate an RSA key pair (PEM) for CGAs and SEND", runKeygen},
+	{"cga", "generate (gen) and verify (verify) CGAs, RFC 3972", runCGA},
+	{"pki", "create and check a SEND lab PKI (trust anchor, router certificates)", runPKI},
+	{"decode", "decode ICMPv6 ND/FMIPv6 and Mobility Header packets (pcap or hex)", runDecode},
+	{"samples", "write sample pcaps of every message and option type", runSamples},
 	{"version", "print the fhkey version", runVersion},
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/fhkey/fhkey/internal/der"
 )
 
 // ErrParse is wrapped by every error returned while decoding CGA Parameters.
@@ -49,10 +51,10 @@ func (p *Parameters) Marshal() ([]byte, error) {
 
 // AppendTo appends the encoding of p to b.
 func (p *Parameters) AppendTo(b []byte) ([]byte, error) {
-	if _, err := derLength(p.PublicKey); err != nil {
+	if _, err := der.SequenceLength(p.PublicKey); err != nil {
 		return nil, fmt.Errorf("cga: marshal public key: %w", err)
 	}
-	if n, _ := derLength(p.PublicKey); n != len(p.PublicKey) {
+	if n, _ := der.SequenceLength(p.PublicKey); n != len(p.PublicKey) {
 		return nil, fmt.Errorf("cga: marshal public key: %d trailing octets after the DER SEQUENCE", len(p.PublicKey)-n)
 	}
 	b = append(b, p.Modifier[:]...)
@@ -106,7 +108,7 @@ func scanParameters(b []byte) (keyEnd, nExt int, err error) {
 		return 0, 0, fmt.Errorf("%w: fixed fields: need %d octets, have %d: %w", ErrParse, fixedLen, len(b), io.ErrUnexpectedEOF)
 	}
 	rest := b[fixedLen:]
-	n, err := derLength(rest)
+	n, err := der.SequenceLength(rest)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: public key at offset %d: %w", ErrParse, fixedLen, err)
 	}
@@ -125,44 +127,4 @@ func scanParameters(b []byte) (keyEnd, nExt int, err error) {
 		nExt++
 	}
 	return fixedLen + n, nExt, nil
-}
-
-// errDER is wrapped by derLength errors.
-var errDER = errors.New("bad DER SEQUENCE header")
-
-// derLength returns the total length (header included) of the DER SEQUENCE
-// at the start of b, or an error if the header is not a definite-length
-// SEQUENCE or b is shorter than it claims.
-func derLength(b []byte) (int, error) {
-	if len(b) < 2 {
-		return 0, fmt.Errorf("%w: %w", errDER, io.ErrUnexpectedEOF)
-	}
-	if b[0] != 0x30 {
-		return 0, fmt.Errorf("%w: tag %#02x, want 0x30", errDER, b[0])
-	}
-	var body, hdr int
-	switch l := b[1]; {
-	case l < 0x80:
-		body, hdr = int(l), 2
-	case l == 0x80:
-		return 0, fmt.Errorf("%w: indefinite length", errDER)
-	case l > 0x84:
-		return 0, fmt.Errorf("%w: length of length %d", errDER, l&0x7f)
-	default:
-		k := int(l & 0x7f)
-		if len(b) < 2+k {
-			return 0, fmt.Errorf("%w: length octets: %w", errDER, io.ErrUnexpectedEOF)
-		}
-		for _, c := range b[2 : 2+k] {
-			body = body<<8 | int(c)
-			if body > 1<<24 {
-				return 0, fmt.Errorf("%w: length over 16 MiB", errDER)
-			}
-		}
-		hdr = 2 + k
-	}
-	if len(b) < hdr+body {
-		return 0, fmt.Errorf("%w: SEQUENCE of %d octets, have %d: %w", errDER, body, len(b)-hdr, io.ErrUnexpectedEOF)
-	}
-	return hdr + body, nil
 }

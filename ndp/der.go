@@ -3,48 +3,8 @@ package ndp
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
-
-// errDER is wrapped by derSequenceLength errors.
-var errDER = errors.New("bad DER SEQUENCE header")
-
-// derSequenceLength returns the total length, header included, of the DER
-// SEQUENCE at the start of b. It fails if the header is not a definite-length
-// SEQUENCE (X.690 §8.1.3, §10.1) or b is shorter than the header claims.
-func derSequenceLength(b []byte) (int, error) {
-	if len(b) < 2 {
-		return 0, fmt.Errorf("%w: %w", errDER, io.ErrUnexpectedEOF)
-	}
-	if b[0] != 0x30 {
-		return 0, fmt.Errorf("%w: tag %#02x, want 0x30", errDER, b[0])
-	}
-	var body, hdr int
-	switch l := b[1]; {
-	case l < 0x80:
-		body, hdr = int(l), 2
-	case l == 0x80:
-		return 0, fmt.Errorf("%w: indefinite length", errDER)
-	case l > 0x83:
-		// An ND option holds at most 2040 octets; three length octets
-		// are already far more than enough.
-		return 0, fmt.Errorf("%w: %d length octets", errDER, l&0x7f)
-	default:
-		k := int(l & 0x7f)
-		if len(b) < 2+k {
-			return 0, fmt.Errorf("%w: length octets: %w", errDER, io.ErrUnexpectedEOF)
-		}
-		for _, c := range b[2 : 2+k] {
-			body = body<<8 | int(c)
-		}
-		hdr = 2 + k
-	}
-	if len(b)-hdr < body {
-		return 0, fmt.Errorf("%w: SEQUENCE of %d octets, have %d: %w", errDER, body, len(b)-hdr, io.ErrUnexpectedEOF)
-	}
-	return hdr + body, nil
-}
 
 // errFQDN is wrapped by FQDN encoding errors.
 var errFQDN = errors.New("bad FQDN")

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/fhkey/fhkey/internal/der"
 )
 
 // IP Address/Prefix option Option-Codes (RFC 5568 §6.4.1).
@@ -195,7 +197,7 @@ func (o *HandoverKeyRequest) decode(body []byte) error {
 // the same specification as the CGA key in the CGA Parameters Option", that
 // is a DER SubjectPublicKeyInfo SEQUENCE, which must fill the field.
 func (o *HandoverKeyRequest) checkKey() error {
-	n, err := derSequenceLength(o.HandoverKeyEncryptionPublicKey)
+	n, err := der.SequenceLength(o.HandoverKeyEncryptionPublicKey)
 	if err != nil {
 		return fmt.Errorf("Handover Key Encryption Public Key at option offset 4: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/cga"
+	"github.com/fhkey/fhkey/internal/der"
 )
 
 // CGA is the CGA option (RFC 3971 §5.1, type 11).
@@ -350,7 +351,7 @@ func (o *Certificate) decode(body []byte) error {
 	n := len(rest)
 	if o.CertType == CertTypeX509v3 {
 		var err error
-		if n, err = derSequenceLength(rest); err != nil {
+		if n, err = der.SequenceLength(rest); err != nil {
 			return fmt.Errorf("Certificate at option offset 4: %w", err)
 		}
 	}
@@ -363,7 +364,7 @@ func (o *Certificate) appendBody(b []byte) ([]byte, error) {
 	if o.CertType == CertTypeX509v3 {
 		// The DER length must end exactly where the field ends, or the
 		// receiver would read the rest as padding.
-		n, err := derSequenceLength(o.Certificate)
+		n, err := der.SequenceLength(o.Certificate)
 		if err != nil {
 			return nil, fmt.Errorf("Certificate: %w", err)
 		}

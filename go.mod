@@ -1,8 +1,8 @@
 module github.com/fhkey/fhkey
 
-go 1.26
+go 1.26.0
 
 require (
 	go.etcd.io/bbolt v1.5.0
-	golang.org/x/sys v0.45.0 // indirect
+	golang.org/x/sys v0.50.0
 )

@@ -1,0 +1,448 @@
+//go:build linux
+
+package netio
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawSocket is one non-blocking AF_INET6 SOCK_RAW socket driven by the Go
+// runtime poller, so reads block a goroutine, not a thread, and Close
+// unblocks them.
+type rawSocket struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+func newRawSocket(proto int, ifname string) (*rawSocket, error) {
+	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return nil, fmt.Errorf("netio: socket(AF_INET6, SOCK_RAW, %d): %w", proto, err)
+	}
+	// SO_BINDTODEVICE: the socket sends and receives on ifname only.
+	if ifname != "" {
+		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("netio: SO_BINDTODEVICE %q: %w", ifname, err)
+		}
+	}
+	f := os.NewFile(uintptr(fd), fmt.Sprintf("raw6:%d:%s", proto, ifname))
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("netio: raw socket: %w", err)
+	}
+	return &rawSocket{f: f, rc: rc}, nil
+}
+
+// setInt sets an integer socket option; name is used in the error.
+func (s *rawSocket) setInt(level, opt, v int, name string) error {
+	return s.control(name, func(fd int) error { return unix.SetsockoptInt(fd, level, opt, v) })
+}
+
+func (s *rawSocket) control(name string, fn func(fd int) error) error {
+	var ferr error
+	if err := s.rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return fmt.Errorf("netio: %s: %w", name, err)
+	}
+	if ferr != nil {
+		return fmt.Errorf("netio: %s: %w", name, ferr)
+	}
+	return nil
+}
+
+// dropAll attaches a classic BPF program that accepts nothing: used on
+// send-only sockets so they do not queue copies of received packets.
+func (s *rawSocket) dropAll() error {
+	prog := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: 0}}
+	return s.attachFilter(prog, "SO_ATTACH_FILTER (drop all)")
+}
+
+func (s *rawSocket) attachFilter(prog []unix.SockFilter, name string) error {
+	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	return s.control(name, func(fd int) error { return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp) })
+}
+
+func (s *rawSocket) recv(buf, oob []byte) (n, oobn, flags int, from unix.Sockaddr, err error) {
+	rerr := s.rc.Read(func(fd uintptr) bool {
+		n, oobn, flags, from, err = unix.Recvmsg(int(fd), buf, oob, 0)
+		return err != unix.EAGAIN
+	})
+	if rerr != nil {
+		return 0, 0, 0, nil, rerr
+	}
+	return n, oobn, flags, from, err
+}
+
+func (s *rawSocket) send(p, oob []byte, to unix.Sockaddr) error {
+	var err error
+	werr := s.rc.Write(func(fd uintptr) bool {
+		_, err = unix.SendmsgN(int(fd), p, oob, to, 0)
+		return err != unix.EAGAIN
+	})
+	if werr != nil {
+		return werr
+	}
+	return err
+}
+
+func (s *rawSocket) close() error { return s.f.Close() }
+
+// received is one packet (or a fatal reader error) handed from a reader
+// goroutine to ReadPacket.
+type received struct {
+	p   Packet
+	err error
+}
+
+// control is what a received packet's ancillary data told us.
+type control struct {
+	dst      netip.Addr
+	ifindex  int
+	hopLimit int
+	dstOpts  []byte
+}
+
+// rawConn is the part shared by ICMPConn and MHConn: the interface, the
+// receive queue fed by one reader goroutine per socket, and the netlink
+// socket that lists the interface's addresses.
+type rawConn struct {
+	ifname  string
+	ifindex int
+	addrs   *addrLister
+	sockets []*rawSocket
+	in      chan received
+	done    chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+	dropped atomic.Uint64
+}
+
+// newRawConn prepares a Conn on ifname; "" (allowed only when anyIf is
+// true) means no interface binding.
+func newRawConn(ifname string, anyIf bool, queue int) (*rawConn, error) {
+	ifindex := 0
+	if ifname == "" && !anyIf {
+		return nil, errors.New("netio: no interface given")
+	}
+	if ifname != "" {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return nil, fmt.Errorf("netio: interface %q: %w", ifname, err)
+		}
+		ifindex = ifi.Index
+	}
+	l, err := newAddrLister()
+	if err != nil {
+		return nil, err
+	}
+	if queue <= 0 {
+		queue = 256
+	}
+	return &rawConn{ifname: ifname, ifindex: ifindex, addrs: l, in: make(chan received, queue), done: make(chan struct{})}, nil
+}
+
+// start runs a reader goroutine for s; parse turns one datagram into a
+// packet or reports false to skip it (counting it in dropped if it is bad).
+func (c *rawConn) start(s *rawSocket, parse func(b []byte, from netip.Addr, ctl control) (Packet, bool)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		buf := make([]byte, 1<<16)
+		oob := make([]byte, 4096)
+		for {
+			n, oobn, flags, from, err := s.recv(buf, oob)
+			if err != nil {
+				if errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM) {
+					// EHOSTUNREACH: the kernel found a bad checksum in
+					// recvmsg and dropped the datagram (net/ipv6/raw.c).
+					continue
+				}
+				select {
+				case <-c.done:
+				case c.in <- received{err: fmt.Errorf("netio: %s: receive: %w", c.ifname, err)}:
+				}
+				return
+			}
+			if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
+				c.dropped.Add(1)
+				continue
+			}
+			sa, ok := from.(*unix.SockaddrInet6)
+			if !ok {
+				continue
+			}
+			ctl, ok := parseControl(oob[:oobn])
+			if !ok {
+				c.dropped.Add(1)
+				continue
+			}
+			p, ok := parse(buf[:n], netip.AddrFrom16(sa.Addr), ctl)
+			if !ok {
+				continue
+			}
+			select {
+			case c.in <- received{p: p}:
+			case <-c.done:
+				return
+			}
+		}
+	}()
+}
+
+// parseControl walks the ancillary data of one datagram (RFC 3542 §20)
+// without allocating.
+func parseControl(oob []byte) (control, bool) {
+	var ctl control
+	hdr := unix.CmsgLen(0)
+	for len(oob) >= hdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < hdr || l > len(oob) {
+			return ctl, false
+		}
+		data := oob[hdr:l]
+		if h.Level == unix.IPPROTO_IPV6 {
+			switch h.Type {
+			case unix.IPV6_PKTINFO:
+				if len(data) < unix.SizeofInet6Pktinfo {
+					return ctl, false
+				}
+				ctl.dst = netip.AddrFrom16([16]byte(data[:16]))
+				ctl.ifindex = int(binary.NativeEndian.Uint32(data[16:20]))
+			case unix.IPV6_HOPLIMIT:
+				if len(data) < 4 {
+					return ctl, false
+				}
+				ctl.hopLimit = int(int32(binary.NativeEndian.Uint32(data[:4])))
+			case unix.IPV6_DSTOPTS:
+				ctl.dstOpts = data
+			}
+		}
+		next := unix.CmsgSpace(l - hdr)
+		if next >= len(oob) {
+			break
+		}
+		oob = oob[next:]
+	}
+	return ctl, ctl.dst.IsValid() && ctl.hopLimit >= 0 && ctl.hopLimit <= 255
+}
+
+func (c *rawConn) readPacket(ctx context.Context) (Packet, error) {
+	select {
+	case <-c.done:
+		return Packet{}, ErrClosed
+	default:
+	}
+	select {
+	case r := <-c.in:
+		return r.p, r.err
+	case <-c.done:
+		return Packet{}, ErrClosed
+	case <-ctx.Done():
+		return Packet{}, ctx.Err()
+	}
+}
+
+// Addrs returns the IPv6 unicast addresses currently assigned to the
+// interface (to every interface but loopback when the Conn is not bound),
+// link-local included, tentative and DAD-failed ones excluded, without
+// zones. It asks the kernel (netlink) at each call, in the network
+// namespace the Conn was opened in.
+func (c *rawConn) Addrs() []netip.Addr {
+	a, err := c.addrs.list(c.ifindex)
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
+// Index returns the interface index the Conn is bound to.
+func (c *rawConn) Index() int { return c.ifindex }
+
+// Dropped returns the number of received packets the transport discarded
+// itself (malformed ancillary data, truncation, and on MHConn Home Address
+// packets whose option or checksum was wrong). Packets the kernel drops
+// are not counted.
+func (c *rawConn) Dropped() uint64 { return c.dropped.Load() }
+
+func (c *rawConn) close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.done)
+		for _, s := range c.sockets {
+			err = errors.Join(err, s.close())
+		}
+		c.wg.Wait()
+		err = errors.Join(err, c.addrs.close())
+	})
+	return err
+}
+
+// destination returns the socket address for dst on the bound interface.
+func (c *rawConn) destination(dst netip.Addr) unix.Sockaddr {
+	sa := &unix.SockaddrInet6{Addr: dst.As16()}
+	if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() || dst.IsInterfaceLocalMulticast() {
+		sa.ZoneId = uint32(c.ifindex)
+	}
+	return sa
+}
+
+// appendPacketControl appends IPV6_PKTINFO (source address selection on
+// the bound interface, RFC 3542 §6.1) and, when hopLimit is not zero,
+// IPV6_HOPLIMIT (RFC 3542 §6.3).
+func (c *rawConn) appendPacketControl(oob []byte, src netip.Addr, hopLimit uint8) []byte {
+	var pi unix.Inet6Pktinfo
+	if src.IsValid() && !src.IsUnspecified() {
+		pi.Addr = src.As16()
+	}
+	pi.Ifindex = uint32(c.ifindex)
+	oob = appendCmsg(oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, unsafe.Slice((*byte)(unsafe.Pointer(&pi)), unix.SizeofInet6Pktinfo))
+	if hopLimit != 0 {
+		var h [4]byte
+		binary.NativeEndian.PutUint32(h[:], uint32(hopLimit))
+		oob = appendCmsg(oob, unix.IPPROTO_IPV6, unix.IPV6_HOPLIMIT, h[:])
+	}
+	return oob
+}
+
+func appendCmsg(b []byte, level, typ int, data []byte) []byte {
+	off := len(b)
+	b = append(b, make([]byte, unix.CmsgSpace(len(data)))...)
+	var h unix.Cmsghdr
+	h.Level = int32(level)
+	h.Type = int32(typ)
+	h.SetLen(unix.CmsgLen(len(data)))
+	copy(b[off:], unsafe.Slice((*byte)(unsafe.Pointer(&h)), unix.SizeofCmsghdr))
+	copy(b[off+unix.CmsgLen(0):], data)
+	return b
+}
+
+func checkWrite(p Packet, nextHeader uint8, minLen int) error {
+	if p.NextHeader != 0 && p.NextHeader != nextHeader {
+		return fmt.Errorf("netio: write: next header %d on a protocol %d socket", p.NextHeader, nextHeader)
+	}
+	if !p.Dst.Is6() || p.Dst.Is4In6() || p.Dst.IsUnspecified() {
+		return fmt.Errorf("netio: write: destination %v is not an IPv6 address", p.Dst)
+	}
+	if p.Src.IsValid() && (!p.Src.Is6() || p.Src.Is4In6()) {
+		return fmt.Errorf("netio: write: source %v is not an IPv6 address", p.Src)
+	}
+	if len(p.Payload) < minLen {
+		return fmt.Errorf("netio: write: payload of %d octets is shorter than the %d-octet header", len(p.Payload), minLen)
+	}
+	return nil
+}
+
+// addrLister lists an interface's addresses over a NETLINK_ROUTE socket
+// opened in the Conn's network namespace.
+type addrLister struct {
+	mu  sync.Mutex
+	fd  int
+	seq uint32
+	buf []byte
+}
+
+func newAddrLister() (*addrLister, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netio: netlink socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("netio: netlink bind: %w", err)
+	}
+	return &addrLister{fd: fd, buf: make([]byte, 1<<16)}, nil
+}
+
+func (l *addrLister) list(ifindex int) ([]netip.Addr, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fd < 0 {
+		return nil, ErrClosed
+	}
+	l.seq++
+	req := make([]byte, unix.NLMSG_HDRLEN+unix.SizeofIfAddrmsg)
+	h := unix.NlMsghdr{Len: uint32(len(req)), Type: unix.RTM_GETADDR, Flags: unix.NLM_F_REQUEST | unix.NLM_F_DUMP, Seq: l.seq}
+	copy(req, unsafe.Slice((*byte)(unsafe.Pointer(&h)), unix.SizeofNlMsghdr))
+	req[unix.NLMSG_HDRLEN] = unix.AF_INET6
+	if err := unix.Sendto(l.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("netio: netlink RTM_GETADDR: %w", err)
+	}
+	var out []netip.Addr
+	for {
+		n, _, err := unix.Recvfrom(l.fd, l.buf, 0)
+		if err != nil {
+			return nil, fmt.Errorf("netio: netlink receive: %w", err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(l.buf[:n])
+		if err != nil {
+			return nil, fmt.Errorf("netio: netlink parse: %w", err)
+		}
+		for i := range msgs {
+			m := &msgs[i]
+			if m.Header.Seq != l.seq {
+				continue
+			}
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return out, nil
+			case unix.NLMSG_ERROR:
+				return nil, errors.New("netio: netlink RTM_GETADDR: error reply")
+			case unix.RTM_NEWADDR:
+				if len(m.Data) < unix.SizeofIfAddrmsg {
+					continue
+				}
+				ifa := (*unix.IfAddrmsg)(unsafe.Pointer(&m.Data[0]))
+				if (ifindex != 0 && int(ifa.Index) != ifindex) || ifa.Family != unix.AF_INET6 || ifa.Scope == unix.RT_SCOPE_HOST {
+					continue
+				}
+				flags := uint32(ifa.Flags)
+				attrs, err := syscall.ParseNetlinkRouteAttr(m)
+				if err != nil {
+					continue
+				}
+				var a netip.Addr
+				for _, at := range attrs {
+					switch at.Attr.Type {
+					case unix.IFA_ADDRESS:
+						if len(at.Value) == 16 {
+							a = netip.AddrFrom16([16]byte(at.Value))
+						}
+					case unix.IFA_FLAGS:
+						if len(at.Value) == 4 {
+							flags = binary.NativeEndian.Uint32(at.Value)
+						}
+					}
+				}
+				if a.IsValid() && flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 && !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+}
+
+func (l *addrLister) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fd < 0 {
+		return nil
+	}
+	err := unix.Close(l.fd)
+	l.fd = -1
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/inet"
@@ -151,4 +152,31 @@ func send(ctx context.Context, conn netio.Conn, m ndp.Message, src, dst netip.Ad
 		return fmt.Errorf("certdisc: %s: %w", m.Name(), err)
 	}
 	return conn.WritePacket(ctx, netio.Packet{Src: src, Dst: dst, HopLimit: hopLimit, NextHeader: inet.ProtocolICMPv6, Payload: b})
+}
+
+// receive checks p (checkReceived) and parses it as the message T of type
+// want, counting a drop for a wrong hop limit in hopLimit and any other
+// malformation in malformed.
+func receive[T ndp.Message](p netio.Packet, want ndp.MessageType, hopLimit, malformed *atomic.Uint64) (T, error) {
+	var zero T
+	if err := checkReceived(p, want); err != nil {
+		switch {
+		case errors.Is(err, ErrHopLimit):
+			hopLimit.Add(1)
+		case errors.Is(err, ErrParse):
+			malformed.Add(1)
+		}
+		return zero, err
+	}
+	m, err := ndp.ParseMessage(p.Payload)
+	if err != nil {
+		malformed.Add(1)
+		return zero, fmt.Errorf("%w: %w", ErrParse, err)
+	}
+	t, ok := m.(T)
+	if !ok {
+		malformed.Add(1)
+		return zero, fmt.Errorf("%w: %s", ErrParse, m.Name())
+	}
+	return t, nil
 }

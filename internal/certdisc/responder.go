@@ -322,24 +322,9 @@ func (r *Responder) count(key deferredKey) int {
 
 // parse applies the validity checks of §6.4.5 and §6.4.1.
 func (r *Responder) parse(p netio.Packet) (*ndp.CertificationPathSolicitation, error) {
-	if err := checkReceived(p, ndp.TypeCertificationPathSolicitation); err != nil {
-		switch {
-		case errors.Is(err, ErrHopLimit):
-			r.stats.hopLimit.Add(1)
-		case errors.Is(err, ErrParse):
-			r.stats.malformed.Add(1)
-		}
-		return nil, err
-	}
-	m, err := ndp.ParseMessage(p.Payload)
+	sol, err := receive[*ndp.CertificationPathSolicitation](p, ndp.TypeCertificationPathSolicitation, &r.stats.hopLimit, &r.stats.malformed)
 	if err != nil {
-		r.stats.malformed.Add(1)
-		return nil, fmt.Errorf("%w: %w", ErrParse, err)
-	}
-	sol, ok := m.(*ndp.CertificationPathSolicitation)
-	if !ok {
-		r.stats.malformed.Add(1)
-		return nil, fmt.Errorf("%w: %s", ErrParse, m.Name())
+		return nil, err
 	}
 	if sol.Identifier == 0 {
 		// §6.4.1: "The Identifier field MUST NOT be zero".

@@ -603,26 +603,7 @@ func (s *Solicitor) HandlePacket(p netio.Packet) error {
 
 // parse applies the validity checks of §6.4.6 and §6.4.2.
 func (s *Solicitor) parse(p netio.Packet) (*ndp.CertificationPathAdvertisement, error) {
-	if err := checkReceived(p, ndp.TypeCertificationPathAdvertisement); err != nil {
-		switch {
-		case errors.Is(err, ErrHopLimit):
-			s.stats.hopLimit.Add(1)
-		case errors.Is(err, ErrParse):
-			s.stats.malformed.Add(1)
-		}
-		return nil, err
-	}
-	m, err := ndp.ParseMessage(p.Payload)
-	if err != nil {
-		s.stats.malformed.Add(1)
-		return nil, fmt.Errorf("%w: %w", ErrParse, err)
-	}
-	cpa, ok := m.(*ndp.CertificationPathAdvertisement)
-	if !ok {
-		s.stats.malformed.Add(1)
-		return nil, fmt.Errorf("%w: %s", ErrParse, m.Name())
-	}
-	return cpa, nil
+	return receive[*ndp.CertificationPathAdvertisement](p, ndp.TypeCertificationPathAdvertisement, &s.stats.hopLimit, &s.stats.malformed)
 }
 
 // matchLocked finds the exchange a CPA answers.

@@ -1,0 +1,292 @@
+package ar
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/keystore"
+	"github.com/fhkey/fhkey/mh"
+)
+
+// Binding is the forwarding state an accepted FBU creates: traffic for
+// Previous (the PCoA) goes to New (the NCoA) until Expires (RFC 5568 §6.2.2).
+type Binding struct {
+	Previous, New netip.Addr
+	Sequence      uint16
+	// Lifetime is the forwarding lifetime granted; Expires is when it ends.
+	Lifetime time.Duration
+	Expires  time.Time
+}
+
+// Bindings is where the previous access router records accepted FBUs. The
+// forwarding code (tunnel PCoA → NCoA) implements it; BindingTable is the
+// in-memory version.
+type Bindings interface {
+	// Bind installs or replaces the binding for b.Previous; a zero lifetime
+	// (b.Expires not after now) removes it.
+	Bind(b Binding) error
+	// Lookup returns the binding of previous, if any.
+	Lookup(previous netip.Addr) (Binding, bool)
+}
+
+// BindingTable is an in-memory Bindings. It is safe for concurrent use.
+type BindingTable struct {
+	mu  sync.Mutex
+	now func() time.Time
+	m   map[netip.Addr]Binding
+}
+
+// NewBindingTable returns an empty table judging expiry by now (nil:
+// time.Now).
+func NewBindingTable(now func() time.Time) *BindingTable {
+	if now == nil {
+		now = time.Now
+	}
+	return &BindingTable{now: now, m: make(map[netip.Addr]Binding)}
+}
+
+// Bind implements Bindings.
+func (t *BindingTable) Bind(b Binding) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !b.Expires.After(t.now()) {
+		delete(t.m, b.Previous)
+		return nil
+	}
+	t.m[b.Previous] = b
+	return nil
+}
+
+// Lookup implements Bindings.
+func (t *BindingTable) Lookup(previous netip.Addr) (Binding, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b, ok := t.m[previous]
+	if ok && !b.Expires.After(t.now()) {
+		return Binding{}, false
+	}
+	return b, ok
+}
+
+// Snapshot returns a copy of the unexpired bindings.
+func (t *BindingTable) Snapshot() map[netip.Addr]Binding {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	out := make(map[netip.Addr]Binding, len(t.m))
+	for k, b := range t.m {
+		if b.Expires.After(now) {
+			out[k] = b
+		}
+	}
+	return out
+}
+
+// Expire removes the timed-out bindings and returns how many.
+func (t *BindingTable) Expire() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now, n := t.now(), 0
+	for k, b := range t.m {
+		if !b.Expires.After(now) {
+			delete(t.m, k)
+			n++
+		}
+	}
+	return n
+}
+
+// fbuVerdict is the outcome of checking one FBU.
+type fbuVerdict int
+
+const (
+	fbuAccepted fbuVerdict = iota
+	fbuMalformed
+	fbuUnknownKey
+	fbuExpiredKey
+	fbuBadAuth
+	fbuStale
+)
+
+// ErrFBU is wrapped by the Trace errors of rejected FBUs.
+var ErrFBU = errors.New("ar: fast binding update rejected")
+
+var verdictErrors = map[fbuVerdict]error{
+	fbuMalformed:  fmt.Errorf("%w: malformed (checksum, BADF missing or not last, addresses)", ErrFBU),
+	fbuUnknownKey: fmt.Errorf("%w: no handover key for the previous CoA", ErrFBU),
+	fbuExpiredKey: fmt.Errorf("%w: handover key expired", ErrFBU),
+	fbuBadAuth:    fmt.Errorf("%w: BADF authenticator does not verify", ErrFBU),
+	fbuStale:      fmt.Errorf("%w: sequence number not newer than the binding's", ErrFBU),
+}
+
+// handleFastBindingUpdate is RFC 5269 §3.5 with RFC 5568 §6.2.2-§6.2.3 and
+// §6.4.5 for one received FBU. docs/handover-keys.md lists the answers.
+func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
+	r.stats.fbu.Add(1)
+	var start time.Time
+	if r.cfg.Trace != nil {
+		start = time.Now()
+	}
+	v, fbu, pcoa, ncoa, key := r.checkFastBindingUpdate(p)
+	defer key.Zero()
+	if r.cfg.Trace != nil {
+		r.trace("fbu-verify", pcoa, start, verdictErrors[v], key.Algorithm())
+	}
+	switch v {
+	case fbuMalformed:
+		r.stats.fbuMalformed.Add(1)
+		return nil
+	case fbuUnknownKey, fbuExpiredKey:
+		// "If the handover key is not found, the PAR MUST NOT change
+		// forwarding for the care-of CGA." No answer: an FBack MUST carry
+		// a BADF (RFC 5568 §6.2.3), which needs the key.
+		if v == fbuUnknownKey {
+			r.stats.fbuUnknown.Add(1)
+		} else {
+			r.stats.fbuExpired.Add(1)
+		}
+		return nil
+	case fbuBadAuth:
+		r.stats.fbuAuth.Add(1)
+		return r.fastBindingAck(fbu, mh.FastStatusAdministrativelyProhibited, 0, ncoa, &key)
+	case fbuStale:
+		r.stats.fbuStale.Add(1)
+		return r.fastBindingAck(fbu, mh.FastStatusReasonUnspecified, 0, ncoa, &key)
+	}
+	lifetime := min(fbu.Lifetime, r.fwd)
+	if err := r.bindings.Bind(Binding{Previous: pcoa, New: ncoa, Sequence: fbu.Sequence, Lifetime: lifetime, Expires: r.now().Add(lifetime)}); err != nil {
+		r.stats.fbuBind.Add(1)
+		return r.fastBindingAck(fbu, mh.FastStatusInsufficientResources, 0, ncoa, &key)
+	}
+	r.stats.fbuOK.Add(1)
+	if !fbu.Acknowledge {
+		return nil
+	}
+	// The FBack carries "the granted lifetime in seconds".
+	return r.fastBindingAck(fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), ncoa, &key)
+}
+
+// checkFastBindingUpdate authenticates p. The key is returned for the
+// answer when one was found.
+func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.FastBindingUpdate, pcoa, ncoa netip.Addr, key hokey.Key) {
+	src, home := p.Src.WithZone(""), p.HomeAddress.WithZone("")
+	if p.Dst.WithZone("") != r.addr || !src.Is6() {
+		return fbuMalformed, fbu, pcoa, ncoa, key
+	}
+	// RFC 6275 §6.1.1: with a Home Address option the checksum uses the
+	// home address as the source.
+	ckSrc := src
+	if home.IsValid() {
+		ckSrc = home
+	}
+	if mh.VerifyChecksum(p.Payload, ckSrc, r.addr) != nil {
+		return fbuMalformed, fbu, pcoa, ncoa, key
+	}
+	m, err := mh.ParseMessage(p.Payload)
+	if err != nil {
+		return fbuMalformed, fbu, pcoa, ncoa, key
+	}
+	fbu, ok := m.(mh.FastBindingUpdate)
+	if !ok {
+		return fbuMalformed, fbu, pcoa, ncoa, key
+	}
+	// RFC 5568 §6.2.2: from the NAR's link the source is the NCoA and the
+	// Home Address option holds the PCoA; from the PAR's link the source is
+	// the PCoA and "the MN MUST include the alternate CoA option set to
+	// NCoA" (RFC 5269 §3.5 names the key by the Home Address option; a
+	// packet from the PAR's link without one names it by its source).
+	pcoa, ncoa = src, netip.Addr{}
+	if home.IsValid() {
+		pcoa, ncoa = home, src
+	}
+	hasBADF := false
+	for _, o := range fbu.Options {
+		switch o := o.(type) {
+		case mh.AlternateCareOfAddress:
+			ncoa = o.Address.WithZone("")
+		case mh.BindingAuthorizationDataForFMIPv6:
+			hasBADF = true
+		}
+	}
+	if !hasBADF || !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa {
+		return fbuMalformed, fbu, pcoa, ncoa, key
+	}
+	cov, err := mh.CoveredByBADF(p.Payload, ncoa, r.addr)
+	if err != nil {
+		return fbuMalformed, fbu, pcoa, ncoa, key
+	}
+	rec, err := r.cfg.Store.Get(r.addr, pcoa)
+	switch {
+	case errors.Is(err, keystore.ErrExpired):
+		return fbuExpiredKey, fbu, pcoa, ncoa, key
+	case err != nil:
+		return fbuUnknownKey, fbu, pcoa, ncoa, key
+	}
+	key, err = hokey.NewKey(hokey.AlgorithmType(rec.AT), rec.KeyBytes())
+	rec.Zero()
+	if err != nil {
+		r.stats.internal.Add(1)
+		return fbuUnknownKey, fbu, pcoa, ncoa, key
+	}
+	// SPI 0 "is reserved for the Authenticator computed using SEND-based
+	// handover keys" (RFC 5568 §6.4.5). The MAC is compared in constant
+	// time over the received bytes.
+	if cov.SPI != 0 || key.VerifyAuthenticator(ncoa, r.addr, cov.Data[32:], cov.Authenticator) != nil {
+		return fbuBadAuth, fbu, pcoa, ncoa, key
+	}
+	// A replayed FBU would re-point the PCoA at an earlier NCoA: the
+	// Sequence Number must advance (RFC 6275 §9.5.1, modulo 2^16).
+	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {
+		return fbuStale, fbu, pcoa, ncoa, key
+	}
+	return fbuAccepted, fbu, pcoa, ncoa, key
+}
+
+// fastBindingAck builds the FBack for fbu (RFC 5568 §6.2.3) with a BADF
+// computed with key: care-of address NCoA, correspondent the PAR's address,
+// sent from the PAR to the NCoA.
+func (r *Router) fastBindingAck(fbu mh.FastBindingUpdate, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key) []netio.Packet {
+	at := key.Algorithm()
+	ack := mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime,
+		Options: []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, at.AuthenticatorLen())}}}
+	b, err := SignBADF(ack, key, ncoa, r.addr, r.addr, ncoa)
+	if err != nil {
+		r.stats.internal.Add(1)
+		return nil
+	}
+	r.stats.fback.Add(1)
+	return []netio.Packet{{Src: r.addr, Dst: ncoa, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}}
+}
+
+// SignBADF marshals m, whose last option is a BADF with a placeholder
+// Authenticator of the key's length, computes the Authenticator with key over
+// the Mobility Data careOf | par | MH Data (RFC 5568 §6.4.5, RFC 6275
+// §6.2.7), writes it and sets the checksum for a packet from ckSrc to dst
+// (ckSrc is the home address when a Home Address option is sent).
+func SignBADF(m mh.Message, key *hokey.Key, careOf, par, ckSrc, dst netip.Addr) ([]byte, error) {
+	b, err := mh.MarshalMessage(m)
+	if err != nil {
+		return nil, err
+	}
+	cov, err := mh.CoveredByBADF(b, careOf, par)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := key.Authenticator(make([]byte, 0, hokey.MaxKeyLen), careOf, par, cov.Data[32:])
+	if err != nil {
+		return nil, err
+	}
+	if err := mh.WriteAuthenticator(b, cov, auth); err != nil {
+		return nil, err
+	}
+	if err := mh.SetChecksum(b, ckSrc, dst); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,346 @@
+package ar
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fhkey/fhkey/cga"
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/keystore"
+	"github.com/fhkey/fhkey/send"
+)
+
+// AllRoutersMulticast is ff02::2, a valid RtSolPr destination (RFC 5568
+// §6.1.1: "The address of the access router or the all routers multicast
+// address").
+var AllRoutersMulticast = netip.MustParseAddr("ff02::2")
+
+// Neighbor is an access router the Router advertises in Proxy Router
+// Advertisements (RFC 5568 §6.1.2): the access point it serves and the
+// router's link-layer address, IP address and prefix.
+type Neighbor struct {
+	AccessPoint []byte
+	RouterLLA   []byte
+	Address     netip.Addr
+	Prefix      netip.Prefix
+}
+
+// Config configures a Router.
+type Config struct {
+	// Address is the router's CGA on the link: the source of its PrRtAdvs,
+	// the destination of FBUs and the AR half of every key record (RFC 5269
+	// §3.3 names the key with "the AR's CGA").
+	Address netip.Addr
+	// Parameters are the CGA Parameters of Address, sent in the CGA option.
+	Parameters *cga.Parameters
+	// Signer is the private key of Parameters' public key, which the
+	// router's certificate certifies (RFC 5269 §3.2).
+	Signer crypto.Signer
+	// Store holds the key records; required.
+	Store keystore.Store
+	// Bindings receives accepted FBUs; nil means a new BindingTable.
+	Bindings Bindings
+	// Algorithms are the ATs the router supports; nil means all of
+	// hokey.Supported().
+	Algorithms []hokey.AlgorithmType
+	// KeyLifetime is HK-LIFETIME (RFC 5269 §3.7); zero means
+	// keystore.HKLifetime. At most 65535 s, the Key Lifetime field's range.
+	KeyLifetime time.Duration
+	// ForwardingLifetime is how long forwarding for a previous CoA lasts
+	// (the lifetime granted in FBacks); zero means 10 s. RFC 5568 leaves
+	// it to the implementation.
+	ForwardingLifetime time.Duration
+	// Neighbors are advertised in PrRtAdvs.
+	Neighbors []Neighbor
+	// Limits bound SEND processing; the zero value means DefaultLimits.
+	Limits *Limits
+	// Verifier validates solicitations; nil means
+	// send.NewVerifier(send.AuthorizeCGA) with Now.
+	Verifier *send.Verifier
+	// Other receives the packets the router does not handle itself (for
+	// example a certdisc.Responder's HandlePacket); nil drops them.
+	Other func(context.Context, netio.Packet)
+	// Trace, when set, is called with the timing of each processing step
+	// (the demo prints them; a daemon may log or export them).
+	Trace func(Trace)
+	// Now is the clock (nil: time.Now); Rand the randomness for keys and
+	// encryption (nil: crypto/rand.Reader).
+	Now  func() time.Time
+	Rand io.Reader
+	// Logger receives debug records; nil discards.
+	Logger *slog.Logger
+}
+
+// Trace reports one processing step of the router.
+type Trace struct {
+	// Step is one of "send-verify", "key-created", "key-reused",
+	// "key-encrypt", "prrtadv-sign", "fbu-verify".
+	Step string
+	// Peer is the solicitation's source or the FBU's previous CoA.
+	Peer netip.Addr
+	// Took is the wall time of the step (zero when not timed).
+	Took time.Duration
+	// Err is the step's failure, if any.
+	Err error
+	// AT is the algorithm type of the key involved.
+	AT hokey.AlgorithmType
+}
+
+func (r *Router) trace(step string, peer netip.Addr, start time.Time, err error, at hokey.AlgorithmType) {
+	if r.cfg.Trace != nil {
+		var took time.Duration
+		if !start.IsZero() {
+			took = time.Since(start)
+		}
+		r.cfg.Trace(Trace{Step: step, Peer: peer, Took: took, Err: err, AT: at})
+	}
+}
+
+// Router is the access router role. It is safe for concurrent use.
+type Router struct {
+	cfg      Config
+	addr     netip.Addr
+	params   []byte
+	verifier *send.Verifier
+	bindings Bindings
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+	lifetime time.Duration
+	fwd      time.Duration
+	algs     []hokey.AlgorithmType
+
+	perSource *bucketTable[netip.Addr]
+	perKey    *bucketTable[[16]byte]
+	total     single
+	unsecured single
+
+	keyLocks [64]sync.Mutex
+	stats    counters
+}
+
+// New returns a Router for cfg.
+func New(cfg Config) (*Router, error) {
+	if !cfg.Address.Is6() || cfg.Parameters == nil || cfg.Signer == nil || cfg.Store == nil {
+		return nil, errors.New("ar: Config needs Address, Parameters, Signer and Store")
+	}
+	params, err := cfg.Parameters.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("ar: CGA Parameters: %w", err)
+	}
+	if _, err := cga.Verify(cfg.Address, params); err != nil {
+		return nil, fmt.Errorf("ar: Address is not a CGA of Parameters: %w", err)
+	}
+	r := &Router{cfg: cfg, addr: cfg.Address.WithZone(""), params: params, verifier: cfg.Verifier,
+		bindings: cfg.Bindings, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
+		lifetime: cfg.KeyLifetime, fwd: cfg.ForwardingLifetime, algs: cfg.Algorithms}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.rand == nil {
+		r.rand = rand.Reader
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.lifetime == 0 {
+		r.lifetime = keystore.HKLifetime
+	}
+	if r.lifetime < time.Second || r.lifetime > 0xffff*time.Second {
+		return nil, fmt.Errorf("ar: KeyLifetime %v outside 1 s to 65535 s (RFC 5269 §4.2 Key Lifetime)", r.lifetime)
+	}
+	if r.fwd == 0 {
+		r.fwd = 10 * time.Second
+	}
+	if r.fwd < time.Second || r.fwd > 0xffff*time.Second {
+		return nil, fmt.Errorf("ar: ForwardingLifetime %v outside 1 s to 65535 s (the FBack Lifetime field)", r.fwd)
+	}
+	if r.algs == nil {
+		r.algs = hokey.Supported()
+	}
+	for i, n := range cfg.Neighbors {
+		// RFC 5568 §6.1.2: with Code 0 the New Router's Link-Layer
+		// Address and IP Address "MUST be included".
+		if len(n.AccessPoint) == 0 || len(n.RouterLLA) == 0 || !n.Address.Is6() {
+			return nil, fmt.Errorf("ar: Neighbors[%d] needs AccessPoint, RouterLLA and an IPv6 Address", i)
+		}
+	}
+	for _, at := range r.algs {
+		if !at.Valid() {
+			return nil, fmt.Errorf("ar: unsupported algorithm type %v", at)
+		}
+	}
+	if r.bindings == nil {
+		r.bindings = NewBindingTable(r.now)
+	}
+	if r.verifier == nil {
+		r.verifier = send.NewVerifier(send.AuthorizeCGA)
+		r.verifier.Now = r.now
+	}
+	lim := DefaultLimits
+	if cfg.Limits != nil {
+		lim = *cfg.Limits
+	}
+	r.perSource = newBucketTable[netip.Addr](lim.PerSource, lim.MaxTracked)
+	r.perKey = newBucketTable[[16]byte](lim.PerKey, lim.MaxTracked)
+	r.total.rate, r.unsecured.rate = lim.Total, lim.UnsecuredReplies
+	return r, nil
+}
+
+// Address returns the router's address.
+func (r *Router) Address() netip.Addr { return r.addr }
+
+// Bindings returns the binding table FBUs update.
+func (r *Router) Bindings() Bindings { return r.bindings }
+
+// HandlePacket processes one received packet and returns the packets to send
+// in answer (none for most failures). It never blocks on the network.
+func (r *Router) HandlePacket(ctx context.Context, p netio.Packet) []netio.Packet {
+	switch {
+	case p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) >= 5 && p.Payload[0] == 154 && p.Payload[4] == 2:
+		return r.handleSolicitation(ctx, p)
+	case p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == 8:
+		return r.handleFastBindingUpdate(p)
+	}
+	if r.cfg.Other != nil {
+		r.cfg.Other(ctx, p)
+	}
+	return nil
+}
+
+// Serve reads packets from conn and answers them on workers goroutines (0:
+// GOMAXPROCS) until ctx ends, then returns ctx.Err(). Expired key records are
+// removed every second. A read error other than the end of ctx stops Serve.
+func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, workers+1)
+	for range workers {
+		go func() {
+			for {
+				p, err := conn.ReadPacket(ctx)
+				if err != nil {
+					errc <- err
+					return
+				}
+				for _, out := range r.HandlePacket(ctx, p) {
+					if err := conn.WritePacket(ctx, out); err != nil {
+						r.log.Debug("ar: write", "dst", out.Dst, "err", err)
+					}
+				}
+			}
+		}()
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			case <-t.C:
+				if _, err := r.ExpireKeys(); err != nil {
+					r.log.Debug("ar: expire", "err", err)
+				}
+			}
+		}
+	}()
+	err := <-errc
+	cancel()
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return ctx.Err()
+	}
+	return err
+}
+
+// ExpireKeys removes the key records whose HK-LIFETIME has run out (RFC 5269
+// §3.6: "The PAR MUST discard the key ... when HK-LIFETIME expires") and the
+// bindings that have timed out.
+func (r *Router) ExpireKeys() (int, error) {
+	n, err := r.cfg.Store.Expire(r.now())
+	r.stats.keysExpired.Add(uint64(n))
+	if bt, ok := r.bindings.(*BindingTable); ok {
+		bt.Expire()
+	}
+	return n, err
+}
+
+// ForwardingTimedOut discards the key of previousCoA because FMIPv6
+// forwarding for it has timed out (RFC 5269 §3.6: "The PAR MUST discard the
+// key after FMIPv6 forwarding for the previous Care-of Address times out").
+// The forwarding code calls it; it reports whether a key was discarded.
+func (r *Router) ForwardingTimedOut(previousCoA netip.Addr) bool {
+	if err := r.cfg.Store.Delete(r.addr, previousCoA.WithZone("")); err != nil {
+		return false
+	}
+	r.stats.keysDiscarded.Add(1)
+	return true
+}
+
+// Stats is a snapshot of the router's counters.
+type Stats struct {
+	// Solicitations
+	RtSolPrReceived     uint64 // RtSolPr packets handled
+	RtSolPrMalformed    uint64 // unparseable, wrong hop limit or destination
+	RtSolPrCGAFailed    uint64 // CGA option missing or not matching the source (no RSA spent)
+	RtSolPrSENDFailed   uint64 // failed SEND verification (signature, timestamp, nonce replay, ...)
+	RateLimitedSource   uint64 // dropped by the per-source bucket
+	RateLimitedKey      uint64 // dropped by the per-key bucket
+	RateLimitedTotal    uint64 // dropped by the total bucket
+	UnsecuredSuppressed uint64 // failed solicitations left unanswered (UnsecuredReplies exhausted)
+	BadKeyRequest       uint64 // valid SEND, unusable Handover Key Request (key size, AT)
+	KeysCreated         uint64 // fresh handover keys
+	KeysReused          uint64 // existing key returned (RFC 5269 §3.2)
+	PrRtAdvSent         uint64 // PrRtAdvs sent, with or without a key
+	PrRtAdvWithoutKey   uint64 // PrRtAdvs sent without a Handover Key Reply
+	KeysExpired         uint64 // records removed at HK-LIFETIME
+	KeysDiscarded       uint64 // records removed by ForwardingTimedOut
+	// Fast Binding Updates
+	FBUReceived      uint64
+	FBUAccepted      uint64
+	FBUMalformed     uint64 // checksum, parse, BADF missing or not last, bad addresses
+	FBUUnknownKey    uint64 // no key for the previous CoA
+	FBUExpiredKey    uint64 // key past HK-LIFETIME
+	FBUBadAuth       uint64 // wrong SPI, length or MAC
+	FBUStale         uint64 // authenticated, Sequence Number not newer than the binding's (replay)
+	FBUBindingFailed uint64 // authenticated but the binding was refused
+	FBackSent        uint64
+	InternalErrors   uint64 // store, RNG or signing failures
+}
+
+type counters struct {
+	rtsolpr, malformed, cgaFailed, sendFailed, rlSource, rlKey, rlTotal, unsecured, badReq,
+	created, reused, prrtadv, prrtadvNoKey, keysExpired, keysDiscarded,
+	fbu, fbuOK, fbuMalformed, fbuUnknown, fbuExpired, fbuAuth, fbuStale, fbuBind, fback, internal atomic.Uint64
+}
+
+// Stats returns a snapshot of the counters (for /metrics).
+func (r *Router) Stats() Stats {
+	c := &r.stats
+	return Stats{
+		RtSolPrReceived: c.rtsolpr.Load(), RtSolPrMalformed: c.malformed.Load(), RtSolPrCGAFailed: c.cgaFailed.Load(),
+		RtSolPrSENDFailed: c.sendFailed.Load(), RateLimitedSource: c.rlSource.Load(), RateLimitedKey: c.rlKey.Load(),
+		RateLimitedTotal: c.rlTotal.Load(), UnsecuredSuppressed: c.unsecured.Load(), BadKeyRequest: c.badReq.Load(),
+		KeysCreated: c.created.Load(), KeysReused: c.reused.Load(), PrRtAdvSent: c.prrtadv.Load(),
+		PrRtAdvWithoutKey: c.prrtadvNoKey.Load(), KeysExpired: c.keysExpired.Load(), KeysDiscarded: c.keysDiscarded.Load(),
+		FBUReceived: c.fbu.Load(), FBUAccepted: c.fbuOK.Load(), FBUMalformed: c.fbuMalformed.Load(),
+		FBUUnknownKey: c.fbuUnknown.Load(), FBUExpiredKey: c.fbuExpired.Load(), FBUBadAuth: c.fbuAuth.Load(), FBUStale: c.fbuStale.Load(),
+		FBUBindingFailed: c.fbuBind.Load(), FBackSent: c.fback.Load(), InternalErrors: c.internal.Load(),
+	}
+}

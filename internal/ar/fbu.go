@@ -264,29 +264,5 @@ func (r *Router) fastBindingAck(fbu mh.FastBindingUpdate, status uint8, lifetime
 	return []netio.Packet{{Src: r.addr, Dst: ncoa, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}}
 }
 
-// SignBADF marshals m, whose last option is a BADF with a placeholder
-// Authenticator of the key's length, computes the Authenticator with key over
-// the Mobility Data careOf | par | MH Data (RFC 5568 §6.4.5, RFC 6275
-// §6.2.7), writes it and sets the checksum for a packet from ckSrc to dst
-// (ckSrc is the home address when a Home Address option is sent).
-func SignBADF(m mh.Message, key *hokey.Key, careOf, par, ckSrc, dst netip.Addr) ([]byte, error) {
-	b, err := mh.MarshalMessage(m)
-	if err != nil {
-		return nil, err
-	}
-	cov, err := mh.CoveredByBADF(b, careOf, par)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := key.Authenticator(make([]byte, 0, hokey.MaxKeyLen), careOf, par, cov.Data[32:])
-	if err != nil {
-		return nil, err
-	}
-	if err := mh.WriteAuthenticator(b, cov, auth); err != nil {
-		return nil, err
-	}
-	if err := mh.SetChecksum(b, ckSrc, dst); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
+// SignBADF is hokey.SignBADF (kept so existing callers need not change).
+var SignBADF = hokey.SignBADF

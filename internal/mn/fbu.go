@@ -66,33 +66,12 @@ func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousL
 	// The checksum pseudo-header uses the home address when there is a
 	// Home Address option (RFC 6275 §6.1.1); pcoa either way.
 	start := time.Now()
-	p.Payload, err = signBADF(fbu, &key, ncoa, par, pcoa, par)
+	p.Payload, err = hokey.SignBADF(fbu, &key, ncoa, par, pcoa, par)
 	m.trace("fbu-build", start, err)
 	if err != nil {
 		return netio.Packet{}, fmt.Errorf("mn: building FBU: %w", err)
 	}
 	return p, nil
-}
-
-// signBADF marshals m with its placeholder BADF, writes the Authenticator
-// (RFC 5568 §6.4.5 over careOf | par | MH Data) and sets the checksum.
-func signBADF(m mh.Message, key *hokey.Key, careOf, par, ckSrc, dst netip.Addr) ([]byte, error) {
-	b, err := mh.MarshalMessage(m)
-	if err != nil {
-		return nil, err
-	}
-	cov, err := mh.CoveredByBADF(b, careOf, par)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := key.Authenticator(nil, careOf, par, cov.Data[32:])
-	if err != nil {
-		return nil, err
-	}
-	if err := mh.WriteAuthenticator(b, cov, auth); err != nil {
-		return nil, err
-	}
-	return b, mh.SetChecksum(b, ckSrc, dst)
 }
 
 // handleFastBindingAck verifies an FBack from a PAR the node sent an FBU to

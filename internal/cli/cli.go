@@ -36,6 +36,8 @@ var commands = []command{
 	{"pki", "create and check a SEND lab PKI (trust anchor, router certificates)", runPKI},
 	{"decode", "decode ICMPv6 ND/FMIPv6 and Mobility Header packets (pcap or hex)", runDecode},
 	{"samples", "write sample pcaps of every message and option type", runSamples},
+	{"testbed", "build, move and remove the network-namespace testbed (root)", runTestbed},
+	{"bench", "measure FBU round trip, forwarding, FBU throughput, flood resistance on the testbed (root)", runBench},
 	{"version", "print the fhkey version", runVersion},
 }
 

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -24,6 +24,7 @@ import (
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/keystore"
 	"github.com/fhkey/fhkey/mh"
 )
@@ -170,6 +171,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	cacheDir := fs.String("cache-dir", "", "credentials cache directory (default: the user cache directory + /fhkey/demo)")
 	atFlag := fs.Uint("at", uint(hokey.HMACSHA256Trunc128), "algorithm type the MN requests: 0 HMAC-SHA1-96, 1 HMAC-SHA256-128")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	netns := fs.Bool("netns", false, "run on raw sockets in network namespaces (root): testbed, CN stream redirected by the FBU, attacker (no pcap)")
+	prefix := fs.String("prefix", netnsDemoPrefix, "--netns: testbed namespace prefix")
+	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
+	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
+	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -189,6 +195,17 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	if *netns {
+		pcapSet := false
+		fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
+		if pcapSet && *pcapFile != "" {
+			return fmt.Errorf("%w: --pcap is not supported with --netns (capture inside a namespace: ip netns exec %spar tcpdump -i any)", errUsage, *prefix)
+		}
+		if *count < 1 || *spacing < 0 {
+			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)
+		}
+		return runDemoNetns(ctx, env, netnsOptions{cacheDir: *cacheDir, at: at, prefix: *prefix, keep: *keep, json: *jsonOut, count: *count, spacing: *spacing})
+	}
 	d := &demo{out: env.Stdout, sum: demoSummary{CacheDir: *cacheDir, Pcap: *pcapFile, Addresses: map[string]string{}}}
 	if *jsonOut {
 		d.out = nil
@@ -440,7 +457,7 @@ func (d *demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 	// 4. The attack: an FBU for the MN's PCoA with a guessed key.
 	before, _ := tunnelOf(parFwd, pcoa.Address)
 	statsBefore := par.Stats()
-	forged, err := forgeFBU(creds.PAR.CGA.Address, pcoa.Address, attackerAddr, at)
+	forged, err := scenario.ForgeFBU(creds.PAR.CGA.Address, pcoa.Address, attackerAddr, at)
 	if err != nil {
 		return err
 	}
@@ -517,22 +534,4 @@ func (d *demo) captureRaw(b []byte) {
 	if d.pcap != nil && d.pcapErr == nil {
 		d.pcapErr = d.pcap.WritePacket(time.Now(), b)
 	}
-}
-
-// forgeFBU is what an attacker without the handover key can send: a
-// well-formed FBU for the victim's PCoA with a BADF computed with a random
-// key.
-func forgeFBU(par, pcoa, attacker netip.Addr, at hokey.AlgorithmType) (netio.Packet, error) {
-	key, err := hokey.GenerateKey(at, rand.Reader)
-	if err != nil {
-		return netio.Packet{}, err
-	}
-	defer key.Zero()
-	fbu := mh.FastBindingUpdate{Sequence: 0x8000, Acknowledge: true, HomeRegistration: true, Lifetime: 10 * time.Second,
-		Options: []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, at.AuthenticatorLen())}}}
-	b, err := ar.SignBADF(fbu, &key, attacker, par, pcoa, par)
-	if err != nil {
-		return netio.Packet{}, err
-	}
-	return netio.Packet{Src: attacker, Dst: par, HopLimit: 64, NextHeader: inet.ProtocolMobility, HomeAddress: pcoa, Payload: b}, nil
 }

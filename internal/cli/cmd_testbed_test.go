@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fhkey/fhkey/internal/testbed"
+	"github.com/fhkey/fhkey/internal/testenv"
+)
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, nil, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestTestbedUsage checks the errors that come before anything is built:
+// they need no root.
+func TestTestbedUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"testbed"},
+		{"testbed", "sideways"},
+		{"testbed", "up", "--prefix", "other-"},
+		{"testbed", "down", "--prefix", "fhk-A-"},
+		{"testbed", "move", "--to", "cn"},
+		{"testbed", "status", "extra"},
+		{"demo", "--netns", "--pcap", "x.pcap"},
+		{"demo", "--netns", "--count", "0"},
+		{"bench"},
+		{"bench", "nope"},
+		{"bench", "fbu-rtt", "--n", "0"},
+		{"bench", "flood", "--prefix", "x-"},
+	} {
+		if code, _, stderr := runCLI(args...); code != 2 || stderr == "" {
+			t.Errorf("%q: exit %d, stderr %q; want usage error 2", args, code, stderr)
+		}
+	}
+}
+
+// TestTestbedNotRoot: every subcommand refuses to run without root, with
+// an error saying so (exit 1), before touching anything.
+func TestTestbedNotRoot(t *testing.T) {
+	old := geteuid
+	geteuid = func() int { return 1000 }
+	defer func() { geteuid = old }()
+	for _, args := range [][]string{{"testbed", "up"}, {"testbed", "down"}, {"testbed", "move"}, {"testbed", "status"}, {"demo", "--netns"}, {"bench", "fbu-rtt"}} {
+		code, _, stderr := runCLI(args...)
+		if code != 1 || !strings.Contains(stderr, "root") {
+			t.Errorf("%q as non-root: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	if err := requireRoot(); !errors.Is(err, errNotRoot) {
+		t.Errorf("requireRoot: %v", err)
+	}
+}
+
+// TestTestbedLifecycle runs up, status, move, status, move back, down.
+func TestTestbedLifecycle(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	prefix := fmt.Sprintf("fhk-c%d-", os.Getpid())
+	t.Cleanup(func() { testbed.Down(context.Background(), prefix) })
+	if code, out, stderr := runCLI("testbed", "up", "--prefix", prefix, "--attacker"); code != 0 || !strings.Contains(out, prefix+"atk") {
+		t.Fatalf("up: exit %d\n%s%s", code, out, stderr)
+	}
+	status := func(want string) {
+		t.Helper()
+		code, out, stderr := runCLI("testbed", "status", "--prefix", prefix)
+		if code != 0 || !strings.Contains(out, "MN attached to the "+want+"'s link") || !strings.Contains(out, testbed.AddrMNPrevious.String()) {
+			t.Fatalf("status: exit %d\n%s%s", code, out, stderr)
+		}
+	}
+	status("PAR")
+	if code, out, stderr := runCLI("testbed", "move", "--prefix", prefix); code != 0 {
+		t.Fatalf("move: exit %d\n%s%s", code, out, stderr)
+	}
+	status("NAR")
+	if code, out, stderr := runCLI("testbed", "move", "--prefix", prefix, "--to", "par"); code != 0 {
+		t.Fatalf("move back: exit %d\n%s%s", code, out, stderr)
+	}
+	status("PAR")
+	for range 2 { // down is idempotent
+		if code, out, stderr := runCLI("testbed", "down", "--prefix", prefix); code != 0 {
+			t.Fatalf("down: exit %d\n%s%s", code, out, stderr)
+		}
+	}
+	if code, _, stderr := runCLI("testbed", "status", "--prefix", prefix); code != 1 || !strings.Contains(stderr, "not up") {
+		t.Fatalf("status after down: exit %d, %s", code, stderr)
+	}
+}
+
+// TestDemoNetns runs `fhkey demo --netns --json` and checks the outcome
+// and the packet counts.
+func TestDemoNetns(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	prefix := fmt.Sprintf("fhk-n%d-", os.Getpid())
+	t.Cleanup(func() { testbed.Down(context.Background(), prefix) })
+	cache := filepath.Join(t.TempDir(), "cache")
+	code, out, stderr := runCLI("demo", "--netns", "--json", "--prefix", prefix, "--cache-dir", cache, "--timeout", "2m")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	var sum netnsSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	oc := sum.Outcome
+	if !sum.OK || !oc.KeyProvisioned || !oc.FBUAccepted || !oc.StreamRedirected || !oc.ForgedFBURejected || !oc.BindingUnchanged || !oc.AttackerGotNothing {
+		t.Fatalf("outcome %+v", sum)
+	}
+	p := sum.Packets
+	if p.Direct.Received != 20 || p.Redirected.Sent != 200 || p.Redirected.Received < 190 || p.AttackerTunnelled != 0 || p.AfterForgery.Received < 190 {
+		t.Errorf("packets %+v", p)
+	}
+	if p.ForwarderPackets < uint64(p.Redirected.Received+p.AfterForgery.Received) || p.DecapsulatorPkts < p.ForwarderPackets {
+		t.Errorf("forwarder %d / decapsulator %d packets, received %d+%d", p.ForwarderPackets, p.DecapsulatorPkts, p.Redirected.Received, p.AfterForgery.Received)
+	}
+	for _, s := range sum.Steps {
+		if !s.OK {
+			t.Errorf("step %+v failed", s)
+		}
+	}
+	// Torn down at the end (no --keep).
+	if _, err := os.Stat("/var/run/netns/" + prefix + "mn"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("namespace %smn left behind: %v", prefix, err)
+	}
+}

@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/ar"
+	"github.com/fhkey/fhkey/internal/lab"
+	"github.com/fhkey/fhkey/internal/scenario"
+	"github.com/fhkey/fhkey/internal/testbed"
+	"github.com/fhkey/fhkey/internal/testenv"
+)
+
+var (
+	credsOnce sync.Once
+	creds     *lab.Credentials
+	credsErr  error
+)
+
+// credentials loads the lab credentials once per test binary, from the
+// cache shared with `fhkey demo` (generated on the first run).
+func credentials(t testing.TB) *lab.Credentials {
+	t.Helper()
+	credsOnce.Do(func() {
+		dir, err := lab.DefaultDir()
+		if err != nil {
+			dir = filepath.Join(os.TempDir(), "fhkey-e2e-lab")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		creds, credsErr = lab.Load(ctx, dir, nil)
+	})
+	if credsErr != nil {
+		t.Fatal(credsErr)
+	}
+	return creds
+}
+
+// bed is one test's testbed with its roles.
+type bed struct {
+	t     testing.TB
+	tb    *testbed.Testbed
+	creds *lab.Credentials
+	dir   string
+}
+
+// newBed builds a testbed with a prefix unique to the test and process and
+// gives the CGAs their addresses.
+func newBed(t testing.TB, tag string, attacker bool) *bed {
+	t.Helper()
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		testenv.Unavailable(t, "no /dev/net/tun: %v", err)
+	}
+	c := credentials(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	prefix := fmt.Sprintf("fhk-%s%d-", tag, os.Getpid())
+	tb, err := testbed.Up(ctx, testbed.Config{Prefix: prefix, Attacker: attacker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := testbed.Down(context.Background(), prefix); err != nil {
+			t.Errorf("testbed down: %v", err)
+		}
+	})
+	if err := scenario.AssignCGAs(ctx, tb, c); err != nil {
+		t.Fatal(err)
+	}
+	return &bed{t: t, tb: tb, creds: c, dir: t.TempDir()}
+}
+
+// par starts the PAR with a bbolt store in the test's directory and the
+// forwarder.
+func (b *bed) par(mod func(*scenario.RouterConfig)) *scenario.Router {
+	b.t.Helper()
+	cfg := scenario.RouterConfig{Node: testbed.PAR, Credentials: b.creds.PAR, Anchors: b.creds.Anchors(),
+		StorePath: filepath.Join(b.dir, "par.db"), Forwarding: true, ForwardingLifetime: time.Minute,
+		Neighbors: []ar.Neighbor{{AccessPoint: []byte{0x02, 0, 0, 0, 0, 0x02}, RouterLLA: []byte{0x02, 0, 0, 0, 0, 0x22},
+			Address: b.creds.NAR.CGA.Address, Prefix: lab.NARPrefix}}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := scenario.StartRouter(context.Background(), b.tb, cfg)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { r.Stop() })
+	return r
+}
+
+// nar starts the NAR with an in-memory store.
+func (b *bed) nar() *scenario.Router {
+	b.t.Helper()
+	r, err := scenario.StartRouter(context.Background(), b.tb, scenario.RouterConfig{Node: testbed.NAR,
+		Credentials: b.creds.NAR, Anchors: b.creds.Anchors()})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { r.Stop() })
+	return r
+}
+
+// mobile starts the MN.
+func (b *bed) mobile() *scenario.Mobile {
+	b.t.Helper()
+	m, err := scenario.StartMobile(context.Background(), b.tb, scenario.MobileConfig{Credentials: b.creds.MN,
+		Anchors: b.creds.Anchors(), PAR: b.creds.PAR.CGA.Address, PreferredAT: hokey.HMACSHA256Trunc128})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(m.Close)
+	return m
+}
+
+type scenarioRouterConfig = scenario.RouterConfig
+
+// unlimited returns router limits that never refuse a solicitation.
+func unlimited() *ar.Limits { return &ar.Limits{MaxTracked: 16} }

@@ -1,0 +1,52 @@
+package scenario
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/mh"
+)
+
+// TestForgeFBU: the forgery is a well-formed FBU a PAR parses and whose
+// checksum verifies with the home address (RFC 6275 §6.1.1), carrying the
+// victim's PCoA in the Home Address option and the BADF last with the
+// authenticator length of the AT, computed with a fresh random key each time.
+func TestForgeFBU(t *testing.T) {
+	par := netip.MustParseAddr("2001:db8:1::1")
+	pcoa := netip.MustParseAddr("2001:db8:1::2")
+	att := netip.MustParseAddr("2001:db8:2::66")
+	for _, at := range []hokey.AlgorithmType{hokey.HMACSHA1Trunc96, hokey.HMACSHA256Trunc128} {
+		p, err := ForgeFBU(par, pcoa, att, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Src != att || p.Dst != par || p.HomeAddress != pcoa || p.NextHeader != inet.ProtocolMobility {
+			t.Fatalf("AT %d: addressing %+v", at, p)
+		}
+		if err := mh.VerifyChecksum(p.Payload, pcoa, par); err != nil {
+			t.Fatalf("AT %d: checksum: %v", at, err)
+		}
+		m, err := mh.ParseMessage(p.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fbu, ok := m.(mh.FastBindingUpdate)
+		if !ok || len(fbu.Options) == 0 {
+			t.Fatalf("AT %d: %#v", at, m)
+		}
+		badf, ok := fbu.Options[len(fbu.Options)-1].(mh.BindingAuthorizationDataForFMIPv6)
+		if !ok || badf.SPI != 0 || len(badf.Authenticator) != at.AuthenticatorLen() {
+			t.Fatalf("AT %d: last option %#v", at, fbu.Options[len(fbu.Options)-1])
+		}
+		q, err := ForgeFBU(par, pcoa, att, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(p.Payload, q.Payload) {
+			t.Fatalf("AT %d: two forgeries with the same authenticator", at)
+		}
+	}
+}

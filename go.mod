@@ -3,6 +3,7 @@ module github.com/fhkey/fhkey
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sys v0.50.0
 )

@@ -1,0 +1,251 @@
+package config
+
+import (
+	"crypto/rsa"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/fhkey/fhkey/certpath"
+	"github.com/fhkey/fhkey/hokey"
+)
+
+// Defaults of the mobile node configuration.
+const (
+	// DefaultHKEPKLifetime is HKEPK-LIFETIME (RFC 5269 §3.7: 12 hours).
+	DefaultHKEPKLifetime = 12 * time.Hour
+	// DefaultHKEPKHandovers is HKEPK-HANDOVERS (RFC 5269 §3.7: 10).
+	DefaultHKEPKHandovers = 10
+	// DefaultRefreshBefore: a key expiring within it is requested again
+	// (RFC 5269 §3.3: "Prior to HK-LIFETIME expiring, the MN MUST request
+	// a new key").
+	DefaultRefreshBefore = 10 * time.Minute
+)
+
+// AllRouters is ff02::2, where the node sends RtSolPr when no access
+// router is configured.
+var AllRouters = netip.MustParseAddr("ff02::2")
+
+// Decapsulation is the [decapsulation] section: the mobile node's end of
+// the PAR's tunnel (internal/forward Decapsulator).
+type Decapsulation struct {
+	Enabled bool
+	// TUN is the device the decapsulated packets are written to ("": the
+	// kernel numbers "fhkdc%d").
+	TUN string
+	MTU int // 0: the forward package's default
+	// Allowed are the tunnel entry points (the PARs' addresses) accepted;
+	// required when Enabled.
+	Allowed []netip.Addr
+}
+
+// MNConfig is the validated configuration of 'fhkey mn'.
+type MNConfig struct {
+	File      string
+	Interface string
+	// KeyFile is the node's RSA private key (PEM), used for its CGAs and
+	// SEND signatures; the handover key encryption key pair is generated
+	// with the same algorithm and size (RFC 5269 §3.1). CGAFile is the
+	// output of 'fhkey cga gen --json' for it: the care-of CGA on the
+	// current link, whose modifier is reused on other links.
+	KeyFile, CGAFile string
+	// TrustAnchorFiles: "mobile nodes MUST be configured with one or more
+	// SEND trust anchors" (RFC 5269 §3.2).
+	TrustAnchorFiles []string
+	// AccessRouters are the routers asked for handover keys; empty means
+	// All-Routers (ff02::2) on the link, and every router that answers.
+	AccessRouters []netip.Addr
+	// PreferredAlgorithm is the AT requested (RFC 5269 §3.1); Algorithms
+	// the ATs accepted in replies. Never weaker than the first request
+	// (§3.3), so every accepted AT is at least as strong as the preferred.
+	PreferredAlgorithm hokey.AlgorithmType
+	Algorithms         []hokey.AlgorithmType
+	// HKEPKLifetime and HKEPKHandovers bound the handover key encryption
+	// key pair (RFC 5269 §3.1, §3.7).
+	HKEPKLifetime  time.Duration
+	HKEPKHandovers int
+	RefreshBefore  time.Duration
+	Decapsulation  Decapsulation
+	SEND           SEND
+	KeyStore       KeyStore
+	Log            Log
+	HTTP           HTTP
+
+	lines map[string]int
+}
+
+type rawMN struct {
+	Interface     string   `toml:"interface"`
+	Key           string   `toml:"key"`
+	CGA           string   `toml:"cga"`
+	TrustAnchors  []string `toml:"trust_anchors"`
+	AccessRouters []string `toml:"access_routers"`
+
+	HandoverKeys struct {
+		PreferredAlgorithm string   `toml:"preferred_algorithm"`
+		Algorithms         []string `toml:"algorithms"`
+		HKEPKLifetime      string   `toml:"hkepk_lifetime"`
+		HKEPKHandovers     *int     `toml:"hkepk_handovers"`
+		RefreshBefore      string   `toml:"refresh_before"`
+	} `toml:"handover_keys"`
+	Decapsulation struct {
+		Enabled bool     `toml:"enabled"`
+		TUN     string   `toml:"tun"`
+		MTU     *int     `toml:"mtu"`
+		Allowed []string `toml:"allowed"`
+	} `toml:"decapsulation"`
+	SEND     rawSEND     `toml:"send"`
+	KeyStore rawKeyStore `toml:"key_store"`
+	Log      rawLog      `toml:"log"`
+	HTTP     rawHTTP     `toml:"http"`
+}
+
+// LoadMN reads and validates the mobile node configuration file. It does
+// not open the files the configuration names; Open does.
+func LoadMN(file string) (*MNConfig, error) {
+	data, err := readConfigFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMN(file, data)
+}
+
+// ParseMN validates data as a mobile node configuration read from file.
+// The error, if any, is Problems with every problem found.
+func ParseMN(file string, data []byte) (*MNConfig, error) {
+	var raw rawMN
+	c, err := decode(file, data, &raw)
+	if err != nil {
+		return nil, err
+	}
+	dir := configDir(file)
+	cfg := &MNConfig{File: file, lines: c.lines}
+	cfg.Interface = c.interfaceName("interface", raw.Interface)
+	c.required("key", raw.Key)
+	c.required("cga", raw.CGA)
+	cfg.KeyFile = resolve(dir, raw.Key)
+	cfg.CGAFile = resolve(dir, raw.CGA)
+	cfg.TrustAnchorFiles = c.files("trust_anchors", raw.TrustAnchors, dir, 1)
+	for i, s := range raw.AccessRouters {
+		k := fmt.Sprintf("access_routers[%d]", i)
+		if a := c.unicast(k, s); a.IsValid() {
+			if slices.Contains(cfg.AccessRouters, a) {
+				c.addf(k, ErrInvalid, "%s listed twice", a)
+			}
+			cfg.AccessRouters = append(cfg.AccessRouters, a)
+		}
+	}
+
+	hk := raw.HandoverKeys
+	cfg.PreferredAlgorithm = hokey.HMACSHA256Trunc128
+	if hk.PreferredAlgorithm != "" {
+		if at, ok := parseAlgorithm(hk.PreferredAlgorithm); ok {
+			cfg.PreferredAlgorithm = at
+		} else {
+			c.addf("handover_keys.preferred_algorithm", ErrInvalid, "%q: unknown algorithm type (known: %s)", hk.PreferredAlgorithm, algorithmNames())
+		}
+	}
+	if hk.Algorithms == nil {
+		for _, at := range hokey.Supported() {
+			if at.AtLeastAsStrong(cfg.PreferredAlgorithm) {
+				cfg.Algorithms = append(cfg.Algorithms, at)
+			}
+		}
+	} else {
+		cfg.Algorithms = c.algorithms("handover_keys.algorithms", hk.Algorithms)
+		if !slices.Contains(cfg.Algorithms, cfg.PreferredAlgorithm) {
+			c.addf("handover_keys.algorithms", ErrInvalid, "must include preferred_algorithm %s", cfg.PreferredAlgorithm)
+		}
+		for i, at := range cfg.Algorithms {
+			if !at.AtLeastAsStrong(cfg.PreferredAlgorithm) {
+				c.addf(fmt.Sprintf("handover_keys.algorithms[%d]", i), ErrInvalid,
+					"%s is weaker than preferred_algorithm %s (RFC 5269 §3.3: no bidding down)", at, cfg.PreferredAlgorithm)
+			}
+		}
+	}
+	cfg.HKEPKLifetime = c.duration("handover_keys.hkepk_lifetime", hk.HKEPKLifetime, DefaultHKEPKLifetime, time.Minute, 30*24*time.Hour)
+	cfg.HKEPKHandovers = c.intRange("handover_keys.hkepk_handovers", hk.HKEPKHandovers, DefaultHKEPKHandovers, 1, 1000)
+	cfg.RefreshBefore = c.duration("handover_keys.refresh_before", hk.RefreshBefore, DefaultRefreshBefore, 0, MaxKeyLifetime)
+
+	d := raw.Decapsulation
+	cfg.Decapsulation.Enabled = d.Enabled
+	if d.TUN != "" {
+		cfg.Decapsulation.TUN = c.interfaceName("decapsulation.tun", d.TUN)
+	}
+	if d.MTU != nil {
+		cfg.Decapsulation.MTU = c.intRange("decapsulation.mtu", d.MTU, 0, 1280, 65535)
+	}
+	for i, s := range d.Allowed {
+		if a := c.unicast(fmt.Sprintf("decapsulation.allowed[%d]", i), s); a.IsValid() {
+			cfg.Decapsulation.Allowed = append(cfg.Decapsulation.Allowed, a)
+		}
+	}
+	if d.Enabled && len(d.Allowed) == 0 {
+		c.addf("decapsulation.allowed", ErrMissing, "required when enabled: a node never decapsulates from arbitrary sources")
+	}
+
+	cfg.SEND = c.sendSection(raw.SEND)
+	cfg.KeyStore = c.keyStoreSection(raw.KeyStore, dir)
+	cfg.Log = c.logSection(raw.Log)
+	cfg.HTTP = c.httpSection(raw.HTTP)
+	if err := c.ps.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// MNCredentials are the files of an MNConfig, loaded and checked.
+type MNCredentials struct {
+	Key     *rsa.PrivateKey
+	CGA     *CGA
+	Anchors []*certpath.TrustAnchor
+}
+
+// Open loads the key, CGA and trust anchor files and checks them (see
+// ARConfig.Open). Every problem is reported.
+func (cfg *MNConfig) Open() (*MNCredentials, error) {
+	c := &collector{file: cfg.File, lines: cfg.lines}
+	cr := &MNCredentials{}
+	var err error
+	if cfg.KeyFile != "" {
+		if cr.Key, err = LoadPrivateKey(cfg.KeyFile); err != nil {
+			c.add("key", err)
+		}
+	}
+	if cfg.CGAFile != "" {
+		if cr.CGA, err = LoadCGA(cfg.CGAFile, cr.Key); err != nil {
+			c.add("cga", err)
+		}
+	}
+	cr.Anchors = c.loadAnchors(cfg.TrustAnchorFiles)
+	if err := c.ps.err(); err != nil {
+		return nil, err
+	}
+	return cr, nil
+}
+
+// CheckMN is '--check' for the mobile node: load, validate, open, and
+// return every problem found.
+func CheckMN(file string) error {
+	data, err := readConfigFile(file)
+	if err != nil {
+		return err
+	}
+	cfg, err := ParseMN(file, data)
+	if err == nil {
+		_, err = cfg.Open()
+		return err
+	}
+	var raw rawMN
+	c, derr := decode(file, data, &raw)
+	if derr != nil {
+		return err
+	}
+	dir := configDir(file)
+	partial := &MNConfig{File: file, lines: c.lines, KeyFile: resolve(dir, raw.Key), CGAFile: resolve(dir, raw.CGA)}
+	for _, f := range raw.TrustAnchors {
+		partial.TrustAnchorFiles = append(partial.TrustAnchorFiles, resolve(dir, f))
+	}
+	return mergeProblems(err, openErr(partial.Open()))
+}

@@ -1,0 +1,105 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/metrics"
+)
+
+// HTTP server limits: the endpoint serves two small documents, so
+// anything slow or large is a misbehaving client.
+const (
+	httpReadHeaderTimeout = 5 * time.Second
+	httpReadTimeout       = 10 * time.Second
+	httpWriteTimeout      = 10 * time.Second
+	httpIdleTimeout       = 60 * time.Second
+	httpMaxHeaderBytes    = 8 << 10
+	httpShutdownTimeout   = 2 * time.Second
+)
+
+// Listen opens the TCP listener of the [http] section, refusing an address
+// that is not loopback unless AllowNonLoopback is set (the error wraps
+// config.ErrInvalid). It must not be called when h is not Enabled.
+func Listen(h config.HTTP) (net.Listener, error) {
+	if err := config.CheckListen(h.Listen, h.AllowNonLoopback); err != nil {
+		return nil, err
+	}
+	return net.Listen("tcp", h.Listen.String())
+}
+
+// Handler serves GET and HEAD on exactly two paths: /metrics, the registry
+// in the Prometheus text format 0.0.4, and /status, the JSON encoding of
+// status(). Every other path is 404, every other method 405.
+func Handler(reg *metrics.Registry, status func() any) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" && r.URL.Path != "/status" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		var body bytes.Buffer
+		var ctype string
+		if r.URL.Path == "/metrics" {
+			ctype = metrics.ContentType
+			if _, err := reg.WriteTo(&body); err != nil {
+				http.Error(w, "metrics: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+		} else {
+			ctype = "application/json"
+			enc := json.NewEncoder(&body)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(status()); err != nil {
+				http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		h := w.Header()
+		h.Set("Content-Type", ctype)
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(body.Bytes())
+		}
+	})
+}
+
+// serveHTTP serves handler on ln until ctx ends, then shuts down
+// gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+		<-errc
+		return nil
+	}
+}

@@ -38,6 +38,8 @@ var commands = []command{
 	{"samples", "write sample pcaps of every message and option type", runSamples},
 	{"testbed", "build, move and remove the network-namespace testbed (root)", runTestbed},
 	{"bench", "measure FBU round trip, forwarding, FBU throughput, flood resistance on the testbed (root)", runBench},
+	{"ar", "run the access router daemon: handover keys, FBU/FBack, forwarding (-c FILE, --check)", runAR},
+	{"mn", "run the mobile node daemon: keys, handover detection, FBU (-c FILE, --check)", runMN},
 	{"version", "print the fhkey version", runVersion},
 }
 

@@ -174,6 +174,9 @@ func TestParseMNProblems(t *testing.T) {
 		{name: "HKEPK lifetime", snippet: "[handover_keys]\nhkepk_lifetime = \"1s\"\n", want: ErrInvalid, key: "handover_keys.hkepk_lifetime", line: 6},
 		{name: "decapsulation without allowed", snippet: "[decapsulation]\nenabled = true\n", want: ErrMissing, key: "decapsulation.allowed", line: 5},
 		{name: "decapsulation allowed", snippet: "[decapsulation]\nallowed = [\"x\"]\n", want: ErrInvalid, key: "decapsulation.allowed[0]", line: 6},
+		{name: "new interface without new CGA", snippet: "[handover]\nnew_interface = \"wlan1\"\n", want: ErrMissing, key: "handover.new_cga", line: 5},
+		{name: "decapsulation without new CGA", snippet: "[decapsulation]\nenabled = true\nallowed = [\"fe80::1\"]\n", want: ErrMissing, key: "handover.new_cga", line: 0},
+		{name: "new interface name", snippet: "[handover]\nnew_cga = \"n.json\"\nnew_interface = \"a/b\"\n", want: ErrInvalid, key: "handover.new_interface", line: 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := minimalMN + tc.snippet

@@ -82,6 +82,7 @@ func TestExampleMN(t *testing.T) {
 		HKEPKHandovers:     10,
 		RefreshBefore:      10 * time.Minute,
 		Decapsulation:      Decapsulation{Enabled: true, TUN: "fhkdc0", MTU: 1500, Allowed: []netip.Addr{netip.MustParseAddr("2001:db8:1::1")}},
+		Handover:           Handover{NewInterface: "wlan0", NewCGAFile: "/etc/fhkey/mn-cga-new.json"},
 		SEND:               SEND{Timestamp: send.DefaultTimestampParams, MinKeyBits: 1024, MaxKeyBits: 4096},
 		KeyStore:           KeyStore{Type: KeyStoreMemory},
 		Log:                Log{Level: slog.LevelInfo, Format: LogText},

@@ -81,6 +81,7 @@ func creds(t testing.TB, dir string) {
 	writeKey(t, filepath.Join(dir, "mn.key"), k[2])
 	writeCGA(t, filepath.Join(dir, "ar-cga.json"), k[1], arPrefix)
 	writeCGA(t, filepath.Join(dir, "mn-cga.json"), k[2], arPrefix)
+	writeCGA(t, filepath.Join(dir, "mn-cga-new.json"), k[2], netip.MustParsePrefix("2001:db8:2::/64"))
 }
 
 var arPrefix = netip.MustParsePrefix("2001:db8:1::/64")

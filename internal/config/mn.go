@@ -41,6 +41,20 @@ type Decapsulation struct {
 }
 
 // MNConfig is the validated configuration of 'fhkey mn'.
+// Handover is the [handover] section: the new link the node moves to and
+// its care-of CGA there. When NewCGA's address is configured on
+// NewInterface and that interface is up (and, with two interfaces,
+// Interface is down), the daemon sends the FBU to the previous access
+// router (RFC 5568 §6.2.3, RFC 5269 §3.4).
+type Handover struct {
+	// NewInterface is the interface on the new link; default: Interface
+	// (one radio changing links).
+	NewInterface string
+	// NewCGAFile is the `fhkey cga gen --json` output for the new care-of
+	// CGA (same key, RFC 3972 §4); empty: no handover is performed.
+	NewCGAFile string
+}
+
 type MNConfig struct {
 	File      string
 	Interface string
@@ -67,6 +81,7 @@ type MNConfig struct {
 	HKEPKHandovers int
 	RefreshBefore  time.Duration
 	Decapsulation  Decapsulation
+	Handover       Handover
 	SEND           SEND
 	KeyStore       KeyStore
 	Log            Log
@@ -89,6 +104,10 @@ type rawMN struct {
 		HKEPKHandovers     *int     `toml:"hkepk_handovers"`
 		RefreshBefore      string   `toml:"refresh_before"`
 	} `toml:"handover_keys"`
+	Handover struct {
+		NewInterface string `toml:"new_interface"`
+		NewCGA       string `toml:"new_cga"`
+	} `toml:"handover"`
 	Decapsulation struct {
 		Enabled bool     `toml:"enabled"`
 		TUN     string   `toml:"tun"`
@@ -185,6 +204,19 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 		c.addf("decapsulation.allowed", ErrMissing, "required when enabled: a node never decapsulates from arbitrary sources")
 	}
 
+	if h := raw.Handover; h.NewCGA != "" {
+		cfg.Handover.NewCGAFile = resolve(dir, h.NewCGA)
+		cfg.Handover.NewInterface = cfg.Interface
+		if h.NewInterface != "" {
+			cfg.Handover.NewInterface = c.interfaceName("handover.new_interface", h.NewInterface)
+		}
+	} else if h.NewInterface != "" {
+		c.addf("handover.new_cga", ErrMissing, "required when handover.new_interface is set")
+	}
+	if d.Enabled && raw.Handover.NewCGA == "" {
+		c.addf("handover.new_cga", ErrMissing, "required when decapsulation is enabled: tunnelled packets arrive at the new care-of address")
+	}
+
 	cfg.SEND = c.sendSection(raw.SEND)
 	cfg.KeyStore = c.keyStoreSection(raw.KeyStore, dir)
 	cfg.Log = c.logSection(raw.Log)
@@ -197,8 +229,11 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 
 // MNCredentials are the files of an MNConfig, loaded and checked.
 type MNCredentials struct {
-	Key     *rsa.PrivateKey
-	CGA     *CGA
+	Key *rsa.PrivateKey
+	CGA *CGA
+	// NewCGA is the care-of CGA on the new link (handover.new_cga), nil
+	// when not configured.
+	NewCGA  *CGA
 	Anchors []*certpath.TrustAnchor
 }
 
@@ -216,6 +251,13 @@ func (cfg *MNConfig) Open() (*MNCredentials, error) {
 	if cfg.CGAFile != "" {
 		if cr.CGA, err = LoadCGA(cfg.CGAFile, cr.Key); err != nil {
 			c.add("cga", err)
+		}
+	}
+	if cfg.Handover.NewCGAFile != "" {
+		if cr.NewCGA, err = LoadCGA(cfg.Handover.NewCGAFile, cr.Key); err != nil {
+			c.add("handover.new_cga", err)
+		} else if cr.CGA != nil && cr.NewCGA.Address == cr.CGA.Address {
+			c.add("handover.new_cga", fmt.Errorf("%w: %s: the new care-of address %s is the current one", ErrFile, cfg.Handover.NewCGAFile, cr.NewCGA.Address))
 		}
 	}
 	cr.Anchors = c.loadAnchors(cfg.TrustAnchorFiles)
@@ -244,6 +286,9 @@ func CheckMN(file string) error {
 	}
 	dir := configDir(file)
 	partial := &MNConfig{File: file, lines: c.lines, KeyFile: resolve(dir, raw.Key), CGAFile: resolve(dir, raw.CGA)}
+	if raw.Handover.NewCGA != "" {
+		partial.Handover.NewCGAFile = resolve(dir, raw.Handover.NewCGA)
+	}
 	for _, f := range raw.TrustAnchors {
 		partial.TrustAnchorFiles = append(partial.TrustAnchorFiles, resolve(dir, f))
 	}

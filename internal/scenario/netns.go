@@ -2,13 +2,17 @@ package scenario
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/fhkey/fhkey/certpath"
+	"github.com/fhkey/fhkey/cga"
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/certdisc"
@@ -19,6 +23,7 @@ import (
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/keystore"
+	"github.com/fhkey/fhkey/send"
 )
 
 // AssignCGAs configures the credentials' CGAs (RFC 3972) on the testbed's
@@ -81,11 +86,12 @@ type RouterConfig struct {
 	WrapICMP func(netio.Conn) netio.Conn
 }
 
-// Router is an access router running on the testbed.
+// Router is an access router running on the testbed or in the `fhkey ar`
+// daemon.
 type Router struct {
 	Role      *ar.Router
 	Store     keystore.Store
-	Forwarder *forward.TUN // nil without RouterConfig.Forwarding
+	Forwarder *forward.TUN // nil without forwarding
 	Responder *certdisc.Responder
 	ICMP      *netio.ICMPConn
 	MH        *netio.MHConn
@@ -95,23 +101,90 @@ type Router struct {
 	wg       sync.WaitGroup
 	once     sync.Once
 	stopErr  error
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
+}
+
+// RouterSpec is everything an access router is built from, independent of
+// where it runs: OpenRouter builds a running router from it. StartRouter
+// (the testbed) and the `fhkey ar` daemon (internal/cli) both use it, so the
+// two share one construction path.
+type RouterSpec struct {
+	// Enter runs fn where the sockets and the TUN device must be opened
+	// (testbed.Do for a namespace); nil runs it in the calling thread's
+	// namespace.
+	Enter func(fn func() error) error
+	// Interface is the access link: RtSolPr in, PrRtAdv out (RFC 5269
+	// §3.2). The Mobility Header socket listens on every interface: an
+	// FBU sent from the new link (RFC 5568 §6.2.3) arrives on another one.
+	Interface string
+	// Address and Parameters are the router's CGA; Signer is the key its
+	// certificate certifies; Path is the certification path in
+	// Certification Path Advertisement order (RFC 3971 §6.4.2: towards the
+	// anchor first, the router's certificate last) and Anchors the trust
+	// anchors it chains to.
+	Address    netip.Addr
+	Parameters *cga.Parameters
+	Signer     crypto.Signer
+	Path       [][]byte
+	Anchors    []*certpath.TrustAnchor
+	// StorePath is the bbolt key store file; empty means an in-memory
+	// store. Store, when set, is used instead and not closed by Stop.
+	StorePath string
+	Store     keystore.Store
+	// Forwarding opens the user-space FMIPv6 forwarder (RFC 5568 §4) with
+	// TUN (its Source defaults to Address, its OnExpire is set here).
+	Forwarding bool
+	TUN        forward.TUNConfig
+	// Router settings passed to ar.Config.
+	Algorithms         []hokey.AlgorithmType
+	KeyLifetime        time.Duration
+	ForwardingLifetime time.Duration
+	Neighbors          []ar.Neighbor
+	Limits             *ar.Limits
+	Verifier           *send.Verifier
+	Trace              func(ar.Trace)
+	Logger             *slog.Logger
+	// MaxCPARate is MAX_CPA_RATE of the certification path responder
+	// (RFC 3971 §10.1); zero means its default.
+	MaxCPARate int
+	// Workers serve the Mobility Header socket; zero means GOMAXPROCS.
+	Workers int
+	// WrapICMP, when set, wraps the router's ICMPv6 Conn (fault
+	// injection in tests).
+	WrapICMP func(netio.Conn) netio.Conn
 }
 
 // StartRouter opens the router's sockets, forwarder and key store inside its
 // namespace and serves until Stop.
-func StartRouter(ctx context.Context, tb *testbed.Testbed, cfg RouterConfig) (_ *Router, err error) {
+func StartRouter(ctx context.Context, tb *testbed.Testbed, cfg RouterConfig) (*Router, error) {
 	if cfg.Node != testbed.PAR && cfg.Node != testbed.NAR {
 		return nil, fmt.Errorf("scenario: router node %q is not an access router", cfg.Node)
 	}
-	r := &Router{Store: cfg.Store}
+	return OpenRouter(ctx, RouterSpec{
+		Enter:     func(fn func() error) error { return tb.Do(cfg.Node, fn) },
+		Interface: testbed.IfaceAccess,
+		Address:   cfg.Credentials.CGA.Address, Parameters: cfg.Credentials.CGA.Parameters, Signer: cfg.Credentials.Key,
+		Path: cfg.Credentials.Path, Anchors: cfg.Anchors, StorePath: cfg.StorePath, Store: cfg.Store,
+		Forwarding: cfg.Forwarding, Neighbors: cfg.Neighbors, Limits: cfg.Limits, ForwardingLifetime: cfg.ForwardingLifetime,
+		Trace: cfg.Trace, Workers: cfg.Workers, WrapICMP: cfg.WrapICMP,
+	})
+}
+
+// OpenRouter opens the key store, the sockets and the forwarder of spec
+// (inside spec.Enter) and serves until Stop, or until a serving task fails
+// (Done is closed, Err tells why).
+func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
+	r := &Router{Store: spec.Store, failed: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, r.close())
 		}
 	}()
 	if r.Store == nil {
-		if cfg.StorePath != "" {
-			if r.Store, err = keystore.OpenBolt(cfg.StorePath); err != nil {
+		if spec.StorePath != "" {
+			if r.Store, err = keystore.OpenBolt(spec.StorePath); err != nil {
 				return nil, err
 			}
 		} else {
@@ -119,22 +192,31 @@ func StartRouter(ctx context.Context, tb *testbed.Testbed, cfg RouterConfig) (_ 
 		}
 		r.ownStore = true
 	}
-	addr := cfg.Credentials.CGA.Address
+	addr := spec.Address
+	enter := spec.Enter
+	if enter == nil {
+		enter = func(fn func() error) error { return fn() }
+	}
 	var bindings ar.Bindings
-	if err := tb.Do(cfg.Node, func() error {
+	if err := enter(func() error {
 		var err error
-		if r.ICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: testbed.IfaceAccess, Groups: []netip.Addr{ar.AllRoutersMulticast}}); err != nil {
+		if r.ICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.Interface, Groups: []netip.Addr{ar.AllRoutersMulticast}}); err != nil {
 			return err
 		}
 		if r.MH, err = netio.ListenMH(netio.MHConfig{}); err != nil {
 			return err
 		}
-		if cfg.Forwarding {
-			r.Forwarder, err = forward.OpenTUN(forward.TUNConfig{Source: addr, Options: forward.Options{OnExpire: func(p netip.Addr) {
+		if spec.Forwarding {
+			tc := spec.TUN
+			if !tc.Source.IsValid() {
+				tc.Source = addr
+			}
+			tc.OnExpire = func(p netip.Addr) {
 				if r.Role != nil {
 					r.Role.ForwardingTimedOut(p)
 				}
-			}}})
+			}
+			r.Forwarder, err = forward.OpenTUN(tc)
 		}
 		return err
 	}); err != nil {
@@ -144,27 +226,53 @@ func StartRouter(ctx context.Context, tb *testbed.Testbed, cfg RouterConfig) (_ 
 		bindings = ar.NewForwarderBindings(r.Forwarder, nil)
 	}
 	var icmp netio.Conn = r.ICMP
-	if cfg.WrapICMP != nil {
-		icmp = cfg.WrapICMP(icmp)
+	if spec.WrapICMP != nil {
+		icmp = spec.WrapICMP(icmp)
 	}
 	// RFC 5269 §3.2: the router must "support SEND certificate discovery".
 	if r.Responder, err = certdisc.NewResponder(icmp, certdisc.ResponderConfig{
-		Paths: []certdisc.Path{{Certificates: cfg.Credentials.Path, Anchors: cfg.Anchors}}}); err != nil {
+		Paths: []certdisc.Path{{Certificates: spec.Path, Anchors: spec.Anchors}}, MaxCPARate: spec.MaxCPARate, Logger: spec.Logger}); err != nil {
 		return nil, err
 	}
-	if r.Role, err = ar.New(ar.Config{Address: addr, Parameters: cfg.Credentials.CGA.Parameters, Signer: cfg.Credentials.Key,
-		Store: r.Store, Bindings: bindings, Neighbors: cfg.Neighbors, Limits: cfg.Limits, ForwardingLifetime: cfg.ForwardingLifetime,
-		Trace: cfg.Trace, Other: func(ctx context.Context, p netio.Packet) { _ = r.Responder.HandlePacket(ctx, p) }}); err != nil {
+	if r.Role, err = ar.New(ar.Config{Address: addr, Parameters: spec.Parameters, Signer: spec.Signer,
+		Store: r.Store, Bindings: bindings, Neighbors: spec.Neighbors, Limits: spec.Limits, ForwardingLifetime: spec.ForwardingLifetime,
+		Algorithms: spec.Algorithms, KeyLifetime: spec.KeyLifetime, Verifier: spec.Verifier, Logger: spec.Logger,
+		Trace: spec.Trace, Other: func(ctx context.Context, p netio.Packet) { _ = r.Responder.HandlePacket(ctx, p) }}); err != nil {
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	r.wg.Go(func() { _ = r.Role.Serve(sctx, icmp, 1) })
-	r.wg.Go(func() { _ = r.Role.Serve(sctx, r.MH, cfg.Workers) })
+	r.wg.Go(func() { r.fail("icmp", sctx, r.Role.Serve(sctx, icmp, 1)) })
+	r.wg.Go(func() { r.fail("mh", sctx, r.Role.Serve(sctx, r.MH, spec.Workers)) })
 	if r.Forwarder != nil {
-		r.wg.Go(func() { _ = r.Forwarder.Serve(sctx) })
+		r.wg.Go(func() { r.fail("forwarder", sctx, r.Forwarder.Serve(sctx)) })
 	}
 	return r, nil
+}
+
+// fail records the first error of a serving task that was not asked to
+// stop.
+func (r *Router) fail(task string, ctx context.Context, err error) {
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	r.failOnce.Do(func() {
+		r.failErr = fmt.Errorf("scenario: router %s: %w", task, err)
+		close(r.failed)
+	})
+}
+
+// Done is closed when a serving task fails; Err then returns its error.
+func (r *Router) Done() <-chan struct{} { return r.failed }
+
+// Err returns the error of the first serving task that failed, or nil.
+func (r *Router) Err() error {
+	select {
+	case <-r.failed:
+		return r.failErr
+	default:
+		return nil
+	}
 }
 
 // Address returns the router's CGA.
@@ -229,59 +337,125 @@ type MobileConfig struct {
 	Trace func(step string, took time.Duration, err error)
 }
 
-// Mobile is the mobile node running on the testbed.
+// Mobile is the mobile node running on the testbed or in the `fhkey mn`
+// daemon.
 type Mobile struct {
 	Role         *mn.MobileNode
 	Solicitor    *certdisc.Solicitor
-	Decapsulator *forward.Decapsulator
+	Decapsulator *forward.Decapsulator // nil without decapsulation
 	MH           *netio.MHConn
 	PCoA, NCoA   mn.CareOf
 
-	cfg     MobileConfig
 	tb      *testbed.Testbed
 	icmpPAR *netio.ICMPConn
-	icmpNAR *netio.ICMPConn
-	split   netio.Conn // icmpPAR with CPAs diverted to the solicitor
+	icmpNAR *netio.ICMPConn // nil when both links are one interface
+	split   netio.Conn      // icmpPAR with CPAs diverted to the solicitor
 	splitN  netio.Conn
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	once    sync.Once
 }
 
+// MobileSpec is everything a mobile node is built from, independent of where
+// it runs: OpenMobile builds it. StartMobile (the testbed) and the `fhkey mn`
+// daemon (internal/cli) share this construction path.
+type MobileSpec struct {
+	// Enter runs fn where the sockets and the TUN device must be opened;
+	// nil runs it in the calling thread's namespace.
+	Enter func(fn func() error) error
+	// PreviousInterface is the interface on the previous access router's
+	// link; NewInterface the one on the new router's link (empty or equal:
+	// the same interface).
+	PreviousInterface, NewInterface string
+	// Key is the CGA key; PCoA the care-of CGA on the previous link, NCoA
+	// the one on the new link (the zero value when no handover is set
+	// up).
+	Key        *rsa.PrivateKey
+	PCoA, NCoA mn.CareOf
+	// Anchors are the trust anchors routers must be certified under.
+	Anchors []*certpath.TrustAnchor
+	// Decapsulate opens the tunnel decapsulator (a TUN device named
+	// DecapsulatorName, MTU DecapsulatorMTU) accepting tunnelled packets
+	// for PCoA from Allowed only, delivered at NCoA.
+	Decapsulate      bool
+	DecapsulatorName string
+	DecapsulatorMTU  int
+	Allowed          []netip.Addr
+	// Node settings passed to mn.Config.
+	PreferredAT    hokey.AlgorithmType
+	Supported      []hokey.AlgorithmType
+	HKEPKLifetime  time.Duration
+	HKEPKHandovers int
+	RefreshBefore  time.Duration
+	Store          keystore.Store
+	Verifier       *send.Verifier
+	Logger         *slog.Logger
+	// Trace is passed to mn.Config; CPS/CPA fetches are reported as
+	// "cps-fetch".
+	Trace func(step string, took time.Duration, err error)
+}
+
 // StartMobile opens the mobile node's sockets and decapsulator in the MN's
 // namespace. The node starts on the PAR's link.
-func StartMobile(ctx context.Context, tb *testbed.Testbed, cfg MobileConfig) (_ *Mobile, err error) {
-	m := &Mobile{cfg: cfg, tb: tb,
-		PCoA: mn.CareOf{Address: cfg.Credentials.PCoA.Address, Parameters: cfg.Credentials.PCoA.Parameters},
-		NCoA: mn.CareOf{Address: cfg.Credentials.NCoA.Address, Parameters: cfg.Credentials.NCoA.Parameters}}
+func StartMobile(ctx context.Context, tb *testbed.Testbed, cfg MobileConfig) (*Mobile, error) {
+	m, err := OpenMobile(ctx, MobileSpec{
+		Enter:             func(fn func() error) error { return tb.Do(testbed.MN, fn) },
+		PreviousInterface: testbed.IfaceMNToPAR, NewInterface: testbed.IfaceMNToNAR,
+		Key:     cfg.Credentials.Key,
+		PCoA:    mn.CareOf{Address: cfg.Credentials.PCoA.Address, Parameters: cfg.Credentials.PCoA.Parameters},
+		NCoA:    mn.CareOf{Address: cfg.Credentials.NCoA.Address, Parameters: cfg.Credentials.NCoA.Parameters},
+		Anchors: cfg.Anchors, Decapsulate: true, Allowed: []netip.Addr{cfg.PAR},
+		PreferredAT: cfg.PreferredAT, Trace: cfg.Trace,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.tb = tb
+	return m, nil
+}
+
+// OpenMobile opens the node's sockets and decapsulator (inside spec.Enter)
+// and builds the role with its certification path solicitor.
+func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
+	m := &Mobile{PCoA: spec.PCoA, NCoA: spec.NCoA}
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
-	if err := tb.Do(testbed.MN, func() error {
+	enter := spec.Enter
+	if enter == nil {
+		enter = func(fn func() error) error { return fn() }
+	}
+	if err := enter(func() error {
 		var err error
-		if m.icmpPAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: testbed.IfaceMNToPAR}); err != nil {
+		if m.icmpPAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.PreviousInterface}); err != nil {
 			return err
 		}
-		if m.icmpNAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: testbed.IfaceMNToNAR}); err != nil {
-			return err
+		if spec.NewInterface != "" && spec.NewInterface != spec.PreviousInterface {
+			if m.icmpNAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.NewInterface}); err != nil {
+				return err
+			}
 		}
 		if m.MH, err = netio.ListenMH(netio.MHConfig{}); err != nil {
 			return err
 		}
-		m.Decapsulator, err = forward.OpenDecapsulator(forward.DecapsulatorConfig{Allowed: []netip.Addr{cfg.PAR},
-			Local: m.NCoA.Address, Destinations: []netip.Prefix{netip.PrefixFrom(m.PCoA.Address, 128)}})
+		if spec.Decapsulate {
+			m.Decapsulator, err = forward.OpenDecapsulator(forward.DecapsulatorConfig{Name: spec.DecapsulatorName, MTU: spec.DecapsulatorMTU,
+				Allowed: spec.Allowed, Local: m.NCoA.Address, Destinations: []netip.Prefix{netip.PrefixFrom(m.PCoA.Address, 128)}})
+		}
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	m.wg.Go(func() { _ = m.Decapsulator.Serve(sctx) })
+	if m.Decapsulator != nil {
+		m.wg.Go(func() { _ = m.Decapsulator.Serve(sctx) })
+	}
 	cache := certpath.NewCache(8)
-	if m.Solicitor, err = certdisc.NewSolicitor(m.icmpPAR, certdisc.SolicitorConfig{Anchors: cfg.Anchors, Cache: cache,
-		Retry: 200 * time.Millisecond, RetryMax: 3 * time.Second}); err != nil {
+	if m.Solicitor, err = certdisc.NewSolicitor(m.icmpPAR, certdisc.SolicitorConfig{Anchors: spec.Anchors, Cache: cache,
+		Retry: 200 * time.Millisecond, RetryMax: 3 * time.Second, Logger: spec.Logger}); err != nil {
 		return nil, err
 	}
 	divert := func(p netio.Packet) bool {
@@ -292,8 +466,10 @@ func StartMobile(ctx context.Context, tb *testbed.Testbed, cfg MobileConfig) (_ 
 		return false
 	}
 	m.split = mn.SplitConn(sctx, m.icmpPAR, divert)
-	m.splitN = mn.SplitConn(sctx, m.icmpNAR, divert)
-	trace := cfg.Trace
+	if m.icmpNAR != nil {
+		m.splitN = mn.SplitConn(sctx, m.icmpNAR, divert)
+	}
+	trace := spec.Trace
 	if trace == nil {
 		trace = func(string, time.Duration, error) {}
 	}
@@ -303,8 +479,9 @@ func StartMobile(ctx context.Context, tb *testbed.Testbed, cfg MobileConfig) (_ 
 		trace("cps-fetch", time.Since(start), err)
 		return a, err
 	}
-	if m.Role, err = mn.New(mn.Config{Key: cfg.Credentials.Key, Authorizer: &mn.CertCache{Cache: cache, Fetch: fetch},
-		PreferredAT: cfg.PreferredAT, Trace: cfg.Trace}); err != nil {
+	if m.Role, err = mn.New(mn.Config{Key: spec.Key, Authorizer: &mn.CertCache{Cache: cache, Fetch: fetch},
+		PreferredAT: spec.PreferredAT, Supported: spec.Supported, HKEPKLifetime: spec.HKEPKLifetime, HKEPKHandovers: spec.HKEPKHandovers,
+		RefreshBefore: spec.RefreshBefore, Store: spec.Store, Verifier: spec.Verifier, Logger: spec.Logger, Trace: spec.Trace}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -321,6 +498,9 @@ func (m *Mobile) RequestKey(ctx context.Context, router netip.Addr) (mn.Event, e
 // routers are kept). The CPS/CPA exchange, when needed, goes over the
 // PAR's link's solicitor, so the NAR's path must be cached or fetched there.
 func (m *Mobile) RequestKeyNAR(ctx context.Context, router netip.Addr) (mn.Event, error) {
+	if m.splitN == nil {
+		return m.Role.RequestKey(ctx, m.split, router, m.NCoA)
+	}
 	return m.Role.RequestKey(ctx, m.splitN, router, m.NCoA)
 }
 
@@ -328,6 +508,9 @@ func (m *Mobile) RequestKeyNAR(ctx context.Context, router netip.Addr) (mn.Event
 // previous CoA on the decapsulator's device, where tunnelled packets for
 // it are delivered (docs/forwarding.md).
 func (m *Mobile) Move(ctx context.Context) error {
+	if m.tb == nil || m.Decapsulator == nil {
+		return errors.New("scenario: Move needs a testbed mobile node (StartMobile)")
+	}
 	if err := m.tb.Move(ctx); err != nil {
 		return err
 	}
@@ -338,6 +521,9 @@ func (m *Mobile) Move(ctx context.Context) error {
 // Return attaches the MN to the PAR's link again and removes the previous
 // CoA from the decapsulator's device.
 func (m *Mobile) Return(ctx context.Context) error {
+	if m.tb == nil || m.Decapsulator == nil {
+		return errors.New("scenario: Return needs a testbed mobile node (StartMobile)")
+	}
 	if _, err := m.tb.IP(ctx, testbed.MN, "-6", "addr", "del", netip.PrefixFrom(m.PCoA.Address, 128).String(), "dev", m.Decapsulator.Name()); err != nil {
 		var ce *testbed.CommandError
 		if !errors.As(err, &ce) {

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// addAddress adds addr/128 to the interface named dev without duplicate
+// address detection (RTM_NEWADDR with IFA_F_NODAD; an existing address is
+// not an error).
+func addAddress(dev string, addr netip.Addr) error {
+	ifi, err := net.InterfaceByName(dev)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	a := addr.As16()
+	const hdr, ifa, rta = unix.SizeofNlMsghdr, unix.SizeofIfAddrmsg, 4 + 16
+	b := make([]byte, hdr+ifa+rta+8)
+	ne := nativeEndian
+	ne.PutUint32(b[0:], uint32(len(b)))
+	ne.PutUint16(b[4:], unix.RTM_NEWADDR)
+	ne.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_REPLACE)
+	ne.PutUint32(b[8:], 1)
+	b[hdr] = unix.AF_INET6
+	b[hdr+1] = 128
+	b[hdr+2] = unix.IFA_F_NODAD
+	b[hdr+3] = unix.RT_SCOPE_UNIVERSE
+	ne.PutUint32(b[hdr+4:], uint32(ifi.Index))
+	o := hdr + ifa
+	ne.PutUint16(b[o:], rta)
+	ne.PutUint16(b[o+2:], unix.IFA_LOCAL)
+	copy(b[o+4:], a[:])
+	o += rta
+	ne.PutUint16(b[o:], 8)
+	ne.PutUint16(b[o+2:], unix.IFA_FLAGS)
+	ne.PutUint32(b[o+4:], unix.IFA_F_NODAD)
+	if err := unix.Sendto(fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	buf := make([]byte, 4096)
+	nr, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	if nr >= hdr+4 && ne.Uint16(buf[4:]) == unix.NLMSG_ERROR {
+		if errno := int32(ne.Uint32(buf[hdr:])); errno != 0 && unix.Errno(-errno) != unix.EEXIST {
+			return fmt.Errorf("netlink: add %s to %s: %w", addr, dev, unix.Errno(-errno))
+		}
+	}
+	return nil
+}
+
+// nativeEndian is the byte order of netlink headers.
+var nativeEndian = binary.NativeEndian

@@ -223,6 +223,9 @@ func (r *Router) HandlePacket(ctx context.Context, p netio.Packet) []netio.Packe
 // Serve reads packets from conn and answers them on workers goroutines (0:
 // GOMAXPROCS) until ctx ends, then returns ctx.Err(). Expired key records are
 // removed every second. A read error other than the end of ctx stops Serve.
+// When conn is a netio.BatchConn each worker reads the packets already
+// received together and sends their answers together (recvmmsg and
+// sendmmsg on Linux); the answers are the same.
 func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -230,8 +233,13 @@ func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, workers+1)
+	bc, batch := conn.(netio.BatchConn)
 	for range workers {
 		go func() {
+			if batch {
+				errc <- r.serveBatch(ctx, bc)
+				return
+			}
 			for {
 				p, err := conn.ReadPacket(ctx)
 				if err != nil {
@@ -267,6 +275,35 @@ func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error 
 		return ctx.Err()
 	}
 	return err
+}
+
+// serveBatch is one Serve worker on a BatchConn; it returns the read error.
+func (r *Router) serveBatch(ctx context.Context, conn netio.BatchConn) error {
+	in := make([]netio.Packet, netio.MaxBatch)
+	var answers []netio.Packet
+	for {
+		n, err := conn.ReadBatch(ctx, in)
+		if err != nil {
+			return err
+		}
+		answers = answers[:0]
+		for i := range in[:n] {
+			answers = append(answers, r.HandlePacket(ctx, in[i])...)
+			in[i] = netio.Packet{} // the payload is not kept
+		}
+		for out := answers; len(out) > 0; {
+			k, err := conn.WriteBatch(ctx, out)
+			if err == nil || k >= len(out) {
+				break
+			}
+			r.log.Debug("ar: write", "dst", out[k].Dst, "err", err)
+			if ctx.Err() != nil {
+				break
+			}
+			out = out[k+1:] // skip the packet that failed
+		}
+		clear(answers) // the answers are not kept either
+	}
 }
 
 // ExpireKeys removes the key records whose HK-LIFETIME has run out (RFC 5269

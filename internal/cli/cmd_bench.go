@@ -56,6 +56,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	duration := fs.Duration("duration", 3*time.Second, "fbu-throughput, flood: length of the measurement")
 	window := fs.Int("window", 256, "fbu-throughput: FBUs in flight")
 	keys := fs.Int("keys", 1024, "fbu-throughput: distinct previous CoAs (keys) the FBUs cycle through")
+	workers := fs.Int("workers", 0, "fbu-throughput: router goroutines reading the MH socket (0: GOMAXPROCS)")
+	single := fs.Bool("single", false, "fbu-throughput: one packet per system call (no recvmmsg/sendmmsg), for comparison")
 	floodRate := fs.Int("flood-rate", 20000, "flood: invalid RtSolPrs per second (0: as fast as possible)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
@@ -79,7 +81,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		run = func(ctx context.Context, b *benchBed) (any, error) { return b.forwarding(ctx, *n, *spacing) }
 	case "fbu-throughput":
 		run = func(ctx context.Context, b *benchBed) (any, error) {
-			return b.fbuThroughput(ctx, *duration, *window, *keys)
+			return b.fbuThroughput(ctx, *duration, *window, *keys, *workers, *single)
 		}
 	case "flood":
 		run = func(ctx context.Context, b *benchBed) (any, error) { return b.flood(ctx, *duration, *floodRate) }
@@ -337,30 +339,56 @@ type throughputResult struct {
 	Cores         int      `json:"cores"`
 	Keys          int      `json:"keys"`
 	Window        int      `json:"window"`
+	Batched       bool     `json:"batched"`
+	RouterWorkers int      `json:"router_workers"`
 	Seconds       float64  `json:"seconds"`
 	Sent          uint64   `json:"fbus_sent"`
 	Acked         uint64   `json:"fbacks_status_0"`
 	Rejected      uint64   `json:"fbacks_other_status"`
+	Lost          uint64   `json:"fbus_unanswered"`
 	PerSecond     float64  `json:"fbus_per_second"`
 	PerSecondCore float64  `json:"fbus_per_second_per_core"`
 	Target        float64  `json:"target_per_second"`
+	CPUUser       float64  `json:"cpu_user_seconds"`
+	CPUSystem     float64  `json:"cpu_system_seconds"`
+	CPUPerFBU     float64  `json:"cpu_us_per_fbu"`
+	Projected     float64  `json:"projected_fbus_per_core_second"`
+	CPUOthers     float64  `json:"cpu_other_processes_seconds"`
+	BuildSeconds  float64  `json:"prebuild_seconds"`
 	Stale         uint64   `json:"router_stale"`
 	Router        ar.Stats `json:"router"`
 	TransportDrop uint64   `json:"transport_dropped"`
 }
 
 func (r throughputResult) String() string {
-	return fmt.Sprintf("valid FBUs (Home Address option, BADF HMAC-SHA256-128) at the AR over raw MH sockets on loopback, %d keys, %d in flight, %.1f s\n"+
-		"  %d sent, %d FBack Status 0, %d other status, %d stale, %d dropped by the transport\n"+
-		"  %.0f FBUs/s on %d cores = %.0f per core   (target %.0f/s)",
-		r.Keys, r.Window, r.Seconds, r.Sent, r.Acked, r.Rejected, r.Stale, r.TransportDrop, r.PerSecond, r.Cores, r.PerSecondCore, r.Target)
+	mode := "batched (recvmmsg/sendmmsg)"
+	if !r.Batched {
+		mode = "one packet per system call"
+	}
+	return fmt.Sprintf("valid FBUs (Home Address option, BADF HMAC-SHA256-128) at the AR over raw MH sockets on loopback, %s, %d keys, %d in flight, %d router workers, %.1f s\n"+
+		"  %d sent, %d FBack Status 0, %d other status, %d unanswered, %d stale, %d dropped by the transport\n"+
+		"  %.0f FBUs/s on %d cores = %.0f per core   (target %.0f/s)\n"+
+		"  process CPU (router + generator + kernel): %.2f s user + %.2f s system = %.2f us per FBU -> %.0f FBUs/s per fully used core\n"+
+		"  other processes used %.2f CPU-seconds meanwhile (a busy machine lowers the rate)",
+		mode, r.Keys, r.Window, r.RouterWorkers, r.Seconds, r.Sent, r.Acked, r.Rejected, r.Lost, r.Stale, r.TransportDrop,
+		r.PerSecond, r.Cores, r.PerSecondCore, r.Target, r.CPUUser, r.CPUSystem, r.CPUPerFBU, r.Projected, r.CPUOthers)
 }
+
+// singleConn hides a Conn's batch methods (--single).
+type singleConn struct{ netio.Conn }
 
 // fbuThroughput runs an access router on a Mobility Header socket in the
 // PAR's namespace and, from a second MH socket in the same namespace,
-// sends valid FBUs for keys pre-installed in its store, counting the FBacks.
-func (b *benchBed) fbuThroughput(ctx context.Context, duration time.Duration, window, nkeys int) (throughputResult, error) {
-	res := throughputResult{Benchmark: "fbu-throughput", Cores: runtime.GOMAXPROCS(0), Keys: nkeys, Window: window, Target: 100000}
+// sends valid FBUs (built before the run) for keys pre-installed in its
+// store, counting the FBacks. The router's socket passes only FBUs and the
+// generator's only FBacks (netio.MHConfig.Types): without the filters each
+// raw MH socket of the namespace would also receive the other's packets.
+func (b *benchBed) fbuThroughput(ctx context.Context, duration time.Duration, window, nkeys, workers int, single bool) (throughputResult, error) {
+	res := throughputResult{Benchmark: "fbu-throughput", Cores: runtime.GOMAXPROCS(0), Keys: nkeys, Window: window, Target: 100000,
+		Batched: !single, RouterWorkers: workers}
+	if workers <= 0 {
+		res.RouterWorkers = runtime.GOMAXPROCS(0)
+	}
 	parAddr := b.creds.PAR.CGA.Address
 	ncoa := netip.MustParseAddr("2001:db8:99::1")
 	if _, err := b.tb.IP(ctx, testbed.PAR, "-6", "addr", "add", ncoa.String()+"/128", "dev", "lo", "nodad"); err != nil {
@@ -369,10 +397,10 @@ func (b *benchBed) fbuThroughput(ctx context.Context, duration time.Duration, wi
 	var arConn, gen *netio.MHConn
 	if err := b.tb.Do(testbed.PAR, func() error {
 		var err error
-		if arConn, err = netio.ListenMH(netio.MHConfig{Queue: 4096}); err != nil {
+		if arConn, err = netio.ListenMH(netio.MHConfig{Queue: 4096, ReceiveBuffer: 4 << 20, Types: []uint8{mh.TypeFastBindingUpdate}}); err != nil {
 			return err
 		}
-		gen, err = netio.ListenMH(netio.MHConfig{Queue: 4096})
+		gen, err = netio.ListenMH(netio.MHConfig{Queue: 4096, ReceiveBuffer: 4 << 20, Types: []uint8{mh.TypeFastBindingAcknowledgment}})
 		return err
 	}); err != nil {
 		return res, err
@@ -383,12 +411,7 @@ func (b *benchBed) fbuThroughput(ctx context.Context, duration time.Duration, wi
 	defer store.Close()
 	at := hokey.HMACSHA256Trunc128
 	now := time.Now()
-	type flow struct {
-		pcoa netip.Addr
-		key  hokey.Key
-		seq  uint16
-	}
-	flows := make([]flow, nkeys)
+	flows := make([]scenario.FBUFlow, nkeys)
 	for i := range flows {
 		a := testbed.PrefixPARLink.Addr().As16()
 		a[13], a[14], a[15] = 0x10, byte(i>>8), byte(i)
@@ -396,8 +419,8 @@ func (b *benchBed) fbuThroughput(ctx context.Context, duration time.Duration, wi
 		if err != nil {
 			return res, err
 		}
-		flows[i] = flow{pcoa: netip.AddrFrom16(a), key: k}
-		rec := keystore.Record{AR: parAddr, MN: flows[i].pcoa, AT: uint8(at), KeyLen: uint8(at.KeyLen()), Created: now, Expires: now.Add(time.Hour)}
+		flows[i] = scenario.FBUFlow{PreviousCoA: netip.AddrFrom16(a), Key: &k}
+		rec := keystore.Record{AR: parAddr, MN: flows[i].PreviousCoA, AT: uint8(at), KeyLen: uint8(at.KeyLen()), Created: now, Expires: now.Add(time.Hour)}
 		copy(rec.Key[:], k.Bytes())
 		if err := store.Put(&rec); err != nil {
 			return res, err
@@ -408,78 +431,57 @@ func (b *benchBed) fbuThroughput(ctx context.Context, duration time.Duration, wi
 	if err != nil {
 		return res, err
 	}
+	// FBUs built before the run, enough for 250,000/s; the run ends
+	// early if they run out.
+	count := min(int(duration.Seconds()*250000)+1, 32767*nkeys)
+	fmt.Fprintf(b.log, "fbu-throughput: building %d FBUs for %d keys\n", count, nkeys)
+	load, err := scenario.BuildFBULoad(scenario.FBULoadConfig{Router: parAddr, NewCoA: ncoa, Flows: flows, Count: count,
+		Window: window, Duration: duration, Single: single})
+	if err != nil {
+		return res, err
+	}
+	res.BuildSeconds = load.BuildTime.Seconds()
+	var arSide, genSide netio.Conn = arConn, gen
+	if single {
+		arSide, genSide = singleConn{arConn}, singleConn{gen}
+	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go router.Serve(sctx, arConn, 0)
+	go router.Serve(sctx, arSide, workers)
 
-	// Pre-built FBUs, cycling through the flows, sequence numbers rising
-	// per flow; enough for the run at twice the target rate, reused
-	// (with fresh sequence numbers) if not.
-	build := func(f *flow) (netio.Packet, error) {
-		f.seq++
-		fbu := mh.FastBindingUpdate{Sequence: f.seq, Acknowledge: true, HomeRegistration: true, Lifetime: 10 * time.Second,
-			Options: []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, at.AuthenticatorLen())}}}
-		pl, err := hokey.SignBADF(fbu, &f.key, ncoa, parAddr, f.pcoa, parAddr)
-		return netio.Packet{Src: ncoa, Dst: parAddr, HopLimit: 64, NextHeader: inet.ProtocolMobility, HomeAddress: f.pcoa, Payload: pl}, err
+	fmt.Fprintf(b.log, "fbu-throughput: %d in flight, %v\n", window, duration)
+	runtime.GC()
+	u0, s0, err := scenario.ProcessCPU()
+	if err != nil {
+		return res, err
 	}
-	var acked, rejected, sent atomic.Uint64
-	var wg sync.WaitGroup
-	rctx, rstop := context.WithCancel(ctx)
-	defer rstop()
-	wg.Go(func() {
-		for {
-			p, err := gen.ReadPacket(rctx)
-			if err != nil {
-				return
-			}
-			// The socket also sees the FBUs it sent (a raw socket gets every
-			// Mobility Header packet for a local address): count FBacks only.
-			msg, err := mh.ParseMessage(p.Payload)
-			a, ok := msg.(mh.FastBindingAcknowledgment)
-			switch {
-			case err != nil || !ok:
-			case a.Status == mh.FastStatusAccepted:
-				acked.Add(1)
-			default:
-				rejected.Add(1)
-			}
-		}
-	})
-	fmt.Fprintf(b.log, "fbu-throughput: %d keys, %d in flight, %v\n", nkeys, window, duration)
-	start := time.Now()
-	i := 0
-	for time.Since(start) < duration {
-		if sent.Load()-acked.Load()-rejected.Load() >= uint64(window) {
-			// Wait for answers, but not forever: a lost FBU frees its slot
-			// after a while.
-			waitStart := time.Now()
-			for sent.Load()-acked.Load()-rejected.Load() >= uint64(window) && time.Since(waitStart) < 20*time.Millisecond {
-				runtime.Gosched()
-			}
-			if sent.Load()-acked.Load()-rejected.Load() >= uint64(window) {
-				sent.Add(^uint64(0)) // count one as lost
-			}
-			continue
-		}
-		p, err := build(&flows[i%nkeys])
-		if err != nil {
-			return res, err
-		}
-		i++
-		if err := gen.WritePacket(ctx, p); err != nil {
-			return res, err
-		}
-		sent.Add(1)
+	m0, err := scenario.MachineCPU()
+	if err != nil {
+		return res, err
 	}
-	elapsed := time.Since(start)
-	time.Sleep(100 * time.Millisecond)
-	rstop()
-	wg.Wait()
-	res.Seconds = elapsed.Seconds()
-	res.Sent = uint64(i)
-	res.Acked, res.Rejected = acked.Load(), rejected.Load()
-	res.PerSecond = float64(res.Acked) / elapsed.Seconds()
+	run, err := load.Run(ctx, genSide)
+	if err != nil {
+		return res, err
+	}
+	u1, s1, err := scenario.ProcessCPU()
+	if err != nil {
+		return res, err
+	}
+	m1, err := scenario.MachineCPU()
+	if err != nil {
+		return res, err
+	}
+	res.CPUOthers = max(0, (m1 - m0 - (u1 - u0) - (s1 - s0)).Seconds())
+	stop()
+	res.Seconds = run.Elapsed.Seconds()
+	res.Sent, res.Acked, res.Rejected, res.Lost = run.Sent, run.Accepted, run.Rejected, run.Lost
+	res.PerSecond = float64(res.Acked) / res.Seconds
 	res.PerSecondCore = res.PerSecond / float64(res.Cores)
+	res.CPUUser, res.CPUSystem = (u1 - u0).Seconds(), (s1 - s0).Seconds()
+	if res.Acked > 0 {
+		res.CPUPerFBU = (res.CPUUser + res.CPUSystem) / float64(res.Acked) * 1e6
+		res.Projected = 1e6 / res.CPUPerFBU
+	}
 	res.Router = router.Stats()
 	res.Stale = res.Router.FBUStale
 	res.TransportDrop = arConn.Dropped()

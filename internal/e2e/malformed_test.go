@@ -26,7 +26,7 @@ func snmp6(t *testing.T, b *bed, node testbed.Node, name string) uint64 {
 	t.Helper()
 	var v uint64
 	if err := b.tb.Do(node, func() error {
-		f, err := os.Open("/proc/self/net/snmp6")
+		f, err := os.Open("/proc/thread-self/net/snmp6") // this thread is in the node's namespace; /proc/self shows the main thread's
 		if err != nil {
 			return err
 		}

@@ -165,18 +165,30 @@ func (c *ICMPConn) WritePacket(ctx context.Context, p Packet) error {
 		return ErrClosed
 	default:
 	}
-	if err := checkWrite(p, inet.ProtocolICMPv6, 4); err != nil {
+	var oobBuf [sendOOB]byte
+	oob, err := c.prepare(&p, oobBuf[:0])
+	if err != nil {
 		return err
 	}
-	if p.HomeAddress.IsValid() {
-		return fmt.Errorf("netio: write: ICMPv6 with a home address option is not supported")
-	}
-	var oobBuf [128]byte
-	oob := c.appendPacketControl(oobBuf[:0], p.Src, p.HopLimit)
 	if err := c.sock.send(p.Payload, oob, c.destination(p.Dst)); err != nil {
-		return fmt.Errorf("netio: %s: send ICMPv6 type %d to %v: %w", c.ifname, p.Payload[0], p.Dst, err)
+		return c.sendError(&p, err)
 	}
 	return nil
+}
+
+// prepare checks p and appends its ancillary data to oob.
+func (c *ICMPConn) prepare(p *Packet, oob []byte) ([]byte, error) {
+	if err := checkWrite(*p, inet.ProtocolICMPv6, 4); err != nil {
+		return nil, err
+	}
+	if p.HomeAddress.IsValid() {
+		return nil, fmt.Errorf("netio: write: ICMPv6 with a home address option is not supported")
+	}
+	return c.appendPacketControl(oob, p.Src, p.HopLimit), nil
+}
+
+func (c *ICMPConn) sendError(p *Packet, err error) error {
+	return fmt.Errorf("netio: %s: send ICMPv6 type %d to %v: %w", c.ifname, p.Payload[0], p.Dst, err)
 }
 
 // Close closes the socket; pending and later reads return ErrClosed.

@@ -71,6 +71,9 @@ func ListenMH(cfg MHConfig) (*MHConn, error) {
 	if cfg.HopLimit < 0 || cfg.HopLimit > 255 {
 		return nil, fmt.Errorf("netio: hop limit %d out of range", cfg.HopLimit)
 	}
+	if len(cfg.Types) > 64 {
+		return nil, fmt.Errorf("netio: %d MH types to filter, at most 64", len(cfg.Types))
+	}
 	rc, err := newRawConn(cfg.Interface, true, cfg.Queue)
 	if err != nil {
 		return nil, err
@@ -128,15 +131,75 @@ func (c *MHConn) open(cfg MHConfig) error {
 	if err := c.haoSock.dropAll(); err != nil {
 		return err
 	}
-	// Wake the protocol-60 reader only for Destination Options headers
-	// followed by a Mobility Header: the datagram starts at the header,
-	// whose first octet is its Next Header.
-	return c.dstSock.attachFilter([]unix.SockFilter{
+	if cfg.ReceiveBuffer > 0 {
+		for _, s := range []*rawSocket{c.sock, c.dstSock} {
+			if err := s.setInt(unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, cfg.ReceiveBuffer, "SO_RCVBUFFORCE"); err != nil {
+				if err := s.setInt(unix.SOL_SOCKET, unix.SO_RCVBUF, cfg.ReceiveBuffer, "SO_RCVBUF"); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(cfg.Types) > 0 {
+		if err := c.sock.attachFilter(mhTypeFilter(nil, 0, cfg.Types), "SO_ATTACH_FILTER (MH types)"); err != nil {
+			return err
+		}
+	}
+	return c.dstSock.attachFilter(destinationOptionsFilter(cfg.Types), "SO_ATTACH_FILTER (next header 135)")
+}
+
+// Classic BPF programs for the receiving sockets. A raw socket's filter
+// sees the datagram from the header of the socket's protocol on, so the
+// MH Type is octet 2 on the protocol-135 socket (RFC 6275 §6.1.1: Payload
+// Proto, Header Len, MH Type) and octet (Hdr Ext Len + 1) * 8 + 2 on the
+// protocol-60 socket (RFC 8200 §4.6). A load past the end of the datagram
+// ends the program with 0: the datagram is dropped.
+var (
+	bpfAccept = unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: 0xffffffff}
+	bpfDrop   = unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: 0}
+)
+
+// mhTypeFilter appends to prog a program that loads the MH Type at X + k
+// (k alone when indirect is false: prog is empty) and accepts the types
+// listed; every jump of prog whose Jf is 0xff is pointed at the drop.
+func mhTypeFilter(prog []unix.SockFilter, k uint32, types []uint8) []unix.SockFilter {
+	load := unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
+	if len(prog) > 0 {
+		load = unix.BPF_LD | unix.BPF_B | unix.BPF_IND
+	}
+	prog = append(prog, unix.SockFilter{Code: uint16(load), K: k + 2})
+	for i, t := range types {
+		// Jump over the remaining comparisons and the drop to the accept.
+		prog = append(prog, unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: uint32(t), Jt: uint8(len(types) - i)})
+	}
+	drop := len(prog)
+	prog = append(prog, bpfDrop, bpfAccept)
+	for i := range prog[:drop] {
+		if prog[i].Code == unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K && prog[i].Jf == 0xff {
+			prog[i].Jf = uint8(drop - i - 1)
+		}
+	}
+	return prog
+}
+
+// destinationOptionsFilter wakes the protocol-60 reader only for
+// Destination Options headers followed by a Mobility Header (the first
+// octet is the Next Header) and, when types is not empty, of those types.
+func destinationOptionsFilter(types []uint8) []unix.SockFilter {
+	prog := []unix.SockFilter{
 		{Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 0},
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: inet.ProtocolMobility, Jt: 0, Jf: 1},
-		{Code: unix.BPF_RET | unix.BPF_K, K: 0xffffffff},
-		{Code: unix.BPF_RET | unix.BPF_K, K: 0},
-	}, "SO_ATTACH_FILTER (next header 135)")
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: inet.ProtocolMobility, Jf: 0xff},
+	}
+	if len(types) == 0 {
+		return append(prog[:1], unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: inet.ProtocolMobility, Jt: 0, Jf: 1}, bpfAccept, bpfDrop)
+	}
+	prog = append(prog,
+		unix.SockFilter{Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 1}, // Hdr Ext Len
+		unix.SockFilter{Code: unix.BPF_ALU | unix.BPF_ADD | unix.BPF_K, K: 1},
+		unix.SockFilter{Code: unix.BPF_ALU | unix.BPF_LSH | unix.BPF_K, K: 3},
+		unix.SockFilter{Code: unix.BPF_MISC | unix.BPF_TAX},
+	)
+	return mhTypeFilter(prog, 0, types)
 }
 
 func (c *MHConn) parseMH(b []byte, from netip.Addr, ctl control) (Packet, bool) {
@@ -191,29 +254,43 @@ func (c *MHConn) WritePacket(ctx context.Context, p Packet) error {
 		return ErrClosed
 	default:
 	}
-	if err := checkWrite(p, inet.ProtocolMobility, mhChecksumOffset+2); err != nil {
+	var oobBuf [sendOOB]byte
+	s, payload, oob, err := c.prepare(&p, oobBuf[:0], slices.Clone)
+	if err != nil {
 		return err
 	}
-	var oobBuf [192]byte
-	oob := c.appendPacketControl(oobBuf[:0], p.Src, p.HopLimit)
-	s := c.sock
-	payload := p.Payload
-	if p.HomeAddress.IsValid() {
-		var hdr [HomeAddressHeaderLen]byte
-		h, err := AppendHomeAddressHeader(hdr[:0], inet.ProtocolMobility, p.HomeAddress)
-		if err != nil {
-			return err
-		}
-		oob = appendCmsg(oob, unix.IPPROTO_IPV6, unix.IPV6_DSTOPTS, h)
-		payload = slices.Clone(p.Payload)
-		payload[mhChecksumOffset], payload[mhChecksumOffset+1] = 0, 0
-		binary.BigEndian.PutUint16(payload[mhChecksumOffset:], inet.Checksum(p.HomeAddress, p.Dst, inet.ProtocolMobility, payload))
-		s = c.haoSock
-	}
 	if err := s.send(payload, oob, c.destination(p.Dst)); err != nil {
-		return fmt.Errorf("netio: %s: send mobility header type %d to %v: %w", c.ifname, p.Payload[2], p.Dst, err)
+		return c.sendError(&p, err)
 	}
 	return nil
+}
+
+// prepare checks p and returns the socket to send it on, the payload to
+// send and its ancillary data (appended to oob). With a Home Address
+// option the payload is a copy (made by clone) carrying the checksum
+// computed over the home address (RFC 6275 §6.1.1).
+func (c *MHConn) prepare(p *Packet, oob []byte, clone func([]byte) []byte) (*rawSocket, []byte, []byte, error) {
+	if err := checkWrite(*p, inet.ProtocolMobility, mhChecksumOffset+2); err != nil {
+		return nil, nil, nil, err
+	}
+	oob = c.appendPacketControl(oob, p.Src, p.HopLimit)
+	if !p.HomeAddress.IsValid() {
+		return c.sock, p.Payload, oob, nil
+	}
+	var hdr [HomeAddressHeaderLen]byte
+	h, err := AppendHomeAddressHeader(hdr[:0], inet.ProtocolMobility, p.HomeAddress)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	oob = appendCmsg(oob, unix.IPPROTO_IPV6, unix.IPV6_DSTOPTS, h)
+	payload := clone(p.Payload)
+	payload[mhChecksumOffset], payload[mhChecksumOffset+1] = 0, 0
+	binary.BigEndian.PutUint16(payload[mhChecksumOffset:], inet.Checksum(p.HomeAddress, p.Dst, inet.ProtocolMobility, payload))
+	return c.haoSock, payload, oob, nil
+}
+
+func (c *MHConn) sendError(p *Packet, err error) error {
+	return fmt.Errorf("netio: %s: send mobility header type %d to %v: %w", c.ifname, p.Payload[2], p.Dst, err)
 }
 
 // Close closes the sockets; pending and later reads return ErrClosed.

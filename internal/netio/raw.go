@@ -43,4 +43,21 @@ type MHConfig struct {
 	HopLimit int
 	// Queue is as in ICMPConfig.
 	Queue int
+	// ReceiveBuffer, when positive, is the kernel receive buffer of the
+	// receiving sockets in octets (SO_RCVBUFFORCE, which needs
+	// CAP_NET_ADMIN, else SO_RCVBUF capped by net.core.rmem_max). The
+	// default (net.core.rmem_default, about 200 KiB) holds about 250
+	// small Mobility Header packets; beyond that the kernel drops.
+	ReceiveBuffer int
+	// Types, when not empty, lists the Mobility Header types (the MH
+	// Type field, RFC 6275 §6.1.1) the kernel passes to the Conn: a
+	// socket filter (SO_ATTACH_FILTER) on both receiving sockets drops
+	// the others before they are queued. Every raw Mobility Header socket
+	// of a namespace gets a copy of every Mobility Header packet to a
+	// local address, so a router that only handles Fast Binding Updates
+	// (type 8) need not be woken for the Fast Binding Acknowledgments it
+	// sends to a local peer, nor a local FBU sender for its own FBUs.
+	// Messages too short to hold the MH Type are then dropped by the
+	// kernel, uncounted by Dropped. Empty means every type.
+	Types []uint8
 }

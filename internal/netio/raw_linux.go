@@ -76,17 +76,6 @@ func (s *rawSocket) attachFilter(prog []unix.SockFilter, name string) error {
 	return s.control(name, func(fd int) error { return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp) })
 }
 
-func (s *rawSocket) recv(buf, oob []byte) (n, oobn, flags int, from unix.Sockaddr, err error) {
-	rerr := s.rc.Read(func(fd uintptr) bool {
-		n, oobn, flags, from, err = unix.Recvmsg(int(fd), buf, oob, 0)
-		return err != unix.EAGAIN
-	})
-	if rerr != nil {
-		return 0, 0, 0, nil, rerr
-	}
-	return n, oobn, flags, from, err
-}
-
 func (s *rawSocket) send(p, oob []byte, to unix.Sockaddr) error {
 	var err error
 	werr := s.rc.Write(func(fd uintptr) bool {
@@ -100,13 +89,6 @@ func (s *rawSocket) send(p, oob []byte, to unix.Sockaddr) error {
 }
 
 func (s *rawSocket) close() error { return s.f.Close() }
-
-// received is one packet (or a fatal reader error) handed from a reader
-// goroutine to ReadPacket.
-type received struct {
-	p   Packet
-	err error
-}
 
 // control is what a received packet's ancillary data told us.
 type control struct {
@@ -124,7 +106,7 @@ type rawConn struct {
 	ifindex int
 	addrs   *addrLister
 	sockets []*rawSocket
-	in      chan received
+	queue   *packetQueue
 	done    chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
@@ -152,55 +134,8 @@ func newRawConn(ifname string, anyIf bool, queue int) (*rawConn, error) {
 	if queue <= 0 {
 		queue = 256
 	}
-	return &rawConn{ifname: ifname, ifindex: ifindex, addrs: l, in: make(chan received, queue), done: make(chan struct{})}, nil
-}
-
-// start runs a reader goroutine for s; parse turns one datagram into a
-// packet or reports false to skip it (counting it in dropped if it is bad).
-func (c *rawConn) start(s *rawSocket, parse func(b []byte, from netip.Addr, ctl control) (Packet, bool)) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		buf := make([]byte, 1<<16)
-		oob := make([]byte, 4096)
-		for {
-			n, oobn, flags, from, err := s.recv(buf, oob)
-			if err != nil {
-				if errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM) {
-					// EHOSTUNREACH: the kernel found a bad checksum in
-					// recvmsg and dropped the datagram (net/ipv6/raw.c).
-					continue
-				}
-				select {
-				case <-c.done:
-				case c.in <- received{err: fmt.Errorf("netio: %s: receive: %w", c.ifname, err)}:
-				}
-				return
-			}
-			if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-				c.dropped.Add(1)
-				continue
-			}
-			sa, ok := from.(*unix.SockaddrInet6)
-			if !ok {
-				continue
-			}
-			ctl, ok := parseControl(oob[:oobn])
-			if !ok {
-				c.dropped.Add(1)
-				continue
-			}
-			p, ok := parse(buf[:n], netip.AddrFrom16(sa.Addr), ctl)
-			if !ok {
-				continue
-			}
-			select {
-			case c.in <- received{p: p}:
-			case <-c.done:
-				return
-			}
-		}
-	}()
+	done := make(chan struct{})
+	return &rawConn{ifname: ifname, ifindex: ifindex, addrs: l, queue: newPacketQueue(queue, done), done: done}, nil
 }
 
 // parseControl walks the ancillary data of one datagram (RFC 3542 §20)
@@ -242,19 +177,9 @@ func parseControl(oob []byte) (control, bool) {
 }
 
 func (c *rawConn) readPacket(ctx context.Context) (Packet, error) {
-	select {
-	case <-c.done:
-		return Packet{}, ErrClosed
-	default:
-	}
-	select {
-	case r := <-c.in:
-		return r.p, r.err
-	case <-c.done:
-		return Packet{}, ErrClosed
-	case <-ctx.Done():
-		return Packet{}, ctx.Err()
-	}
+	var p [1]Packet
+	_, err := c.queue.pop(ctx, p[:])
+	return p[0], err
 }
 
 // Addrs returns the IPv6 unicast addresses currently assigned to the
@@ -294,11 +219,7 @@ func (c *rawConn) close() error {
 
 // destination returns the socket address for dst on the bound interface.
 func (c *rawConn) destination(dst netip.Addr) unix.Sockaddr {
-	sa := &unix.SockaddrInet6{Addr: dst.As16()}
-	if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() || dst.IsInterfaceLocalMulticast() {
-		sa.ZoneId = uint32(c.ifindex)
-	}
-	return sa
+	return &unix.SockaddrInet6{Addr: dst.As16(), ZoneId: c.zone(dst)}
 }
 
 // appendPacketControl appends IPV6_PKTINFO (source address selection on

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/config"
@@ -30,6 +31,7 @@ const (
 	mnRetryMin      = time.Second            // first wait after RequestKey found no answer
 	mnRetryMax      = 30 * time.Second       // longest wait between attempts
 	mnHandoverLimit = 10 * time.Second       // one FastHandover (its own retransmissions included)
+	mnSendRetry     = 20 * time.Millisecond  // FBU not sendable yet (no route on the new link): try again
 )
 
 func runMN(ctx context.Context, env *Env, args []string) error {
@@ -368,6 +370,17 @@ func (n *mnNode) handoverOnce(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, mnHandoverLimit)
 	defer cancel()
 	ev, err := n.m.FastHandover(hctx, par)
+	for err != nil && notRoutable(err) && hctx.Err() == nil {
+		// Attached, but the route to the PAR is not installed yet (the
+		// default route follows the Router Advertisement): send as soon
+		// as it is.
+		n.log.Debug("FBU not sendable yet: retrying", "router", par.String(), "err", err)
+		select {
+		case <-hctx.Done():
+		case <-time.After(mnSendRetry):
+			ev, err = n.m.FastHandover(hctx, par)
+		}
+	}
 	if err != nil {
 		h.Error = err.Error()
 		if errors.Is(err, mn.ErrNoAnswer) {
@@ -379,4 +392,10 @@ func (n *mnNode) handoverOnce(ctx context.Context) {
 	}
 	h.Status, h.Lifetime = int(ev.Status), ev.Lifetime.Seconds()
 	n.log.Info("fast binding acknowledged", "router", par.String(), "status", ev.Status, "lifetime", ev.Lifetime.String())
+}
+
+// notRoutable reports a send failure that lasts only until the new link's
+// routes are in place.
+func notRoutable(err error) bool {
+	return errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.EADDRNOTAVAIL)
 }

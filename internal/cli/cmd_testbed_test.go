@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +38,9 @@ func TestTestbedUsage(t *testing.T) {
 		{"bench", "nope"},
 		{"bench", "fbu-rtt", "--n", "0"},
 		{"bench", "flood", "--prefix", "x-"},
+		{"testbed", "configs"},
+		{"testbed", "configs", "--out", "d", "--forwarding-lifetime", "1500ms"},
+		{"testbed", "configs", "--out", "d", "--forwarding-lifetime", "70000s"},
 	} {
 		if code, _, stderr := runCLI(args...); code != 2 || stderr == "" {
 			t.Errorf("%q: exit %d, stderr %q; want usage error 2", args, code, stderr)
@@ -50,7 +54,7 @@ func TestTestbedNotRoot(t *testing.T) {
 	old := geteuid
 	geteuid = func() int { return 1000 }
 	defer func() { geteuid = old }()
-	for _, args := range [][]string{{"testbed", "up"}, {"testbed", "down"}, {"testbed", "move"}, {"testbed", "status"}, {"demo", "--netns"}, {"bench", "fbu-rtt"}} {
+	for _, args := range [][]string{{"testbed", "up"}, {"testbed", "down"}, {"testbed", "move"}, {"testbed", "status"}, {"testbed", "configs", "--out", t.TempDir()}, {"demo", "--netns"}, {"bench", "fbu-rtt"}} {
 		code, _, stderr := runCLI(args...)
 		if code != 1 || !strings.Contains(stderr, "root") {
 			t.Errorf("%q as non-root: exit %d, stderr %q", args, code, stderr)
@@ -78,6 +82,24 @@ func TestTestbedLifecycle(t *testing.T) {
 		}
 	}
 	status("PAR")
+	dir := filepath.Join(t.TempDir(), "daemons")
+	code, out, stderr := runCLI("testbed", "configs", "--prefix", prefix, "--out", dir)
+	if code != 0 || !strings.Contains(out, "ip netns exec "+prefix+"par fhkey ar -c "+filepath.Join(dir, "par.toml")) {
+		t.Fatalf("configs: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, f := range []string{"par.toml", "nar.toml", "mn.toml"} {
+		cmd := "ar"
+		if f == "mn.toml" {
+			cmd = "mn"
+		}
+		if code, out, stderr := runCLI(cmd, "-c", filepath.Join(dir, f), "--check"); code != 0 {
+			t.Errorf("%s --check %s: exit %d\n%s%s", cmd, f, code, out, stderr)
+		}
+	}
+	ncoa := labCredentials(t).MN.NCoA.Address.String()
+	if out, err := exec.Command("ip", "-n", prefix+"mn", "-6", "addr", "show", "dev", testbed.IfaceMNToNAR).Output(); err != nil || !strings.Contains(string(out), ncoa) {
+		t.Errorf("configs did not put the new care-of CGA on the MN's %s: %v\n%s", testbed.IfaceMNToNAR, err, out)
+	}
 	if code, out, stderr := runCLI("testbed", "move", "--prefix", prefix); code != 0 {
 		t.Fatalf("move: exit %d\n%s%s", code, out, stderr)
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -48,17 +47,7 @@ func TestRedirectedStreamAndForgery(t *testing.T) {
 		t.Errorf("solicitor %+v: want one certification path verified (CPS/CPA)", s)
 	}
 
-	recv, err := scenario.ListenUDP(b.tb, testbed.MN, netip.AddrPortFrom(m.PCoA.Address, streamPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
-	cn, err := scenario.NewSender(b.tb, testbed.CN, testbed.AddrCN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cn.Close()
-	dst := netip.AddrPortFrom(m.PCoA.Address, streamPort)
+	recv, cn, dst := b.stream(m.PCoA.Address)
 
 	// Attached to the PAR, the stream arrives directly.
 	from, to, _ := cn.Stream(ctx, dst, 20, time.Millisecond, nil)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -119,6 +120,24 @@ func (b *bed) mobile() *scenario.Mobile {
 	}
 	b.t.Cleanup(m.Close)
 	return m
+}
+
+// stream opens the MN's UDP receiver on the previous care-of address and
+// the CN's sender, closed at the end of the test.
+func (b *bed) stream(pcoa netip.Addr) (*scenario.Receiver, *scenario.Sender, netip.AddrPort) {
+	b.t.Helper()
+	dst := netip.AddrPortFrom(pcoa, streamPort)
+	recv, err := scenario.ListenUDP(b.tb, testbed.MN, dst)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { recv.Close() })
+	cn, err := scenario.NewSender(b.tb, testbed.CN, testbed.AddrCN)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { cn.Close() })
+	return recv, cn, dst
 }
 
 type scenarioRouterConfig = scenario.RouterConfig

@@ -121,7 +121,7 @@ func (c *rawConn) start(s *rawSocket, parse func(b []byte, from netip.Addr, ctl 
 					// inside a batch recvmmsg returns it on the next call.
 					continue
 				}
-				c.queue.push([]received{{err: fmt.Errorf("netio: %s: receive: %w", c.ifname, err)}})
+				c.queue.push([]received{{err: fmt.Errorf("netio: %s: receive: %w", c.label(), err)}})
 				return
 			}
 			batch = batch[:0]

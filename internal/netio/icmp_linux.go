@@ -188,7 +188,7 @@ func (c *ICMPConn) prepare(p *Packet, oob []byte) ([]byte, error) {
 }
 
 func (c *ICMPConn) sendError(p *Packet, err error) error {
-	return fmt.Errorf("netio: %s: send ICMPv6 type %d to %v: %w", c.ifname, p.Payload[0], p.Dst, err)
+	return fmt.Errorf("netio: %s: send ICMPv6 type %d to %v: %w", c.label(), p.Payload[0], p.Dst, err)
 }
 
 // Close closes the socket; pending and later reads return ErrClosed.

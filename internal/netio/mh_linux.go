@@ -290,7 +290,7 @@ func (c *MHConn) prepare(p *Packet, oob []byte, clone func([]byte) []byte) (*raw
 }
 
 func (c *MHConn) sendError(p *Packet, err error) error {
-	return fmt.Errorf("netio: %s: send mobility header type %d to %v: %w", c.ifname, p.Payload[2], p.Dst, err)
+	return fmt.Errorf("netio: %s: send mobility header type %d to %v: %w", c.label(), p.Payload[2], p.Dst, err)
 }
 
 // Close closes the sockets; pending and later reads return ErrClosed.

@@ -113,6 +113,14 @@ type rawConn struct {
 	dropped atomic.Uint64
 }
 
+// label names the conn in errors: its interface, or "any interface".
+func (c *rawConn) label() string {
+	if c.ifname == "" {
+		return "any interface"
+	}
+	return c.ifname
+}
+
 // newRawConn prepares a Conn on ifname; "" (allowed only when anyIf is
 // true) means no interface binding.
 func newRawConn(ifname string, anyIf bool, queue int) (*rawConn, error) {

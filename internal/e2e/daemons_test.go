@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/scenario"
+	"github.com/fhkey/fhkey/internal/testbed"
+)
+
+// Status documents of the daemons, the parts the test reads.
+type (
+	parStatus struct {
+		KeysHeld int `json:"keys_held"`
+		Bindings []struct {
+			PreviousCoA netip.Addr
+			NewCoA      netip.Addr
+		} `json:"bindings"`
+	}
+	mnStatus struct {
+		Keys []struct {
+			Router netip.Addr `json:"router"`
+			CareOf netip.Addr `json:"care_of"`
+			AT     uint8      `json:"at"`
+		} `json:"keys"`
+		Handover *struct {
+			PreviousRouter string `json:"previous_router"`
+			Status         int    `json:"status"`
+			Error          string `json:"error"`
+		} `json:"handover"`
+	}
+)
+
+// TestDaemonProcesses runs the daemons as a user does, one process per
+// namespace with the configurations of 'fhkey testbed configs': `fhkey ar`
+// on the PAR (bbolt key store, forwarder) and the NAR, `fhkey mn` on the
+// MN. The MN daemon provisions its key over SEND; malformed packets from
+// the attacker are counted in the routers' /metrics and dropped; the PAR
+// is killed (SIGKILL) in the middle of the flow and restarted on its key
+// store; the MN is moved and its daemon, detecting the new link, sends
+// the FBU, which the restarted PAR verifies with the persisted key; the
+// CN's stream to the previous CoA then reaches the MN through the PAR's
+// tunnel; a forged FBU is rejected; SIGTERM stops every daemon cleanly.
+func TestDaemonProcesses(t *testing.T) {
+	t.Parallel()
+	b := newBed(t, "d", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	files, err := scenario.WriteDaemonFiles(b.dir, b.creds, scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP,
+		ForwardingLifetime: time.Minute, LogLevel: "debug"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parAddr, pcoa, ncoa := b.creds.PAR.CGA.Address, b.creds.MN.PCoA.Address, b.creds.MN.NCoA.Address
+
+	par := startDaemon(t, b.tb, testbed.PAR, "PAR", "ar", "-c", files.PAR)
+	nar := startDaemon(t, b.tb, testbed.NAR, "NAR", "ar", "-c", files.NAR)
+	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
+
+	// Provisioning (RFC 5269 §3.1–§3.3), driven by the MN daemon itself.
+	par.waitMetric(`fhkey_ar_keys_issued_total{kind="created"}`, 1)
+	var ms mnStatus
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mobile.status(&ms)
+		if len(ms.Keys) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(ms.Keys) != 1 || ms.Keys[0].Router != parAddr || ms.Keys[0].CareOf != pcoa || ms.Keys[0].AT != uint8(hokey.HMACSHA256Trunc128) {
+		t.Fatalf("MN keys %+v: want one AT 1 key from the PAR for the PCoA", ms.Keys)
+	}
+	if v := mobile.metric("fhkey_mn_keys_held"); v != 1 {
+		t.Errorf("fhkey_mn_keys_held = %v", v)
+	}
+
+	// Before the move, the CN's stream arrives directly.
+	recv, cn, dst := b.stream(pcoa)
+	from, to, _ := cn.Stream(ctx, dst, 20, time.Millisecond, nil)
+	recv.WaitQuiet(100*time.Millisecond, 2*time.Second)
+	if s := recv.Stats(from, to); s.Received != 20 {
+		t.Fatalf("before the move: %+v", s)
+	}
+
+	// Malformed packets from the attacker: a truncated RtSolPr on the
+	// NAR's link, a cut-short FBU routed to the PAR. Counted, dropped.
+	var aICMP *netio.ICMPConn
+	var aMH *netio.MHConn
+	if err := b.tb.Do(testbed.Attacker, func() error {
+		var err error
+		if aICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: testbed.IfaceAttacker}); err != nil {
+			return err
+		}
+		aMH, err = netio.ListenMH(netio.MHConfig{Interface: testbed.IfaceAttacker})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer aICMP.Close()
+	defer aMH.Close()
+	narAddr := b.creds.NAR.CGA.Address
+	truncated := []byte{154, 0, 0, 0, 2, 0} // RtSolPr (RFC 5568 §6.1.1) cut inside its Identifier
+	if err := aICMP.WritePacket(ctx, netio.Packet{Src: testbed.AddrAttacker, Dst: narAddr, HopLimit: 255,
+		NextHeader: inet.ProtocolICMPv6, Payload: truncated}); err != nil {
+		t.Fatal(err)
+	}
+	nar.waitMetric(`fhkey_ar_rtsolpr_rejected_total{reason="malformed"}`, 1)
+	garbage := []byte{59, 0, 8, 0, 0, 0, 0xff, 0xff} // MH type 8 (FBU), body cut short
+	if err := aMH.WritePacket(ctx, netio.Packet{Src: testbed.AddrAttacker, Dst: parAddr, NextHeader: inet.ProtocolMobility,
+		Payload: garbage}); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric(`fhkey_ar_fbu_rejected_total{reason="malformed"}`, 1)
+
+	// The PAR dies without warning and comes back on its key store.
+	par.kill()
+	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted)", "ar", "-c", files.PAR)
+	var ps parStatus
+	par.status(&ps)
+	if ps.KeysHeld != 1 {
+		t.Fatalf("restarted PAR holds %d keys, want the persisted one", ps.KeysHeld)
+	}
+
+	// The move: the MN daemon detects the new link and sends the FBU.
+	if err := b.tb.Move(ctx); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric("fhkey_ar_fbu_accepted_total", 1)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mobile.status(&ms)
+		if ms.Handover != nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if h := ms.Handover; h == nil || h.Status != 0 || h.Error != "" || h.PreviousRouter != parAddr.String() {
+		t.Fatalf("MN handover %+v: want FBack status 0 from the PAR", h)
+	}
+	par.status(&ps)
+	if len(ps.Bindings) != 1 || ps.Bindings[0].PreviousCoA != pcoa || ps.Bindings[0].NewCoA != ncoa {
+		t.Fatalf("PAR bindings %+v, want PCoA -> NCoA", ps.Bindings)
+	}
+
+	// The CN's stream to the previous CoA now follows the MN.
+	from, to, _ = cn.Stream(ctx, dst, 200, time.Millisecond, nil)
+	recv.WaitQuiet(200*time.Millisecond, 3*time.Second)
+	if s := recv.Stats(from, to); s.Received < 190 {
+		t.Fatalf("redirected stream: %+v, want >= 95%% of 200", s)
+	} else {
+		t.Logf("redirected stream through the daemons: %+v", s)
+	}
+
+	// A forged FBU claiming the PCoA is rejected; the binding stays.
+	forged, err := scenario.ForgeFBU(parAddr, pcoa, testbed.AddrAttacker, hokey.HMACSHA256Trunc128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := aMH.WritePacket(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric(`fhkey_ar_fbu_rejected_total{reason="bad_auth"}`, 1)
+	if v := par.metric("fhkey_ar_fbu_accepted_total"); v != 1 {
+		t.Errorf("fbu accepted = %v after the forgery", v)
+	}
+	par.status(&ps)
+	if len(ps.Bindings) != 1 || ps.Bindings[0].NewCoA != ncoa {
+		t.Fatalf("PAR bindings after the forgery %+v", ps.Bindings)
+	}
+
+	for _, p := range []*process{mobile, nar, par} {
+		p.stop()
+	}
+}

@@ -1,0 +1,113 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/lab"
+	"github.com/fhkey/fhkey/internal/testbed"
+)
+
+func labCredentials(t *testing.T) *lab.Credentials {
+	t.Helper()
+	dir, err := lab.DefaultDir()
+	if err != nil {
+		dir = filepath.Join(os.TempDir(), "fhkey-scenario-lab")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := lab.Load(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestWriteDaemonFiles: the written configurations pass the daemons' own
+// validation (config.CheckAR, CheckMN: strict keys, file permissions,
+// certificates), load the lab's credentials, and say what the testbed
+// needs; writing twice gives the same files.
+func TestWriteDaemonFiles(t *testing.T) {
+	c := labCredentials(t)
+	dir := filepath.Join(t.TempDir(), "daemons")
+	f, err := WriteDaemonFiles(dir, c, DaemonOptions{HTTP: DefaultDaemonHTTP, ForwardingLifetime: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, file := range []string{f.PAR, f.NAR} {
+		if err := config.CheckAR(file, now); err != nil {
+			t.Fatalf("CheckAR %s: %v", file, err)
+		}
+	}
+	if err := config.CheckMN(f.MN); err != nil {
+		t.Fatalf("CheckMN: %v", err)
+	}
+	for _, tc := range []struct {
+		file      string
+		router    lab.Router
+		neighbor  lab.Router
+		forwarder bool
+	}{{f.PAR, c.PAR, c.NAR, true}, {f.NAR, c.NAR, c.PAR, false}} {
+		cfg, err := config.LoadAR(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, err := cfg.Open(now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cr.CGA.Address != tc.router.CGA.Address || !cr.Key.Equal(tc.router.Key) {
+			t.Errorf("%s: CGA %v, want %v", tc.file, cr.CGA.Address, tc.router.CGA.Address)
+		}
+		if cfg.Interface != testbed.IfaceAccess || cfg.Forwarding.Enabled != tc.forwarder || cfg.Forwarding.Lifetime != 30*time.Second ||
+			cfg.HTTP.Listen.String() != DefaultDaemonHTTP || !slices.Equal(cfg.Prefixes, []netip.Prefix{tc.router.Prefix}) {
+			t.Errorf("%s: %+v", tc.file, cfg)
+		}
+		if len(cfg.Neighbors) != 1 || cfg.Neighbors[0].Address != tc.neighbor.CGA.Address || cfg.Neighbors[0].Prefix != tc.neighbor.Prefix {
+			t.Errorf("%s: neighbors %+v", tc.file, cfg.Neighbors)
+		}
+		if tc.forwarder && (cfg.KeyStore.Type != config.KeyStoreBolt || cfg.KeyStore.Path != f.PARKeyStore || cfg.Forwarding.TUN != TUNForwarder) {
+			t.Errorf("PAR key store %+v, forwarding %+v", cfg.KeyStore, cfg.Forwarding)
+		}
+	}
+	mcfg, err := config.LoadMN(f.MN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcr, err := mcfg.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mcr.CGA.Address != c.MN.PCoA.Address || mcr.NewCGA == nil || mcr.NewCGA.Address != c.MN.NCoA.Address {
+		t.Errorf("MN CGAs %v, %v", mcr.CGA, mcr.NewCGA)
+	}
+	if mcfg.Interface != testbed.IfaceMNToPAR || mcfg.Handover.NewInterface != testbed.IfaceMNToNAR ||
+		!slices.Equal(mcfg.AccessRouters, []netip.Addr{c.PAR.CGA.Address}) || !mcfg.Decapsulation.Enabled ||
+		!slices.Equal(mcfg.Decapsulation.Allowed, []netip.Addr{c.PAR.CGA.Address}) {
+		t.Errorf("MN config %+v", mcfg)
+	}
+	for _, key := range []string{"par.key", "nar.key", "mn.key"} {
+		fi, err := os.Stat(filepath.Join(dir, key))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want mode 0600", key, fi.Mode(), err)
+		}
+	}
+	before, err := os.ReadFile(f.PAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteDaemonFiles(dir, c, DaemonOptions{HTTP: DefaultDaemonHTTP, ForwardingLifetime: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(f.PAR); !bytes.Equal(before, after) {
+		t.Error("writing again changed par.toml")
+	}
+}

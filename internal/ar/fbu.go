@@ -168,8 +168,17 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 	if !fbu.Acknowledge {
 		return nil
 	}
-	// The FBack carries "the granted lifetime in seconds".
-	return r.fastBindingAck(fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), ncoa, &key)
+	// The FBack carries "the granted lifetime in seconds". An FBU that
+	// ends forwarding (Lifetime 0, RFC 5568 §5.6: "An MN returning to the
+	// PAR ... MUST send a Fast Binding Update with ... a lifetime of zero")
+	// from this router's link is answered there, at its source: the
+	// tunnel to the NCoA is gone ("The Fast Binding Acknowledgment MAY
+	// also be sent to the MN on the old link", §6.2.3).
+	dst := ncoa
+	if lifetime <= 0 && !p.HomeAddress.IsValid() {
+		dst = pcoa
+	}
+	return r.fastBindingAckTo(fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), ncoa, dst, &key)
 }
 
 // checkFastBindingUpdate authenticates p. The key is returned for the
@@ -252,16 +261,22 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 // computed with key: care-of address NCoA, correspondent the PAR's address,
 // sent from the PAR to the NCoA.
 func (r *Router) fastBindingAck(fbu mh.FastBindingUpdate, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key) []netio.Packet {
+	return r.fastBindingAckTo(fbu, status, lifetime, ncoa, ncoa, key)
+}
+
+// fastBindingAckTo builds the FBack authenticated over ncoa (RFC 5568
+// §6.4.5: the care-of address of the binding) and sends it to dst.
+func (r *Router) fastBindingAckTo(fbu mh.FastBindingUpdate, status uint8, lifetime time.Duration, ncoa, dst netip.Addr, key *hokey.Key) []netio.Packet {
 	at := key.Algorithm()
 	ack := mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime,
 		Options: []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, at.AuthenticatorLen())}}}
-	b, err := SignBADF(ack, key, ncoa, r.addr, r.addr, ncoa)
+	b, err := SignBADF(ack, key, ncoa, r.addr, r.addr, dst)
 	if err != nil {
 		r.stats.internal.Add(1)
 		return nil
 	}
 	r.stats.fback.Add(1)
-	return []netio.Packet{{Src: r.addr, Dst: ncoa, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}}
+	return []netio.Packet{{Src: r.addr, Dst: dst, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}}
 }
 
 // SignBADF is hokey.SignBADF (kept so existing callers need not change).

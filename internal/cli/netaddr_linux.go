@@ -13,6 +13,18 @@ import (
 // address detection (RTM_NEWADDR with IFA_F_NODAD; an existing address is
 // not an error).
 func addAddress(dev string, addr netip.Addr) error {
+	return changeAddress(unix.RTM_NEWADDR, dev, addr)
+}
+
+// deleteAddress removes addr/128 from the interface named dev (RTM_DELADDR;
+// an address that is not there is not an error).
+func deleteAddress(dev string, addr netip.Addr) error {
+	return changeAddress(unix.RTM_DELADDR, dev, addr)
+}
+
+// changeAddress sends one RTM_NEWADDR or RTM_DELADDR for addr/128 on dev
+// and reads the acknowledgment.
+func changeAddress(op uint16, dev string, addr netip.Addr) error {
 	ifi, err := net.InterfaceByName(dev)
 	if err != nil {
 		return err
@@ -30,8 +42,12 @@ func addAddress(dev string, addr netip.Addr) error {
 	b := make([]byte, hdr+ifa+rta+8)
 	ne := nativeEndian
 	ne.PutUint32(b[0:], uint32(len(b)))
-	ne.PutUint16(b[4:], unix.RTM_NEWADDR)
-	ne.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK|unix.NLM_F_CREATE|unix.NLM_F_REPLACE)
+	ne.PutUint16(b[4:], op)
+	flags := uint16(unix.NLM_F_REQUEST | unix.NLM_F_ACK)
+	if op == unix.RTM_NEWADDR {
+		flags |= unix.NLM_F_CREATE | unix.NLM_F_REPLACE
+	}
+	ne.PutUint16(b[6:], flags)
 	ne.PutUint32(b[8:], 1)
 	b[hdr] = unix.AF_INET6
 	b[hdr+1] = 128
@@ -55,8 +71,13 @@ func addAddress(dev string, addr netip.Addr) error {
 		return fmt.Errorf("netlink: %w", err)
 	}
 	if nr >= hdr+4 && ne.Uint16(buf[4:]) == unix.NLMSG_ERROR {
-		if errno := int32(ne.Uint32(buf[hdr:])); errno != 0 && unix.Errno(-errno) != unix.EEXIST {
-			return fmt.Errorf("netlink: add %s to %s: %w", addr, dev, unix.Errno(-errno))
+		errno := unix.Errno(-int32(ne.Uint32(buf[hdr:])))
+		switch {
+		case errno == 0, op == unix.RTM_NEWADDR && errno == unix.EEXIST, op == unix.RTM_DELADDR && errno == unix.EADDRNOTAVAIL:
+		case op == unix.RTM_NEWADDR:
+			return fmt.Errorf("netlink: add %s to %s: %w", addr, dev, errno)
+		default:
+			return fmt.Errorf("netlink: delete %s from %s: %w", addr, dev, errno)
 		}
 	}
 	return nil

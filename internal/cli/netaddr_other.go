@@ -11,3 +11,8 @@ import (
 func addAddress(string, netip.Addr) error {
 	return errors.New("adding addresses is supported on Linux only")
 }
+
+// deleteAddress is Linux-only.
+func deleteAddress(string, netip.Addr) error {
+	return errors.New("deleting addresses is supported on Linux only")
+}

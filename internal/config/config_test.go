@@ -176,6 +176,9 @@ func TestParseMNProblems(t *testing.T) {
 		{name: "decapsulation allowed", snippet: "[decapsulation]\nallowed = [\"x\"]\n", want: ErrInvalid, key: "decapsulation.allowed[0]", line: 6},
 		{name: "new interface without new CGA", snippet: "[handover]\nnew_interface = \"wlan1\"\n", want: ErrMissing, key: "handover.new_cga", line: 5},
 		{name: "decapsulation without new CGA", snippet: "[decapsulation]\nenabled = true\nallowed = [\"fe80::1\"]\n", want: ErrMissing, key: "handover.new_cga", line: 0},
+		{name: "new link routers without new CGA", snippet: "[handover]\naccess_routers = [\"fe80::2\"]\n", want: ErrMissing, key: "handover.new_cga", line: 5},
+		{name: "new link router twice", snippet: "[handover]\nnew_cga = \"n.json\"\naccess_routers = [\"fe80::2\", \"fe80::2\"]\n", want: ErrInvalid, key: "handover.access_routers[1]", line: 7},
+		{name: "new link router multicast", snippet: "[handover]\nnew_cga = \"n.json\"\naccess_routers = [\"ff02::2\"]\n", want: ErrInvalid, key: "handover.access_routers[0]", line: 7},
 		{name: "new interface name", snippet: "[handover]\nnew_cga = \"n.json\"\nnew_interface = \"a/b\"\n", want: ErrInvalid, key: "handover.new_interface", line: 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,6 +53,10 @@ type Handover struct {
 	// NewCGAFile is the `fhkey cga gen --json` output for the new care-of
 	// CGA (same key, RFC 3972 §4); empty: no handover is performed.
 	NewCGAFile string
+	// AccessRouters are the routers of the new link asked for handover
+	// keys for the new CGA once the node is there, so that it can hand
+	// over again (back to the first link); empty means All-Routers.
+	AccessRouters []netip.Addr
 }
 
 type MNConfig struct {
@@ -105,8 +109,9 @@ type rawMN struct {
 		RefreshBefore      string   `toml:"refresh_before"`
 	} `toml:"handover_keys"`
 	Handover struct {
-		NewInterface string `toml:"new_interface"`
-		NewCGA       string `toml:"new_cga"`
+		NewInterface  string   `toml:"new_interface"`
+		NewCGA        string   `toml:"new_cga"`
+		AccessRouters []string `toml:"access_routers"`
 	} `toml:"handover"`
 	Decapsulation struct {
 		Enabled bool     `toml:"enabled"`
@@ -146,15 +151,7 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 	cfg.KeyFile = resolve(dir, raw.Key)
 	cfg.CGAFile = resolve(dir, raw.CGA)
 	cfg.TrustAnchorFiles = c.files("trust_anchors", raw.TrustAnchors, dir, 1)
-	for i, s := range raw.AccessRouters {
-		k := fmt.Sprintf("access_routers[%d]", i)
-		if a := c.unicast(k, s); a.IsValid() {
-			if slices.Contains(cfg.AccessRouters, a) {
-				c.addf(k, ErrInvalid, "%s listed twice", a)
-			}
-			cfg.AccessRouters = append(cfg.AccessRouters, a)
-		}
-	}
+	cfg.AccessRouters = c.routerList("access_routers", raw.AccessRouters)
 
 	hk := raw.HandoverKeys
 	cfg.PreferredAlgorithm = hokey.HMACSHA256Trunc128
@@ -210,8 +207,9 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 		if h.NewInterface != "" {
 			cfg.Handover.NewInterface = c.interfaceName("handover.new_interface", h.NewInterface)
 		}
-	} else if h.NewInterface != "" {
-		c.addf("handover.new_cga", ErrMissing, "required when handover.new_interface is set")
+		cfg.Handover.AccessRouters = c.routerList("handover.access_routers", h.AccessRouters)
+	} else if h.NewInterface != "" || len(h.AccessRouters) > 0 {
+		c.addf("handover.new_cga", ErrMissing, "required when handover.new_interface or handover.access_routers is set")
 	}
 	if d.Enabled && raw.Handover.NewCGA == "" {
 		c.addf("handover.new_cga", ErrMissing, "required when decapsulation is enabled: tunnelled packets arrive at the new care-of address")
@@ -293,4 +291,20 @@ func CheckMN(file string) error {
 		partial.TrustAnchorFiles = append(partial.TrustAnchorFiles, resolve(dir, f))
 	}
 	return mergeProblems(err, openErr(partial.Open()))
+}
+
+// routerList parses a list of access router addresses (unicast, no
+// duplicates).
+func (c *collector) routerList(key string, raw []string) []netip.Addr {
+	var out []netip.Addr
+	for i, s := range raw {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		if a := c.unicast(k, s); a.IsValid() {
+			if slices.Contains(out, a) {
+				c.addf(k, ErrInvalid, "%s listed twice", a)
+			}
+			out = append(out, a)
+		}
+	}
+	return out
 }

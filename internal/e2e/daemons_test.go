@@ -28,10 +28,12 @@ type (
 			CareOf netip.Addr `json:"care_of"`
 			AT     uint8      `json:"at"`
 		} `json:"keys"`
-		Handover *struct {
-			PreviousRouter string `json:"previous_router"`
-			Status         int    `json:"status"`
-			Error          string `json:"error"`
+		Handovers int `json:"handovers"`
+		Handover  *struct {
+			PreviousRouter  string `json:"previous_router"`
+			ForwardingEnded string `json:"forwarding_ended"`
+			Status          int    `json:"status"`
+			Error           string `json:"error"`
 		} `json:"handover"`
 	}
 )
@@ -45,7 +47,10 @@ type (
 // store; the MN is moved and its daemon, detecting the new link, sends
 // the FBU, which the restarted PAR verifies with the persisted key; the
 // CN's stream to the previous CoA then reaches the MN through the PAR's
-// tunnel; a forged FBU is rejected; SIGTERM stops every daemon cleanly.
+// tunnel; a forged FBU is rejected. The MN gets a key from the NAR and
+// moves back: it ends the PAR's tunnel and hands over from the NAR, whose
+// tunnel then carries the stream to the NCoA. SIGTERM stops every daemon
+// cleanly.
 func TestDaemonProcesses(t *testing.T) {
 	t.Parallel()
 	b := newBed(t, "d", true)
@@ -169,6 +174,66 @@ func TestDaemonProcesses(t *testing.T) {
 	if len(ps.Bindings) != 1 || ps.Bindings[0].NewCoA != ncoa {
 		t.Fatalf("PAR bindings after the forgery %+v", ps.Bindings)
 	}
+
+	// On the NAR's link the MN daemon provisions a key from the NAR for
+	// the NCoA, fetching the NAR's certification path on nar0.
+	hasKey := func(router, coa netip.Addr) bool {
+		for _, k := range ms.Keys {
+			if k.Router == router && k.CareOf == coa {
+				return true
+			}
+		}
+		return false
+	}
+	waitStatus := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mobile.status(&ms)
+			if cond() {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: MN status %+v, handover %+v", what, ms, ms.Handover)
+			}
+		}
+	}
+	waitStatus("key from the NAR", func() bool { return hasKey(narAddr, ncoa) })
+	nar.waitMetric(`fhkey_ar_keys_issued_total{kind="created"}`, 1)
+
+	// Back to the PAR's link before the PAR's tunnel times out: the MN
+	// daemon ends it (FBU with Lifetime 0, RFC 5568 §5.6) and hands over
+	// from the NAR (FBU for the NCoA with the NAR's key).
+	recvN, _, dstN := b.stream(ncoa)
+	if err := b.tb.Attach(ctx, testbed.PAR); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus("handover back", func() bool { return ms.Handovers == 2 })
+	if h := ms.Handover; h.Status != 0 || h.Error != "" || h.PreviousRouter != narAddr.String() || h.ForwardingEnded != parAddr.String() {
+		t.Fatalf("handover back %+v: want FBack 0 from the NAR, the PAR's forwarding ended", h)
+	}
+	par.status(&ps)
+	if len(ps.Bindings) != 0 {
+		t.Errorf("PAR bindings %+v after the MN came back", ps.Bindings)
+	}
+	var ns parStatus
+	nar.status(&ns)
+	if len(ns.Bindings) != 1 || ns.Bindings[0].PreviousCoA != ncoa || ns.Bindings[0].NewCoA != pcoa {
+		t.Fatalf("NAR bindings %+v, want NCoA -> PCoA", ns.Bindings)
+	}
+	// The PCoA is reached directly again; the NCoA through the NAR.
+	from, to, _ = cn.Stream(ctx, dst, 20, time.Millisecond, nil)
+	recv.WaitQuiet(100*time.Millisecond, 2*time.Second)
+	if s := recv.Stats(from, to); s.Received != 20 {
+		t.Fatalf("to the PCoA after coming back: %+v", s)
+	}
+	from, to, _ = cn.Stream(ctx, dstN, 200, time.Millisecond, nil)
+	recvN.WaitQuiet(200*time.Millisecond, 3*time.Second)
+	if s := recvN.Stats(from, to); s.Received < 190 {
+		t.Fatalf("to the NCoA through the NAR's tunnel: %+v", s)
+	}
+	// RFC 5269 §3.6: the MN does not reuse the PAR's key without receiving
+	// it again: it asks anew.
+	waitStatus("key from the PAR again", func() bool { return hasKey(parAddr, pcoa) })
 
 	for _, p := range []*process{mobile, nar, par} {
 		p.stop()

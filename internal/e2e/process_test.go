@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,9 +181,11 @@ func (p *process) waitMetric(series string, want float64) {
 	}
 }
 
-// status decodes the "role" part of /status into v.
+// status decodes the "role" part of /status into v (a pointer, zeroed
+// first: absent fields must not keep earlier values).
 func (p *process) status(v any) {
 	p.t.Helper()
+	reflect.ValueOf(v).Elem().SetZero()
 	text, err := p.get("/status")
 	if err != nil {
 		p.t.Fatalf("%s: %v", p.name, err)

@@ -30,10 +30,21 @@ const FBULifetime = 10 * time.Second
 // computed with the key stored for (par, pcoa) over ncoa | par | MH Data.
 // It counts as one handover of the handover key encryption key (§3.1).
 func (m *MobileNode) FastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousLink bool) (netio.Packet, error) {
-	return m.fastBindingUpdate(par, pcoa, ncoa, fromPreviousLink, true)
+	return m.fastBindingUpdate(par, pcoa, ncoa, fromPreviousLink, true, FBULifetime)
 }
 
-func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousLink, newHandover bool) (netio.Packet, error) {
+// EndForwardingUpdate builds the FBU of a node back on the previous access
+// router's link (RFC 5568 §5.6: "An MN returning to the PAR ... MUST send a
+// Fast Binding Update with the Home Address equal to the MN's PCoA and a
+// lifetime of zero to the PAR"): source pcoa, Alternate Care-of Address
+// ncoa (the binding's new CoA), Lifetime 0, authenticated as
+// FastBindingUpdate with the key of (par, pcoa), which the PAR keeps while
+// it forwards (RFC 5269 §3.6). It does not count as a handover.
+func (m *MobileNode) EndForwardingUpdate(par, pcoa, ncoa netip.Addr) (netio.Packet, error) {
+	return m.fastBindingUpdate(par, pcoa, ncoa, true, false, 0)
+}
+
+func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousLink, newHandover bool, lifetime time.Duration) (netio.Packet, error) {
 	par, pcoa, ncoa = par.WithZone(""), pcoa.WithZone(""), ncoa.WithZone("")
 	rec, err := m.store.Get(par, pcoa)
 	if err != nil {
@@ -62,7 +73,7 @@ func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousL
 		p.Src, p.HomeAddress = ncoa, pcoa
 	}
 	opts = append(opts, mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, key.Algorithm().AuthenticatorLen())})
-	fbu := mh.FastBindingUpdate{Sequence: seq, Acknowledge: true, HomeRegistration: true, Lifetime: FBULifetime, Options: opts}
+	fbu := mh.FastBindingUpdate{Sequence: seq, Acknowledge: true, HomeRegistration: true, Lifetime: lifetime, Options: opts}
 	// The checksum pseudo-header uses the home address when there is a
 	// Home Address option (RFC 6275 §6.1.1); pcoa either way.
 	start := time.Now()
@@ -188,10 +199,19 @@ func (m *MobileNode) FastHandover(ctx context.Context, conn netio.Conn, par, pco
 	first := true
 	return m.exchange(ctx, conn, 3,
 		func() (netio.Packet, error) {
-			p, err := m.fastBindingUpdate(par, pcoa, ncoa, fromPreviousLink, first)
+			p, err := m.fastBindingUpdate(par, pcoa, ncoa, fromPreviousLink, first, FBULifetime)
 			first = false
 			return p, err
 		},
+		func(ev Event) bool { return ev.Kind == FastBindingAcknowledged && ev.Router == par.WithZone("") })
+}
+
+// EndForwarding sends the FBU of EndForwardingUpdate from the previous
+// access router's link and waits for its authenticated FBack (Lifetime 0),
+// with the retransmissions of FastHandover.
+func (m *MobileNode) EndForwarding(ctx context.Context, conn netio.Conn, par, pcoa, ncoa netip.Addr) (Event, error) {
+	return m.exchange(ctx, conn, 3,
+		func() (netio.Packet, error) { return m.EndForwardingUpdate(par, pcoa, ncoa) },
 		func(ev Event) bool { return ev.Kind == FastBindingAcknowledged && ev.Router == par.WithZone("") })
 }
 

@@ -76,9 +76,10 @@ type DaemonFiles struct {
 //
 //	ip netns exec fhk-par fhkey ar -c DIR/par.toml
 //
-// The PAR keeps its keys in a bbolt file in dir and forwards through a TUN
-// device; the MN asks the PAR for a key on par0, sends its FBU when its new
-// CGA is usable on nar0, and decapsulates the PAR's tunnel. File names in
+// Both routers forward through a TUN device, the PAR keeps its keys in a
+// bbolt file in dir; the MN asks the PAR for a key on par0 and the NAR for
+// one on nar0, sends its FBU each time it changes links, and decapsulates
+// either router's tunnel. File names in
 // the configurations are relative, so dir can be moved.
 func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (DaemonFiles, error) {
 	if o.ForwardingLifetime == 0 {
@@ -103,10 +104,10 @@ func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (Daem
 		{ConfigMN, 0o644, func() ([]byte, error) { return []byte(mnConfig(creds, o)), nil }},
 	}
 	for _, r := range []struct {
-		r          *lab.Router
-		neighbor   *lab.Router
-		ap, lla    string
-		forwarding bool
+		r         *lab.Router
+		neighbor  *lab.Router
+		ap, lla   string
+		persisted bool
 	}{
 		{&creds.PAR, &creds.NAR, accessPointNAR, routerLLANAR, true},
 		{&creds.NAR, &creds.PAR, accessPointPAR, routerLLAPAR, false},
@@ -117,7 +118,7 @@ func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (Daem
 			daemonFile{name + "-cga.json", 0o644, func() ([]byte, error) { return cgaJSON(r.r.CGA) }},
 			daemonFile{name + "-cert.pem", 0o644, func() ([]byte, error) { return certificatesPEM(routerFirst(r.r.Path)), nil }},
 			daemonFile{name + ".toml", 0o644, func() ([]byte, error) {
-				return []byte(arConfig(r.r, r.neighbor, r.ap, r.lla, r.forwarding, o)), nil
+				return []byte(arConfig(r.r, r.neighbor, r.ap, r.lla, r.persisted, o)), nil
 			}})
 	}
 	for _, file := range files {
@@ -198,8 +199,10 @@ func routerFirst(path [][]byte) [][]byte {
 	return out
 }
 
-// arConfig is the `fhkey ar` configuration of router r on the testbed.
-func arConfig(r, neighbor *lab.Router, ap, lla string, forwarding bool, o DaemonOptions) string {
+// arConfig is the `fhkey ar` configuration of router r on the testbed: it
+// forwards (either router can be the previous one: the MN moves back and
+// forth), and keeps its keys in a bbolt file when persisted.
+func arConfig(r, neighbor *lab.Router, ap, lla string, persisted bool, o DaemonOptions) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# fhkey ar for the testbed's %s (written by 'fhkey testbed configs').\n", strings.ToUpper(r.Name))
 	fmt.Fprintf(&b, "# Run: ip netns exec <prefix>%s fhkey ar -c %s.toml\n", r.Name, r.Name)
@@ -207,13 +210,10 @@ func arConfig(r, neighbor *lab.Router, ap, lla string, forwarding bool, o Daemon
 	fmt.Fprintf(&b, "key = %q\ncga = %q\ncertificates = %q\n", r.Name+".key", r.Name+"-cga.json", r.Name+"-cert.pem")
 	fmt.Fprintf(&b, "trust_anchors = [\"ta.pem\"]\nprefixes = [%q]\n\n", r.Prefix.String())
 	fmt.Fprintf(&b, "[handover_keys]\nalgorithms = [\"HMAC-SHA256-128\", \"HMAC-SHA1-96\"]\nlifetime = \"12h\"\n\n")
-	fmt.Fprintf(&b, "[forwarding]\nenabled = %t\nlifetime = %q\n", forwarding, durationString(o.ForwardingLifetime))
-	if forwarding {
-		fmt.Fprintf(&b, "tun = %q\n", TUNForwarder)
-	}
+	fmt.Fprintf(&b, "[forwarding]\nenabled = true\nlifetime = %q\ntun = %q\n", durationString(o.ForwardingLifetime), TUNForwarder)
 	fmt.Fprintf(&b, "\n[[neighbor]]\naccess_point = %q\nlink_layer_address = %q\naddress = %q\nprefix = %q\n\n",
 		ap, lla, neighbor.CGA.Address.String(), neighbor.Prefix.String())
-	if forwarding {
+	if persisted {
 		fmt.Fprintf(&b, "[key_store]\ntype = \"bolt\"\npath = %q\n\n", r.Name+"-keys.db")
 	} else {
 		fmt.Fprintf(&b, "[key_store]\ntype = \"memory\"\n\n")
@@ -224,15 +224,15 @@ func arConfig(r, neighbor *lab.Router, ap, lla string, forwarding bool, o Daemon
 
 // mnConfig is the `fhkey mn` configuration of the testbed's MN.
 func mnConfig(creds *lab.Credentials, o DaemonOptions) string {
-	par := creds.PAR.CGA.Address
+	par, nar := creds.PAR.CGA.Address, creds.NAR.CGA.Address
 	var b strings.Builder
 	fmt.Fprintf(&b, "# fhkey mn for the testbed's MN (written by 'fhkey testbed configs').\n")
 	fmt.Fprintf(&b, "# Run: ip netns exec <prefix>mn fhkey mn -c mn.toml\n")
 	fmt.Fprintf(&b, "interface = %q\nkey = \"mn.key\"\ncga = \"mn-cga.json\"\ntrust_anchors = [\"ta.pem\"]\n", testbed.IfaceMNToPAR)
 	fmt.Fprintf(&b, "access_routers = [%q]\n\n", par.String())
 	fmt.Fprintf(&b, "[handover_keys]\npreferred_algorithm = \"HMAC-SHA256-128\"\n\n")
-	fmt.Fprintf(&b, "[handover]\nnew_cga = \"mn-cga-new.json\"\nnew_interface = %q\n\n", testbed.IfaceMNToNAR)
-	fmt.Fprintf(&b, "[decapsulation]\nenabled = true\ntun = %q\nallowed = [%q]\n\n", TUNDecapsulator, par.String())
+	fmt.Fprintf(&b, "[handover]\nnew_cga = \"mn-cga-new.json\"\nnew_interface = %q\naccess_routers = [%q]\n\n", testbed.IfaceMNToNAR, nar.String())
+	fmt.Fprintf(&b, "[decapsulation]\nenabled = true\ntun = %q\nallowed = [%q, %q]\n\n", TUNDecapsulator, par.String(), nar.String())
 	writeLogHTTP(&b, o)
 	return b.String()
 }

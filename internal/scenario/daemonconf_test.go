@@ -54,7 +54,7 @@ func TestWriteDaemonFiles(t *testing.T) {
 		file      string
 		router    lab.Router
 		neighbor  lab.Router
-		forwarder bool
+		persisted bool
 	}{{f.PAR, c.PAR, c.NAR, true}, {f.NAR, c.NAR, c.PAR, false}} {
 		cfg, err := config.LoadAR(tc.file)
 		if err != nil {
@@ -67,15 +67,15 @@ func TestWriteDaemonFiles(t *testing.T) {
 		if cr.CGA.Address != tc.router.CGA.Address || !cr.Key.Equal(tc.router.Key) {
 			t.Errorf("%s: CGA %v, want %v", tc.file, cr.CGA.Address, tc.router.CGA.Address)
 		}
-		if cfg.Interface != testbed.IfaceAccess || cfg.Forwarding.Enabled != tc.forwarder || cfg.Forwarding.Lifetime != 30*time.Second ||
+		if cfg.Interface != testbed.IfaceAccess || !cfg.Forwarding.Enabled || cfg.Forwarding.TUN != TUNForwarder || cfg.Forwarding.Lifetime != 30*time.Second ||
 			cfg.HTTP.Listen.String() != DefaultDaemonHTTP || !slices.Equal(cfg.Prefixes, []netip.Prefix{tc.router.Prefix}) {
 			t.Errorf("%s: %+v", tc.file, cfg)
 		}
 		if len(cfg.Neighbors) != 1 || cfg.Neighbors[0].Address != tc.neighbor.CGA.Address || cfg.Neighbors[0].Prefix != tc.neighbor.Prefix {
 			t.Errorf("%s: neighbors %+v", tc.file, cfg.Neighbors)
 		}
-		if tc.forwarder && (cfg.KeyStore.Type != config.KeyStoreBolt || cfg.KeyStore.Path != f.PARKeyStore || cfg.Forwarding.TUN != TUNForwarder) {
-			t.Errorf("PAR key store %+v, forwarding %+v", cfg.KeyStore, cfg.Forwarding)
+		if tc.persisted != (cfg.KeyStore.Type == config.KeyStoreBolt) || tc.persisted && cfg.KeyStore.Path != f.PARKeyStore {
+			t.Errorf("%s: key store %+v", tc.file, cfg.KeyStore)
 		}
 	}
 	mcfg, err := config.LoadMN(f.MN)
@@ -91,7 +91,8 @@ func TestWriteDaemonFiles(t *testing.T) {
 	}
 	if mcfg.Interface != testbed.IfaceMNToPAR || mcfg.Handover.NewInterface != testbed.IfaceMNToNAR ||
 		!slices.Equal(mcfg.AccessRouters, []netip.Addr{c.PAR.CGA.Address}) || !mcfg.Decapsulation.Enabled ||
-		!slices.Equal(mcfg.Decapsulation.Allowed, []netip.Addr{c.PAR.CGA.Address}) {
+		!slices.Equal(mcfg.Handover.AccessRouters, []netip.Addr{c.NAR.CGA.Address}) ||
+		!slices.Equal(mcfg.Decapsulation.Allowed, []netip.Addr{c.PAR.CGA.Address, c.NAR.CGA.Address}) {
 		t.Errorf("MN config %+v", mcfg)
 	}
 	for _, key := range []string{"par.key", "nar.key", "mn.key"} {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fhkey/fhkey/certpath"
@@ -340,8 +341,12 @@ type MobileConfig struct {
 // Mobile is the mobile node running on the testbed or in the `fhkey mn`
 // daemon.
 type Mobile struct {
-	Role         *mn.MobileNode
+	Role *mn.MobileNode
+	// Solicitor fetches certification paths (RFC 3971 §6.4) on the
+	// previous link; SolicitorNew on the new link (nil when both links
+	// are one interface, where Solicitor serves both).
 	Solicitor    *certdisc.Solicitor
+	SolicitorNew *certdisc.Solicitor
 	Decapsulator *forward.Decapsulator // nil without decapsulation
 	MH           *netio.MHConn
 	PCoA, NCoA   mn.CareOf
@@ -351,6 +356,7 @@ type Mobile struct {
 	icmpNAR *netio.ICMPConn // nil when both links are one interface
 	split   netio.Conn      // icmpPAR with CPAs diverted to the solicitor
 	splitN  netio.Conn
+	active  atomic.Int32 // the link (LinkPrevious, LinkNew) whose solicitor fetches paths
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -376,7 +382,9 @@ type MobileSpec struct {
 	Anchors []*certpath.TrustAnchor
 	// Decapsulate opens the tunnel decapsulator (a TUN device named
 	// DecapsulatorName, MTU DecapsulatorMTU) accepting tunnelled packets
-	// for PCoA from Allowed only, delivered at NCoA.
+	// from Allowed only whose inner destination is one of the node's
+	// care-of addresses: the PCoA after a handover to the new link, the
+	// NCoA after a handover back.
 	Decapsulate      bool
 	DecapsulatorName string
 	DecapsulatorMTU  int
@@ -441,8 +449,12 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 			return err
 		}
 		if spec.Decapsulate {
+			dsts := []netip.Prefix{netip.PrefixFrom(m.PCoA.Address, 128)}
+			if m.NCoA.Address.IsValid() {
+				dsts = append(dsts, netip.PrefixFrom(m.NCoA.Address, 128))
+			}
 			m.Decapsulator, err = forward.OpenDecapsulator(forward.DecapsulatorConfig{Name: spec.DecapsulatorName, MTU: spec.DecapsulatorMTU,
-				Allowed: spec.Allowed, Local: m.NCoA.Address, Destinations: []netip.Prefix{netip.PrefixFrom(m.PCoA.Address, 128)}})
+				Allowed: spec.Allowed, Destinations: dsts})
 		}
 		return err
 	}); err != nil {
@@ -454,20 +466,28 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 		m.wg.Go(func() { _ = m.Decapsulator.Serve(sctx) })
 	}
 	cache := certpath.NewCache(8)
-	if m.Solicitor, err = certdisc.NewSolicitor(m.icmpPAR, certdisc.SolicitorConfig{Anchors: spec.Anchors, Cache: cache,
-		Retry: 200 * time.Millisecond, RetryMax: 3 * time.Second, Logger: spec.Logger}); err != nil {
+	solicitor := func(c netio.Conn) (*certdisc.Solicitor, error) {
+		return certdisc.NewSolicitor(c, certdisc.SolicitorConfig{Anchors: spec.Anchors, Cache: cache,
+			Retry: 200 * time.Millisecond, RetryMax: 3 * time.Second, Logger: spec.Logger})
+	}
+	divert := func(s *certdisc.Solicitor) func(netio.Packet) bool {
+		return func(p netio.Packet) bool {
+			if p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) > 0 && p.Payload[0] == 149 { // CPA, RFC 3971 §6.4.2
+				_ = s.HandlePacket(p)
+				return true
+			}
+			return false
+		}
+	}
+	if m.Solicitor, err = solicitor(m.icmpPAR); err != nil {
 		return nil, err
 	}
-	divert := func(p netio.Packet) bool {
-		if p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) > 0 && p.Payload[0] == 149 { // CPA, RFC 3971 §6.4.2
-			_ = m.Solicitor.HandlePacket(p)
-			return true
-		}
-		return false
-	}
-	m.split = mn.SplitConn(sctx, m.icmpPAR, divert)
+	m.split = mn.SplitConn(sctx, m.icmpPAR, divert(m.Solicitor))
 	if m.icmpNAR != nil {
-		m.splitN = mn.SplitConn(sctx, m.icmpNAR, divert)
+		if m.SolicitorNew, err = solicitor(m.icmpNAR); err != nil {
+			return nil, err
+		}
+		m.splitN = mn.SplitConn(sctx, m.icmpNAR, divert(m.SolicitorNew))
 	}
 	trace := spec.Trace
 	if trace == nil {
@@ -475,7 +495,11 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	}
 	fetch := func(ctx context.Context, router netip.Addr, kh certpath.KeyHash) (*certpath.Authorization, error) {
 		start := time.Now()
-		a, err := m.Solicitor.FetchKey(ctx, router, kh, nil)
+		s := m.Solicitor
+		if m.active.Load() == LinkNew && m.SolicitorNew != nil {
+			s = m.SolicitorNew
+		}
+		a, err := s.FetchKey(ctx, router, kh, nil)
 		trace("cps-fetch", time.Since(start), err)
 		return a, err
 	}
@@ -487,21 +511,45 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	return m, nil
 }
 
+// The node's two links: the previous access router's, where PCoA is its
+// care-of CGA, and the new one's, where NCoA is.
+const (
+	LinkPrevious int32 = 0
+	LinkNew      int32 = 1
+)
+
+// CareOf is the node's care-of CGA on link (LinkPrevious or LinkNew).
+func (m *Mobile) CareOf(link int32) mn.CareOf {
+	if link == LinkNew {
+		return m.NCoA
+	}
+	return m.PCoA
+}
+
+// RequestKeyOn provisions a handover key from router for the care-of CGA of
+// link, over that link (RFC 5269 §3.1–§3.3), fetching the router's
+// certification path there when needed. Calls must not overlap: the link
+// selects the solicitor for the whole exchange.
+func (m *Mobile) RequestKeyOn(ctx context.Context, link int32, router netip.Addr) (mn.Event, error) {
+	m.active.Store(link)
+	conn := m.split
+	if link == LinkNew && m.splitN != nil {
+		conn = m.splitN
+	}
+	return m.Role.RequestKey(ctx, conn, router, m.CareOf(link))
+}
+
 // RequestKey provisions a handover key from the PAR for the previous care-of
 // CGA over the PAR's link (RFC 5269 §3.1–§3.3).
 func (m *Mobile) RequestKey(ctx context.Context, router netip.Addr) (mn.Event, error) {
-	return m.Role.RequestKey(ctx, m.split, router, m.PCoA)
+	return m.RequestKeyOn(ctx, LinkPrevious, router)
 }
 
 // RequestKeyNAR provisions a key from the NAR for the new care-of CGA over
 // the NAR's link, for the next handover (RFC 5269 §3.3: keys from several
-// routers are kept). The CPS/CPA exchange, when needed, goes over the
-// PAR's link's solicitor, so the NAR's path must be cached or fetched there.
+// routers are kept).
 func (m *Mobile) RequestKeyNAR(ctx context.Context, router netip.Addr) (mn.Event, error) {
-	if m.splitN == nil {
-		return m.Role.RequestKey(ctx, m.split, router, m.NCoA)
-	}
-	return m.Role.RequestKey(ctx, m.splitN, router, m.NCoA)
+	return m.RequestKeyOn(ctx, LinkNew, router)
 }
 
 // Move attaches the MN to the NAR's link (testbed.Move) and keeps the
@@ -536,7 +584,22 @@ func (m *Mobile) Return(ctx context.Context) error {
 // FastHandover sends the FBU from the new link with the Home Address option
 // (RFC 5568 §6.2.3, RFC 5269 §3.4) and waits for the authenticated FBack.
 func (m *Mobile) FastHandover(ctx context.Context, par netip.Addr) (mn.Event, error) {
-	return m.Role.FastHandover(ctx, m.MH, par, m.PCoA.Address, m.NCoA.Address, false)
+	return m.FastHandoverFrom(ctx, par, LinkPrevious)
+}
+
+// FastHandoverFrom sends the FBU for the care-of address of link from to
+// the router that gave its key (the previous access router of this
+// handover), from the other link's care-of address with the Home Address
+// option, and waits for the authenticated FBack.
+func (m *Mobile) FastHandoverFrom(ctx context.Context, par netip.Addr, from int32) (mn.Event, error) {
+	return m.Role.FastHandover(ctx, m.MH, par, m.CareOf(from).Address, m.CareOf(1-from).Address, false)
+}
+
+// EndForwarding tells par, the router of link back where the node has
+// returned, to stop tunnelling back's care-of address to the other one:
+// an FBU with Lifetime 0 from that address (RFC 5568 §5.6).
+func (m *Mobile) EndForwarding(ctx context.Context, par netip.Addr, back int32) (mn.Event, error) {
+	return m.Role.EndForwarding(ctx, m.MH, par, m.CareOf(back).Address, m.CareOf(1-back).Address)
 }
 
 // Close stops the node's goroutines and closes its sockets and decapsulator.

@@ -51,7 +51,17 @@ network:
 
 Every packet is written to a pcap file (complete IPv6 packets; open it with
 Wireshark or 'tshark -r demo.pcap'). The exit status is 0 only if the key
-was provisioned, the genuine FBU accepted and the forged one rejected.`
+was provisioned, the genuine FBU accepted and the forged one rejected.
+
+With --netns (root) the same flow runs on raw sockets in network
+namespaces (docs/testbed.md): the fhkey ar daemons on the PAR and the NAR
+and the fhkey mn daemon on the MN run as processes ('ip netns exec ...
+fhkey ar -c FILE', this executable, configured as 'fhkey testbed configs'
+does); the MN daemon provisions its key, the MN is moved, the daemon sends
+the FBU, a stream from a correspondent node to the previous care-of
+address reaches the MN through the PAR's tunnel, and a forged FBU from an
+attacker namespace diverts nothing. --in-process runs the roles inside
+this process instead, with the timing of every cryptographic step.`
 
 // demoStep is one printed step.
 type demoStep struct {
@@ -176,6 +186,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
 	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
+	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -185,6 +196,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	at := hokey.AlgorithmType(*atFlag)
 	if *atFlag > 15 || !at.Valid() {
 		return fmt.Errorf("%w: --at %d: supported are 0 and 1", errUsage, *atFlag)
+	}
+	if *inProcess && !*netns {
+		return fmt.Errorf("%w: --in-process needs --netns", errUsage)
 	}
 	if *cacheDir == "" {
 		dir, err := lab.DefaultDir()
@@ -204,7 +218,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if *count < 1 || *spacing < 0 {
 			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)
 		}
-		return runDemoNetns(ctx, env, netnsOptions{cacheDir: *cacheDir, at: at, prefix: *prefix, keep: *keep, json: *jsonOut, count: *count, spacing: *spacing})
+		return runDemoNetns(ctx, env, netnsOptions{cacheDir: *cacheDir, at: at, prefix: *prefix, keep: *keep, json: *jsonOut, count: *count, spacing: *spacing, daemons: !*inProcess})
 	}
 	d := &demo{out: env.Stdout, sum: demoSummary{CacheDir: *cacheDir, Pcap: *pcapFile, Addresses: map[string]string{}}}
 	if *jsonOut {

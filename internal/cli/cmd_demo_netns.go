@@ -37,6 +37,9 @@ type netnsOptions struct {
 	json     bool
 	count    int
 	spacing  time.Duration
+	// daemons runs `fhkey ar` and `fhkey mn` as processes (this
+	// executable) instead of the roles in this process.
+	daemons bool
 }
 
 // netnsOutcome is what the exit status depends on.
@@ -114,29 +117,27 @@ func runDemoNetns(ctx context.Context, env *Env, o netnsOptions) error {
 	return nil
 }
 
-// runNetns plays the scenario on the testbed. An error is a failure to run
-// at all; protocol failures show in the outcome.
-func (d *demo) runNetns(ctx context.Context, o netnsOptions, sum *netnsSummary) (err error) {
-	if d.out != nil {
-		fmt.Fprintf(d.out, "fhkey demo --netns: RFC 5269 handover keys, RFC 5568 fast handover, on raw sockets in network namespaces\n\n")
-	}
+// netnsSetup loads the credentials, builds the testbed with the CGAs on its
+// interfaces and returns how to remove it (nothing with --keep).
+func (d *demo) netnsSetup(ctx context.Context, o netnsOptions, sum *netnsSummary) (*lab.Credentials, *testbed.Testbed, func() error, error) {
 	start := time.Now()
 	creds, err := lab.Load(ctx, o.cacheDir, nil)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	d.step("credentials", time.Since(start), true, "trust anchor, PAR/NAR router certificates, CGAs (RSA-%d) from %s", creds.Bits, o.cacheDir)
 
 	start = time.Now()
 	tb, err := testbed.Up(ctx, testbed.Config{Prefix: o.prefix, Attacker: true})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	if !o.keep {
-		defer func() { err = errors.Join(err, testbed.Down(context.WithoutCancel(ctx), o.prefix)) }()
+	down := func() error { return testbed.Down(context.WithoutCancel(ctx), o.prefix) }
+	if o.keep {
+		down = func() error { return nil }
 	}
 	if err := scenario.AssignCGAs(ctx, tb, creds); err != nil {
-		return err
+		return nil, nil, nil, errors.Join(err, down())
 	}
 	for name, a := range map[string]netip.Addr{"PAR": creds.PAR.CGA.Address, "NAR": creds.NAR.CGA.Address, "MN PCoA": creds.MN.PCoA.Address,
 		"MN NCoA": creds.MN.NCoA.Address, "CN": testbed.AddrCN, "attacker": testbed.AddrAttacker} {
@@ -144,9 +145,26 @@ func (d *demo) runNetns(ctx context.Context, o netnsOptions, sum *netnsSummary) 
 	}
 	d.step("testbed", time.Since(start), true, "namespaces %s{mn,par,nar,cn,atk}, veth links, bridges, routes;\nCGAs: PAR %s, MN PCoA %s, NCoA %s",
 		o.prefix, creds.PAR.CGA.Address, creds.MN.PCoA.Address, creds.MN.NCoA.Address)
+	return creds, tb, down, nil
+}
+
+// runNetns plays the scenario on the testbed. An error is a failure to run
+// at all; protocol failures show in the outcome.
+func (d *demo) runNetns(ctx context.Context, o netnsOptions, sum *netnsSummary) (err error) {
+	if d.out != nil {
+		fmt.Fprintf(d.out, "fhkey demo --netns: RFC 5269 handover keys, RFC 5568 fast handover, on raw sockets in network namespaces\n\n")
+	}
+	creds, tb, down, err := d.netnsSetup(ctx, o, sum)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, down()) }()
+	if o.daemons {
+		return d.runDaemons(ctx, o, sum, creds, tb)
+	}
 
 	// The roles, each on raw sockets in its own namespace.
-	start = time.Now()
+	start := time.Now()
 	dir, err := os.MkdirTemp("", "fhkey-demo-netns-")
 	if err != nil {
 		return err
@@ -199,26 +217,11 @@ func (d *demo) runNetns(ctx context.Context, o netnsOptions, sum *netnsSummary) 
 	}
 
 	// The CN's traffic for the PCoA, first directly.
-	recv, err := scenario.ListenUDP(tb, testbed.MN, netip.AddrPortFrom(m.PCoA.Address, netnsStreamPort))
+	stream, closeStream, err := d.streamDirect(ctx, tb, m.PCoA.Address, o, sum)
 	if err != nil {
 		return err
 	}
-	defer recv.Close()
-	cn, err := scenario.NewSender(tb, testbed.CN, testbed.AddrCN)
-	if err != nil {
-		return err
-	}
-	defer cn.Close()
-	dst := netip.AddrPortFrom(m.PCoA.Address, netnsStreamPort)
-	stream := func(n int) scenario.StreamStats {
-		from, to, _ := cn.Stream(ctx, dst, n, o.spacing, nil)
-		recv.WaitQuiet(200*time.Millisecond, 3*time.Second)
-		return recv.Stats(from, to)
-	}
-	start = time.Now()
-	sum.Packets.Direct = stream(20)
-	d.step("CN direct", time.Since(start), sum.Packets.Direct.Received == 20, "CN %s -> PCoA udp/%d: %d/%d datagrams at the MN on the PAR's link",
-		testbed.AddrCN, netnsStreamPort, sum.Packets.Direct.Received, sum.Packets.Direct.Sent)
+	defer closeStream()
 
 	// The move and the FBU from the new link.
 	start = time.Now()
@@ -254,35 +257,13 @@ func (d *demo) runNetns(ctx context.Context, o netnsOptions, sum *netnsSummary) 
 		return err
 	}
 	defer sink.Close()
-	var att *netio.MHConn
-	if err := tb.Do(testbed.Attacker, func() error {
-		var err error
-		att, err = netio.ListenMH(netio.MHConfig{Interface: testbed.IfaceAttacker})
-		return err
-	}); err != nil {
-		return err
-	}
-	defer att.Close()
 	before, _ := par.Binding(m.PCoA.Address)
 	statsBefore := par.Role.Stats()
-	forged, err := scenario.ForgeFBU(parAddr, m.PCoA.Address, testbed.AddrAttacker, o.at)
+	start = time.Now()
+	status, err := sendForgedFBU(ctx, tb, parAddr, m.PCoA.Address, o.at)
 	if err != nil {
 		return err
 	}
-	start = time.Now()
-	if err := att.WritePacket(ctx, forged); err != nil {
-		return err
-	}
-	status := -1
-	actx, cancel := context.WithTimeout(ctx, time.Second)
-	if p, err := att.ReadPacket(actx); err == nil {
-		if msg, err := mh.ParseMessage(p.Payload); err == nil {
-			if a, ok := msg.(mh.FastBindingAcknowledgment); ok {
-				status = int(a.Status)
-			}
-		}
-	}
-	cancel()
 	took := time.Since(start)
 	tr = d.takeTraces()
 	after, _ := par.Binding(m.PCoA.Address)
@@ -293,14 +274,88 @@ func (d *demo) runNetns(ctx context.Context, o netnsOptions, sum *netnsSummary) 
 	d.step("forged FBU", took, sum.Outcome.ForgedFBURejected, "attacker %s -> PAR: FBU claiming the PCoA, BADF with a guessed key;\nPAR: %s; FBack Status %d; binding unchanged: %v",
 		testbed.AddrAttacker, strings.TrimPrefix(fmt.Sprint(tr["fbu-verify"].Err), ar.ErrFBU.Error()+": "), status, sum.Outcome.BindingUnchanged)
 
-	start = time.Now()
-	s = stream(o.count)
+	d.streamAfterForgery(stream, sink, o, sum)
+	sum.Packets.ForwarderPackets = par.Forwarder.Counters().Packets
+	sum.Packets.DecapsulatorPkts = m.Decapsulator.Counters().Packets
+	return nil
+}
+
+// sendForgedFBU sends, from the attacker's namespace, an FBU claiming pcoa
+// with a BADF computed with a guessed key (scenario.ForgeFBU), and returns
+// the Status of the FBack it gets within a second, or -1.
+func sendForgedFBU(ctx context.Context, tb *testbed.Testbed, par, pcoa netip.Addr, at hokey.AlgorithmType) (int, error) {
+	var att *netio.MHConn
+	if err := tb.Do(testbed.Attacker, func() error {
+		var err error
+		att, err = netio.ListenMH(netio.MHConfig{Interface: testbed.IfaceAttacker})
+		return err
+	}); err != nil {
+		return -1, err
+	}
+	defer att.Close()
+	forged, err := scenario.ForgeFBU(par, pcoa, testbed.AddrAttacker, at)
+	if err != nil {
+		return -1, err
+	}
+	if err := att.WritePacket(ctx, forged); err != nil {
+		return -1, err
+	}
+	actx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if p, err := att.ReadPacket(actx); err == nil {
+		if msg, err := mh.ParseMessage(p.Payload); err == nil {
+			if a, ok := msg.(mh.FastBindingAcknowledgment); ok {
+				return int(a.Status), nil
+			}
+		}
+	}
+	return -1, nil
+}
+
+// cnStream opens the MN's UDP receiver at pcoa and the CN's sender; the
+// function returned sends n datagrams spaced by spacing and counts those
+// that arrived.
+func cnStream(ctx context.Context, tb *testbed.Testbed, pcoa netip.Addr, spacing time.Duration) (func(n int) scenario.StreamStats, func(), error) {
+	dst := netip.AddrPortFrom(pcoa, netnsStreamPort)
+	recv, err := scenario.ListenUDP(tb, testbed.MN, dst)
+	if err != nil {
+		return nil, nil, err
+	}
+	cn, err := scenario.NewSender(tb, testbed.CN, testbed.AddrCN)
+	if err != nil {
+		recv.Close()
+		return nil, nil, err
+	}
+	stream := func(n int) scenario.StreamStats {
+		from, to, _ := cn.Stream(ctx, dst, n, spacing, nil)
+		recv.WaitQuiet(200*time.Millisecond, 3*time.Second)
+		return recv.Stats(from, to)
+	}
+	return stream, func() { cn.Close(); recv.Close() }, nil
+}
+
+// streamDirect opens the CN's stream to pcoa and sends 20 datagrams while
+// the MN is on the PAR's link, where they arrive directly.
+func (d *demo) streamDirect(ctx context.Context, tb *testbed.Testbed, pcoa netip.Addr, o netnsOptions, sum *netnsSummary) (func(n int) scenario.StreamStats, func(), error) {
+	stream, closeStream, err := cnStream(ctx, tb, pcoa, o.spacing)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	sum.Packets.Direct = stream(20)
+	d.step("CN direct", time.Since(start), sum.Packets.Direct.Received == 20, "CN %s -> PCoA udp/%d: %d/%d datagrams at the MN on the PAR's link",
+		testbed.AddrCN, netnsStreamPort, sum.Packets.Direct.Received, sum.Packets.Direct.Sent)
+	return stream, closeStream, nil
+}
+
+// streamAfterForgery sends the stream again after the forged FBU: it must
+// still reach the MN, and nothing the attacker's tunnel sink.
+func (d *demo) streamAfterForgery(stream func(n int) scenario.StreamStats, sink *scenario.TunnelSink, o netnsOptions, sum *netnsSummary) {
+	start := time.Now()
+	s := stream(o.count)
 	sum.Packets.AfterForgery = s
 	sum.Packets.AttackerTunnelled = sink.Count()
 	sum.Outcome.AttackerGotNothing = sum.Packets.AttackerTunnelled == 0
 	d.step("stream 2", time.Since(start), sum.Outcome.AttackerGotNothing && s.Received*100 >= s.Sent*95,
 		"CN -> PCoA again: %d/%d at the MN, %d tunnel packets at the attacker", s.Received, s.Sent, sum.Packets.AttackerTunnelled)
-	sum.Packets.ForwarderPackets = par.Forwarder.Counters().Packets
-	sum.Packets.DecapsulatorPkts = m.Decapsulator.Counters().Packets
-	return nil
 }

@@ -34,6 +34,7 @@ func TestTestbedUsage(t *testing.T) {
 		{"testbed", "status", "extra"},
 		{"demo", "--netns", "--pcap", "x.pcap"},
 		{"demo", "--netns", "--count", "0"},
+		{"demo", "--in-process"},
 		{"bench"},
 		{"bench", "nope"},
 		{"bench", "fbu-rtt", "--n", "0"},
@@ -118,15 +119,23 @@ func TestTestbedLifecycle(t *testing.T) {
 	}
 }
 
-// TestDemoNetns runs `fhkey demo --netns --json` and checks the outcome
-// and the packet counts.
+// TestDemoNetns runs `fhkey demo --netns --json`, with the daemons as
+// processes (this test binary as fhkey, TestMain) and with --in-process,
+// and checks the outcome and the packet counts.
 func TestDemoNetns(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip")
-	prefix := fmt.Sprintf("fhk-n%d-", os.Getpid())
-	t.Cleanup(func() { testbed.Down(context.Background(), prefix) })
 	cache := filepath.Join(t.TempDir(), "cache")
-	code, out, stderr := runCLI("demo", "--netns", "--json", "--prefix", prefix, "--cache-dir", cache, "--timeout", "2m")
+	for i, mode := range [][]string{{}, {"--in-process"}} {
+		t.Run(fmt.Sprint(append([]string{"demo", "--netns"}, mode...)), func(t *testing.T) {
+			testDemoNetns(t, fmt.Sprintf("fhk-n%d%d-", i, os.Getpid()), cache, mode...)
+		})
+	}
+}
+
+func testDemoNetns(t *testing.T, prefix, cache string, mode ...string) {
+	t.Cleanup(func() { testbed.Down(context.Background(), prefix) })
+	code, out, stderr := runCLI(append([]string{"demo", "--netns", "--json", "--prefix", prefix, "--cache-dir", cache, "--timeout", "2m"}, mode...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}

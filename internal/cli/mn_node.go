@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/forward"
 	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/scenario"
 )
@@ -94,6 +95,8 @@ type mnStatus struct {
 	Handovers      int         `json:"handovers"`
 	Handover       *mnHandover `json:"handover,omitempty"` // the last one
 	LastRequestErr string      `json:"last_request_error,omitempty"`
+	// Decapsulator counts the tunnelled packets delivered.
+	Decapsulator *forward.DecapsulatorCounters `json:"decapsulator,omitempty"`
 }
 
 func newMNNode(m *scenario.Mobile, cfg *config.MNConfig, log *slog.Logger) *mnNode {
@@ -122,6 +125,10 @@ func (n *mnNode) status() mnStatus {
 	n.mu.Lock()
 	s.Handover, s.Handovers, s.LastRequestErr = n.handover, n.handovers, n.lastErr
 	n.mu.Unlock()
+	if d := n.m.Decapsulator; d != nil {
+		c := d.Counters()
+		s.Decapsulator = &c
+	}
 	return s
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
@@ -56,6 +57,9 @@ type DaemonOptions struct {
 	LogFormat string
 	// LogLevel is "info" (default), "debug", "warn" or "error".
 	LogLevel string
+	// PreferredAlgorithm is the MN's preferred AT by name (RFC 5269
+	// §3.1); empty means "HMAC-SHA256-128".
+	PreferredAlgorithm string
 }
 
 // DaemonFiles are the configuration files written for the testbed.
@@ -90,6 +94,9 @@ func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (Daem
 	}
 	if o.LogLevel == "" {
 		o.LogLevel = "info"
+	}
+	if o.PreferredAlgorithm == "" {
+		o.PreferredAlgorithm = hokey.HMACSHA256Trunc128.String()
 	}
 	f := DaemonFiles{Dir: dir, PAR: filepath.Join(dir, ConfigPAR), NAR: filepath.Join(dir, ConfigNAR),
 		MN: filepath.Join(dir, ConfigMN), PARKeyStore: filepath.Join(dir, "par-keys.db")}
@@ -230,7 +237,7 @@ func mnConfig(creds *lab.Credentials, o DaemonOptions) string {
 	fmt.Fprintf(&b, "# Run: ip netns exec <prefix>mn fhkey mn -c mn.toml\n")
 	fmt.Fprintf(&b, "interface = %q\nkey = \"mn.key\"\ncga = \"mn-cga.json\"\ntrust_anchors = [\"ta.pem\"]\n", testbed.IfaceMNToPAR)
 	fmt.Fprintf(&b, "access_routers = [%q]\n\n", par.String())
-	fmt.Fprintf(&b, "[handover_keys]\npreferred_algorithm = \"HMAC-SHA256-128\"\n\n")
+	fmt.Fprintf(&b, "[handover_keys]\npreferred_algorithm = %q\n\n", o.PreferredAlgorithm)
 	fmt.Fprintf(&b, "[handover]\nnew_cga = \"mn-cga-new.json\"\nnew_interface = %q\naccess_routers = [%q]\n\n", testbed.IfaceMNToNAR, nar.String())
 	fmt.Fprintf(&b, "[decapsulation]\nenabled = true\ntun = %q\nallowed = [%q, %q]\n\n", TUNDecapsulator, par.String(), nar.String())
 	writeLogHTTP(&b, o)

@@ -24,6 +24,7 @@ import (
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/keystore"
+	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/send"
 )
 
@@ -204,7 +205,10 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 		if r.ICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.Interface, Groups: []netip.Addr{ar.AllRoutersMulticast}}); err != nil {
 			return err
 		}
-		if r.MH, err = netio.ListenMH(netio.MHConfig{}); err != nil {
+		// Only FBUs reach the role (RFC 5568 §6.2.2); the queue and the
+		// kernel buffer absorb bursts (docs/testbed.md, fbu-throughput).
+		if r.MH, err = netio.ListenMH(netio.MHConfig{Queue: 4096, ReceiveBuffer: 4 << 20,
+			Types: []uint8{mh.TypeFastBindingUpdate}}); err != nil {
 			return err
 		}
 		if spec.Forwarding {
@@ -445,7 +449,7 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 				return err
 			}
 		}
-		if m.MH, err = netio.ListenMH(netio.MHConfig{}); err != nil {
+		if m.MH, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.TypeFastBindingAcknowledgment}}); err != nil {
 			return err
 		}
 		if spec.Decapsulate {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -14,18 +15,20 @@ import (
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/forward"
 	"github.com/fhkey/fhkey/internal/mn"
+	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/internal/scenario"
 )
 
 // Timing of the mobile node daemon. RFC 5269 leaves the schedule to the
 // implementation; these bound the load on the router and the reaction time.
 const (
-	mnPollInterval  = 100 * time.Millisecond // handover detection: interface state polled
+	mnPollInterval  = 100 * time.Millisecond // handover detection: interface state polled (without netlink events)
+	mnEventFallback = time.Second            // with netlink events: polled anyway this often
 	mnRefreshCheck  = time.Second            // RefreshDue consulted
 	mnRetryMin      = time.Second            // first wait after RequestKey found no answer
 	mnRetryMax      = 30 * time.Second       // longest wait between attempts
 	mnHandoverLimit = 10 * time.Second       // one FastHandover (its own retransmissions included)
-	mnSendRetry     = 20 * time.Millisecond  // FBU not sendable yet (no route on the new link): try again
+	mnSendRetry     = 5 * time.Millisecond   // FBU not sendable yet (no route on the new link): look again
 )
 
 // mnLink is one of the node's links: the interface, the care-of CGA there,
@@ -74,8 +77,11 @@ type mnHandover struct {
 	NewCoA          string    `json:"new_coa"`
 	Status          int       `json:"status"`
 	Lifetime        float64   `json:"lifetime_seconds"`
-	At              time.Time `json:"at"`
-	Error           string    `json:"error,omitempty"`
+	At              time.Time `json:"at"` // detected
+	// Took is from the detection to the FBack (or the failure), the end
+	// of forwarding at the router returned to included.
+	Took  float64 `json:"took_seconds"`
+	Error string  `json:"error,omitempty"`
 }
 
 // mnKey is one handover key in /status (never its octets).
@@ -222,18 +228,29 @@ func (n *mnNode) needKeys(link int32) []netip.Addr {
 	return out
 }
 
-// watch polls the interfaces and hands over each time the node attaches
-// to its other link: when that link's care-of CGA becomes usable (an edge,
-// so that a single interface holding both addresses does not flap).
+// watch examines the interfaces on every netlink link, address or route
+// notification (netio.WatchLinks; every mnEventFallback as well, or every
+// mnPollInterval where there are none) and hands over each time the node
+// attaches to its other link: when that link's care-of CGA becomes usable
+// (an edge, so that a single interface holding both addresses does not
+// flap).
 func (n *mnNode) watch(ctx context.Context) error {
 	was := n.attachedLinks()
-	t := time.NewTicker(mnPollInterval)
+	poll := mnPollInterval
+	events, err := netio.WatchLinks(ctx)
+	if err != nil {
+		n.log.Warn("no netlink notifications: polling the interfaces", "every", poll.String(), "err", err)
+	} else {
+		poll = mnEventFallback
+	}
+	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-events:
 		}
 		now := n.attachedLinks()
 		for l := range now {
@@ -298,6 +315,7 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 	prev, next := n.links[from], n.links[to]
 	h := &mnHandover{PreviousCoA: prev.coa.String(), NewCoA: next.coa.String(), At: time.Now().UTC()}
 	defer func() {
+		h.Took = time.Since(h.At).Seconds()
 		n.mu.Lock()
 		n.handover = h
 		n.handovers++
@@ -315,7 +333,7 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 		if time.Now().Before(b.expires) {
 			// Back before the router's tunnel timed out: end it (RFC
 			// 5568 §5.6), with the key it keeps while it forwards.
-			ev, err := retryUnroutable(hctx, n.log, func() (mn.Event, error) { return n.m.EndForwarding(hctx, b.router, to) })
+			ev, err := retryUnroutable(hctx, n.log, next.iface, b.router, func() (mn.Event, error) { return n.m.EndForwarding(hctx, b.router, to) })
 			if err != nil || ev.Status >= 128 {
 				n.log.Warn("forwarding not ended: it times out by itself", "router", b.router.String(), "status", ev.Status, "err", err)
 			} else {
@@ -349,7 +367,7 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 		return
 	}
 	h.PreviousRouter = par.String()
-	ev, err := retryUnroutable(hctx, n.log, func() (mn.Event, error) { return n.m.FastHandoverFrom(hctx, par, from) })
+	ev, err := retryUnroutable(hctx, n.log, next.iface, par, func() (mn.Event, error) { return n.m.FastHandoverFrom(hctx, par, from) })
 	if err != nil {
 		h.Error = err.Error()
 		if errors.Is(err, mn.ErrNoAnswer) {
@@ -366,11 +384,20 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 	n.log.Info("fast binding acknowledged", "router", par.String(), "status", ev.Status, "lifetime", ev.Lifetime.String())
 }
 
-// retryUnroutable runs send until it succeeds or fails for another reason
-// than a missing route: attached, the node may not have the route to the
-// router yet (the default route follows the Router Advertisement), so it
-// sends as soon as it has.
-func retryUnroutable(ctx context.Context, log *slog.Logger, send func() (mn.Event, error)) (mn.Event, error) {
+// retryUnroutable runs send once router is reachable through iface, and
+// again while it fails for want of a route: attached, the node may not
+// have the route to the router through the new link yet (the default
+// route follows the Router Advertisement), and a message sent meanwhile
+// would leave by the old link's stale route and be lost, costing a
+// retransmission timeout. It waits at most until ctx ends.
+func retryUnroutable(ctx context.Context, log *slog.Logger, iface string, router netip.Addr, send func() (mn.Event, error)) (mn.Event, error) {
+	for !routeVia(iface, router) {
+		select {
+		case <-ctx.Done():
+			return mn.Event{}, fmt.Errorf("no route to %s through %s: %w", router, iface, ctx.Err())
+		case <-time.After(mnSendRetry):
+		}
+	}
 	ev, err := send()
 	for err != nil && notRoutable(err) && ctx.Err() == nil {
 		log.Debug("not sendable yet: retrying", "err", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -85,3 +86,25 @@ func changeAddress(op uint16, dev string, addr netip.Addr) error {
 
 // nativeEndian is the byte order of netlink headers.
 var nativeEndian = binary.NativeEndian
+
+// routeVia reports whether dst can be reached through the interface named
+// iface: a UDP socket bound to the device (SO_BINDTODEVICE) is connected to
+// dst, which makes the kernel look the route up with that outgoing
+// interface; no route through it fails with ENETUNREACH. Nothing is sent.
+func routeVia(iface string, dst netip.Addr) bool {
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, iface)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	conn, err := d.Dial("udp6", netip.AddrPortFrom(dst, 9).String())
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}

@@ -1,7 +1,10 @@
 package ar
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/fhkey/fhkey/internal/mn"
@@ -15,6 +18,8 @@ import (
 // and changes nothing.
 func TestEndForwarding(t *testing.T) {
 	w := newWorld(t, 1024, nil)
+	var logs bytes.Buffer
+	w.par.log = slog.New(slog.NewTextHandler(&logs, nil)) // info and above
 	w.provision()
 	ctx := context.Background()
 	fbu, err := w.mn.FastBindingUpdate(w.parAdr, w.pcoa.Address, w.ncoa.Address, false)
@@ -66,6 +71,15 @@ func TestEndForwarding(t *testing.T) {
 	}
 	if s := w.par.Stats(); s.FBUAccepted != 2 || s.FBackSent != 2 {
 		t.Errorf("stats %+v", s)
+	}
+	// One info record each: the key, the binding, its end.
+	for _, want := range []string{"handover key created", "forwarding\" previous_coa=" + w.pcoa.Address.String(), "forwarding ended"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 3 {
+		t.Errorf("%d log records, want 3:\n%s", n, logs.String())
 	}
 
 	// The MN holds no key of the NAR: nothing to authenticate with.

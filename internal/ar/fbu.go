@@ -1,8 +1,10 @@
 package ar
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -165,6 +167,13 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 		return r.fastBindingAck(fbu, mh.FastStatusInsufficientResources, 0, ncoa, &key)
 	}
 	r.stats.fbuOK.Add(1)
+	if r.log.Enabled(context.Background(), slog.LevelInfo) { // no boxing on the hot path otherwise
+		if lifetime > 0 {
+			r.log.Info("fast binding update accepted: forwarding", "previous_coa", pcoa, "new_coa", ncoa, "lifetime", lifetime)
+		} else {
+			r.log.Info("fast binding update with lifetime 0: forwarding ended", "previous_coa", pcoa)
+		}
+	}
 	if !fbu.Acknowledge {
 		return nil
 	}

@@ -203,6 +203,7 @@ func (r *Router) provision(mn netip.Addr, cgaKey *rsa.PublicKey, req *ndp.Handov
 		}
 		r.stats.created.Add(1)
 		r.trace("key-created", mn, time.Time{}, nil, at)
+		r.log.Info("handover key created", "care_of", mn, "at", at)
 	default:
 		r.stats.internal.Add(1)
 		return nil, fmt.Errorf("ar: key store: %w", err)

@@ -79,7 +79,10 @@ type Config struct {
 	// encryption (nil: crypto/rand.Reader).
 	Now  func() time.Time
 	Rand io.Reader
-	// Logger receives debug records; nil discards.
+	// Logger receives a record per key created and per binding made or
+	// ended (info) and per dropped message (debug); nil discards. A
+	// message that fails authentication is logged at debug only; key
+	// creation is bounded by Limits.
 	Logger *slog.Logger
 }
 

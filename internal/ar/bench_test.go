@@ -21,7 +21,10 @@ import (
 func benchWorld(b *testing.B) *world {
 	w := newWorld(b, 2048, &Limits{})
 	v := &send.Verifier{Method: send.AuthorizeCGA, Keys: send.NewKeyCache(64), Now: w.clock.Now}
-	w.par.verifier = v
+	s := *w.par.set.Load()
+	s.verifier = v
+	w.par.baseVerifier = v
+	w.par.set.Store(&s)
 	return w
 }
 

@@ -17,6 +17,8 @@
 // driven directly by tests, and Serve runs it over any netio.Conn. SEND
 // processing sits behind per-source, per-key and total token buckets so that
 // a flood of solicitations cannot starve legitimate mobile nodes (RFC 5269
-// §5, RFC 3971 §11.2). docs/handover-keys.md records the decisions where the
-// RFCs are silent.
+// §5, RFC 3971 §11.2). Update changes the rate limits, algorithms, key and
+// forwarding lifetimes, neighbors and accepted key sizes of a serving router
+// (a daemon's reload) without a lock on the packet path.
+// docs/handover-keys.md records the decisions where the RFCs are silent.
 package ar

@@ -161,7 +161,7 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 		r.stats.fbuStale.Add(1)
 		return r.fastBindingAck(fbu, mh.FastStatusReasonUnspecified, 0, ncoa, &key)
 	}
-	lifetime := min(fbu.Lifetime, r.fwd)
+	lifetime := min(fbu.Lifetime, r.set.Load().fwd)
 	if err := r.bindings.Bind(Binding{Previous: pcoa, New: ncoa, Sequence: fbu.Sequence, Lifetime: lifetime, Expires: r.now().Add(lifetime)}); err != nil {
 		r.stats.fbuBind.Add(1)
 		return r.fastBindingAck(fbu, mh.FastStatusInsufficientResources, 0, ncoa, &key)

@@ -18,7 +18,11 @@ func TestForwarderBindings(t *testing.T) {
 	fwd := forward.NewMemory(w.parAdr, forward.Options{OnExpire: func(p netip.Addr) { expired <- w.par.ForwardingTimedOut(p) }})
 	defer fwd.Close()
 	w.par.bindings = NewForwarderBindings(fwd, w.clock.Now)
-	w.par.fwd = time.Second // forwarding lifetime granted (real timers in forward)
+	s := w.par.Settings()
+	s.ForwardingLifetime = time.Second // forwarding lifetime granted (real timers in forward)
+	if err := w.par.Update(s); err != nil {
+		t.Fatal(err)
+	}
 	w.provision()
 	fbu, err := w.mn.FastBindingUpdate(w.parAdr, w.pcoa.Address, w.ncoa.Address, false)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 // handleSolicitation is RFC 5269 §3.2 for one received RtSolPr.
 func (r *Router) handleSolicitation(_ context.Context, p netio.Packet) []netio.Packet {
 	r.stats.rtsolpr.Add(1)
+	s := r.set.Load() // one snapshot of the settings for the whole exchange
 	now := r.now()
 	src := p.Src.WithZone("")
 	// RFC 5568 §6.1.1: Hop Limit 255; the destination is the router or
@@ -73,7 +74,7 @@ scan:
 	}
 	if cgaOpt == nil || cgaPrecheck(src, &cgaOpt.Parameters) != nil {
 		r.stats.cgaFailed.Add(1)
-		return r.unsecuredReply(sol, src, nonce, now)
+		return r.unsecuredReply(s, sol, src, nonce, now)
 	}
 	keyHash := send.KeyHash(cgaOpt.Parameters.PublicKey)
 	if !r.perKey.take(keyHash, now) {
@@ -87,7 +88,7 @@ scan:
 	// RFC 5269 §3.2: "the AR MUST first validate the RtSolPr using SEND
 	// as described in RFC 3971". Nothing is stored before this succeeds.
 	start := time.Now()
-	res, err := r.verifier.Verify(p.Payload, p.Src, p.Dst)
+	res, err := s.verifier.Verify(p.Payload, p.Src, p.Dst)
 	r.trace("send-verify", src, start, err, 0)
 	if err != nil {
 		r.stats.sendFailed.Add(1)
@@ -96,7 +97,7 @@ scan:
 		// Handover Key Reply Option in the reply. ... The AR SHOULD
 		// respond to the RtSolPr but MUST NOT perform handover key
 		// provisioning." The total bucket already paid for the answer.
-		return r.reply(sol, src, nonce, nil)
+		return r.reply(s, sol, src, nonce, nil)
 	}
 	if res.SignedLength < len(p.Payload) {
 		// Re-read only the authenticated part (RFC 3971 §5.2.2).
@@ -108,14 +109,14 @@ scan:
 	}
 	if request == nil {
 		// A plain FMIPv6 RtSolPr: answer with neighbor information.
-		return r.reply(sol, src, res.Nonce, nil)
+		return r.reply(s, sol, src, res.Nonce, nil)
 	}
-	hkr, err := r.provision(src, res.PublicKey, request, now)
+	hkr, err := r.provision(s, src, res.PublicKey, request, now)
 	if err != nil {
 		r.log.Debug("ar: no key provisioned", "src", src, "err", err)
-		return r.reply(sol, src, res.Nonce, nil)
+		return r.reply(s, sol, src, res.Nonce, nil)
 	}
-	return r.reply(sol, src, res.Nonce, hkr)
+	return r.reply(s, sol, src, res.Nonce, hkr)
 }
 
 // cgaPrecheck verifies the CGA property of src for params (RFC 3972 §5).
@@ -133,8 +134,9 @@ var errBadRequest = errors.New("ar: unusable Handover Key Request")
 var lockSeed = maphash.MakeSeed()
 
 // provision returns the Handover Key Reply for a validated request from the
-// care-of CGA mn whose CGA key is cgaKey (RFC 5269 §3.2, §3.6).
-func (r *Router) provision(mn netip.Addr, cgaKey *rsa.PublicKey, req *ndp.HandoverKeyRequest, now time.Time) (*ndp.HandoverKeyReply, error) {
+// care-of CGA mn whose CGA key is cgaKey (RFC 5269 §3.2, §3.6), with the
+// algorithms and HK-LIFETIME of s.
+func (r *Router) provision(s *settings, mn netip.Addr, cgaKey *rsa.PublicKey, req *ndp.HandoverKeyRequest, now time.Time) (*ndp.HandoverKeyReply, error) {
 	// §4.1: the key "MUST be formatted according to the same specification
 	// as the CGA key ... and MUST have the same parameters as the CGA key".
 	hkepk, err := cga.ParsePublicKey(req.HandoverKeyEncryptionPublicKey)
@@ -172,7 +174,7 @@ func (r *Router) provision(mn netip.Addr, cgaKey *rsa.PublicKey, req *ndp.Handov
 		// algorithm type ..., if it is supported; otherwise, the AR MUST
 		// select an authentication algorithm that is of equivalent
 		// strength or stronger".
-		at, ok := hokey.Negotiate(hokey.AlgorithmType(req.AT), r.algs)
+		at, ok := hokey.Negotiate(hokey.AlgorithmType(req.AT), s.algs)
 		if !ok {
 			r.stats.badReq.Add(1)
 			return nil, fmt.Errorf("%w: no supported algorithm as strong as AT %d", errBadRequest, req.AT)
@@ -184,7 +186,7 @@ func (r *Router) provision(mn netip.Addr, cgaKey *rsa.PublicKey, req *ndp.Handov
 			r.stats.internal.Add(1)
 			return nil, err
 		}
-		expires = now.Add(r.lifetime)
+		expires = now.Add(s.lifetime)
 		nr := keystore.Record{AR: r.addr, MN: mn, AT: uint8(at), SPI: 0, Created: now, Expires: expires}
 		if err := nr.SetKey(key.Bytes()); err != nil {
 			key.Zero()
@@ -226,20 +228,20 @@ func (r *Router) provision(mn netip.Addr, cgaKey *rsa.PublicKey, req *ndp.Handov
 
 // unsecuredReply answers a solicitation that failed the CGA check, within the
 // UnsecuredReplies budget and the total budget (the answer costs a signature).
-func (r *Router) unsecuredReply(sol *ndp.RouterSolicitationForProxyAdvertisement, dst netip.Addr, nonce []byte, now time.Time) []netio.Packet {
+func (r *Router) unsecuredReply(s *settings, sol *ndp.RouterSolicitationForProxyAdvertisement, dst netip.Addr, nonce []byte, now time.Time) []netio.Packet {
 	if !r.unsecured.take(now) || !r.total.take(now) {
 		r.stats.unsecured.Add(1)
 		return nil
 	}
-	return r.reply(sol, dst, nonce, nil)
+	return r.reply(s, sol, dst, nonce, nil)
 }
 
 // reply builds the signed PrRtAdv answering sol (RFC 5568 §6.1.2, RFC 5269
 // §3.2): the neighbor tuples, then the CGA, Timestamp and Nonce options, the
 // Handover Key Reply if any, and the RSA Signature option last, unicast to
-// the solicitation's source.
-func (r *Router) reply(sol *ndp.RouterSolicitationForProxyAdvertisement, dst netip.Addr, nonce []byte, hkr *ndp.HandoverKeyReply) []netio.Packet {
-	code, opts := r.neighborOptions(sol)
+// the solicitation's source. The neighbors are those of s.
+func (r *Router) reply(s *settings, sol *ndp.RouterSolicitationForProxyAdvertisement, dst netip.Addr, nonce []byte, hkr *ndp.HandoverKeyReply) []netio.Packet {
+	code, opts := neighborOptions(s.neighbors, sol)
 	opts = append(opts, &ndp.CGA{Parameters: *r.cfg.Parameters}, ndp.NewTimestamp(r.now()))
 	if len(nonce) >= send.MinNonceLen {
 		// "The AR MUST also include the SEND nonce from the RtSolPr".
@@ -277,8 +279,8 @@ func (r *Router) reply(sol *ndp.RouterSolicitationForProxyAdvertisement, dst net
 // access points; Code 3 a subset, the unknown ones flagged with Option-Code
 // 6 ("the PAR is not aware of the Prefix Information requested"); Code 2
 // none. A solicitation without New Access Point LLA gets Code 2 and no
-// option.
-func (r *Router) neighborOptions(sol *ndp.RouterSolicitationForProxyAdvertisement) (uint8, []ndp.Option) {
+// option. neighbors are the access routers the router knows.
+func neighborOptions(neighbors []Neighbor, sol *ndp.RouterSolicitationForProxyAdvertisement) (uint8, []ndp.Option) {
 	var opts []ndp.Option
 	known, unknown := 0, 0
 	tuple := func(n Neighbor) {
@@ -297,12 +299,12 @@ func (r *Router) neighborOptions(sol *ndp.RouterSolicitationForProxyAdvertisemen
 		}
 		switch lla.OptionCode {
 		case ndp.LLAWildcard:
-			for _, n := range r.cfg.Neighbors {
+			for _, n := range neighbors {
 				tuple(n)
 			}
 		case ndp.LLANewAccessPoint:
 			found := false
-			for _, n := range r.cfg.Neighbors {
+			for _, n := range neighbors {
 				if bytes.HasPrefix(lla.LinkLayerAddress, n.AccessPoint) && len(n.AccessPoint) > 0 {
 					tuple(n)
 					found = true

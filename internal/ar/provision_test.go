@@ -170,9 +170,10 @@ func TestAlgorithmNegotiation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, 1024, nil)
-			w.par.algs = tc.arAlgs
-			if tc.arAlgs == nil {
-				w.par.algs = hokey.Supported()
+			s := w.par.Settings()
+			s.Algorithms = tc.arAlgs // nil: hokey.Supported()
+			if err := w.par.Update(s); err != nil {
+				t.Fatal(err)
 			}
 			m := w.newMN(nil)
 			w.mn = m

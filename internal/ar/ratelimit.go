@@ -92,11 +92,11 @@ func newBucketTable[K comparable](r Rate, max int) *bucketTable[K] {
 }
 
 func (t *bucketTable[K]) take(k K, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.rate.unlimited() {
 		return true
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	b, ok := t.m[k]
 	if !ok {
 		if len(t.m) >= t.max {
@@ -116,12 +116,33 @@ func (t *bucketTable[K]) evict(now time.Time) {
 			delete(t.m, k)
 		}
 	}
-	if len(t.m) < t.max {
+	for k := range t.m {
+		if len(t.m) < t.max {
+			return
+		}
+		delete(t.m, k)
+	}
+}
+
+// set changes the table's rate and size on a running router (Update). The
+// buckets are kept: each is capped at the new Burst at its next use and
+// refills at the new rate from then on (the time since its last use counts
+// at the new rate), so a reload never hands out a fresh burst. A table
+// larger than the new max is evicted down at once (the refilled buckets
+// first); an unlimited rate drops every bucket.
+func (t *bucketTable[K]) set(r Rate, max int, now time.Time) {
+	if max <= 0 {
+		max = DefaultLimits.MaxTracked
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rate, t.max = r, max
+	if r.unlimited() {
+		clear(t.m)
 		return
 	}
-	for k := range t.m {
-		delete(t.m, k)
-		return
+	if len(t.m) > t.max {
+		t.evict(now)
 	}
 }
 
@@ -134,14 +155,21 @@ type single struct {
 }
 
 func (s *single) take(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.rate.unlimited() {
 		return true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.init {
 		s.b = bucket{tokens: float64(s.rate.Burst), last: now}
 		s.init = true
 	}
 	return s.b.take(s.rate, now)
+}
+
+// set changes the bucket's rate, keeping its tokens as bucketTable.set does.
+func (s *single) set(r Rate) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rate = r
 }

@@ -37,7 +37,9 @@ type Neighbor struct {
 	Prefix      netip.Prefix
 }
 
-// Config configures a Router.
+// Config configures a Router. Algorithms, KeyLifetime, ForwardingLifetime,
+// Neighbors, Limits and the Verifier's key sizes are the initial Settings:
+// Update changes them while the router serves.
 type Config struct {
 	// Address is the router's CGA on the link: the source of its PrRtAdvs,
 	// the destination of FBUs and the AR half of every key record (RFC 5269
@@ -116,14 +118,17 @@ type Router struct {
 	cfg      Config
 	addr     netip.Addr
 	params   []byte
-	verifier *send.Verifier
 	bindings Bindings
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
-	lifetime time.Duration
-	fwd      time.Duration
-	algs     []hokey.AlgorithmType
+
+	// set holds the settings Update may change; baseVerifier is the
+	// Verifier they derive theirs from. updateMu serializes Updates only:
+	// packets read set with one atomic load.
+	set          atomic.Pointer[settings]
+	baseVerifier *send.Verifier
+	updateMu     sync.Mutex
 
 	perSource *bucketTable[netip.Addr]
 	perKey    *bucketTable[[16]byte]
@@ -146,9 +151,8 @@ func New(cfg Config) (*Router, error) {
 	if _, err := cga.Verify(cfg.Address, params); err != nil {
 		return nil, fmt.Errorf("ar: Address is not a CGA of Parameters: %w", err)
 	}
-	r := &Router{cfg: cfg, addr: cfg.Address.WithZone(""), params: params, verifier: cfg.Verifier,
-		bindings: cfg.Bindings, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger,
-		lifetime: cfg.KeyLifetime, fwd: cfg.ForwardingLifetime, algs: cfg.Algorithms}
+	r := &Router{cfg: cfg, addr: cfg.Address.WithZone(""), params: params, baseVerifier: cfg.Verifier,
+		bindings: cfg.Bindings, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -158,47 +162,23 @@ func New(cfg Config) (*Router, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if r.lifetime == 0 {
-		r.lifetime = keystore.HKLifetime
+	if r.baseVerifier == nil {
+		r.baseVerifier = send.NewVerifier(send.AuthorizeCGA)
+		r.baseVerifier.Now = r.now
 	}
-	if r.lifetime < time.Second || r.lifetime > 0xffff*time.Second {
-		return nil, fmt.Errorf("ar: KeyLifetime %v outside 1 s to 65535 s (RFC 5269 §4.2 Key Lifetime)", r.lifetime)
-	}
-	if r.fwd == 0 {
-		r.fwd = 10 * time.Second
-	}
-	if r.fwd < time.Second || r.fwd > 0xffff*time.Second {
-		return nil, fmt.Errorf("ar: ForwardingLifetime %v outside 1 s to 65535 s (the FBack Lifetime field)", r.fwd)
-	}
-	if r.algs == nil {
-		r.algs = hokey.Supported()
-	}
-	for i, n := range cfg.Neighbors {
-		// RFC 5568 §6.1.2: with Code 0 the New Router's Link-Layer
-		// Address and IP Address "MUST be included".
-		if len(n.AccessPoint) == 0 || len(n.RouterLLA) == 0 || !n.Address.Is6() {
-			return nil, fmt.Errorf("ar: Neighbors[%d] needs AccessPoint, RouterLLA and an IPv6 Address", i)
-		}
-	}
-	for _, at := range r.algs {
-		if !at.Valid() {
-			return nil, fmt.Errorf("ar: unsupported algorithm type %v", at)
-		}
+	// The settings Update can change are validated by the same function.
+	s, err := newSettings(Settings{Algorithms: cfg.Algorithms, KeyLifetime: cfg.KeyLifetime, ForwardingLifetime: cfg.ForwardingLifetime,
+		Neighbors: cfg.Neighbors, Limits: cfg.Limits, MinKeyBits: r.baseVerifier.MinBits, MaxKeyBits: r.baseVerifier.MaxBits}, r.baseVerifier)
+	if err != nil {
+		return nil, err
 	}
 	if r.bindings == nil {
 		r.bindings = NewBindingTable(r.now)
 	}
-	if r.verifier == nil {
-		r.verifier = send.NewVerifier(send.AuthorizeCGA)
-		r.verifier.Now = r.now
-	}
-	lim := DefaultLimits
-	if cfg.Limits != nil {
-		lim = *cfg.Limits
-	}
-	r.perSource = newBucketTable[netip.Addr](lim.PerSource, lim.MaxTracked)
-	r.perKey = newBucketTable[[16]byte](lim.PerKey, lim.MaxTracked)
-	r.total.rate, r.unsecured.rate = lim.Total, lim.UnsecuredReplies
+	r.perSource = newBucketTable[netip.Addr](s.limits.PerSource, s.limits.MaxTracked)
+	r.perKey = newBucketTable[[16]byte](s.limits.PerKey, s.limits.MaxTracked)
+	r.total.rate, r.unsecured.rate = s.limits.Total, s.limits.UnsecuredReplies
+	r.set.Store(s)
 	return r, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,9 +30,11 @@ RtSolPr/PrRtAdv (RFC 5269 §3.2) with certification path discovery (RFC 3971
 with the handover key (RFC 5269 §3.5, RFC 5568 §6.2.2) with optional
 user-space forwarding of the previous care-of address's traffic.
 Needs CAP_NET_RAW (and CAP_NET_ADMIN for forwarding). SIGTERM/SIGINT stop,
-SIGHUP reloads (log.level applies at once; other changes are logged and
-take effect at the next restart). With --check: validate FILE and the
-files it names, print every problem, exit 0 or 1.
+SIGHUP reloads: log.level, [rate_limit], handover_keys.algorithms and
+lifetime, forwarding.lifetime, [[neighbor]] and send.min_key_bits and
+max_key_bits apply at once, without losing packets, keys or bindings; other
+changes are logged and take effect at the next restart. With --check:
+validate FILE and the files it names, print every problem, exit 0 or 1.
 Configuration keys, permissions, metrics, systemd: docs/deployment.md;
 sample: examples/ar.toml.`)
 	file := fs.String("c", "", "configuration `FILE` (TOML, required)")
@@ -83,6 +86,7 @@ type arStatus struct {
 // by scenario.OpenRouter, the construction path the testbed shares.
 func arOptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 	var cur atomic.Pointer[scenario.Router]
+	var started atomic.Pointer[config.ARConfig]
 	var iface atomic.Value
 	var logger atomic.Pointer[slog.Logger]
 	return daemon.Options[*config.ARConfig]{
@@ -114,6 +118,7 @@ func arOptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 				return err
 			}
 			cur.Store(r)
+			started.Store(cfg)
 			iface.Store(cfg.Interface)
 			rt.Logger.Info("access router serving", "interface", cfg.Interface, "address", r.Address().String(),
 				"key_store", string(cfg.KeyStore.Type), "forwarding", cfg.Forwarding.Enabled, "keys_held", r.Store.Len())
@@ -128,12 +133,19 @@ func arOptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			return nil
 		},
 		Reload: func(_ context.Context, old, new *config.ARConfig) error {
-			if ch := restartOnly(old, new); len(ch) > 0 {
-				if l := logger.Load(); l != nil {
-					l.Warn("changed settings take effect at the next restart", "settings", ch)
-				}
+			var role *ar.Router
+			if r := cur.Load(); r != nil {
+				role = r.Role
 			}
-			return nil
+			first := started.Load()
+			if first == nil {
+				first = old
+			}
+			l := logger.Load()
+			if l == nil {
+				l = slog.New(slog.DiscardHandler)
+			}
+			return reloadAR(role, first, old, new, l)
 		},
 		Status: func() any {
 			r := cur.Load()
@@ -153,8 +165,10 @@ func arOptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 }
 
 // arSpec maps the validated configuration and its opened files to the
-// router's construction spec.
+// router's construction spec; the router settings come from arSettings, the
+// mapping reloads use.
 func arSpec(cfg *config.ARConfig, cr *config.ARCredentials) scenario.RouterSpec {
+	s := arSettings(cfg)
 	spec := scenario.RouterSpec{
 		Interface: cfg.Interface,
 		Address:   cr.CGA.Address, Parameters: cr.CGA.Parameters, Signer: cr.Key,
@@ -162,22 +176,76 @@ func arSpec(cfg *config.ARConfig, cr *config.ARCredentials) scenario.RouterSpec 
 		Forwarding: cfg.Forwarding.Enabled,
 		TUN: forward.TUNConfig{Name: cfg.Forwarding.TUN, MTU: cfg.Forwarding.MTU, HopLimit: cfg.Forwarding.HopLimit,
 			Source: cfg.Forwarding.Source},
-		Algorithms: slices.Clone(cfg.Algorithms), KeyLifetime: cfg.KeyLifetime, ForwardingLifetime: cfg.Forwarding.Lifetime,
-		Limits: &ar.Limits{
-			PerSource: ar.Rate(cfg.Limits.PerSource), PerKey: ar.Rate(cfg.Limits.PerKey), Total: ar.Rate(cfg.Limits.Total),
-			UnsecuredReplies: ar.Rate(cfg.Limits.UnsecuredReplies), MaxTracked: cfg.Limits.MaxTracked,
-		},
+		Algorithms: s.Algorithms, KeyLifetime: s.KeyLifetime, ForwardingLifetime: s.ForwardingLifetime,
+		Neighbors: s.Neighbors, Limits: s.Limits,
+		// The [send] key sizes, the same as s.MinKeyBits and s.MaxKeyBits.
 		Verifier:   sendVerifier(send.AuthorizeCGA, cfg.SEND),
 		MaxCPARate: cfg.MaxCPARate,
 	}
 	if cfg.KeyStore.Type == config.KeyStoreBolt {
 		spec.StorePath = cfg.KeyStore.Path
 	}
+	return spec
+}
+
+// arLive are the configuration fields, by path, that a running router
+// applies at a reload (ar.Router.Update through arSettings): they change
+// what the router does with the next packet but reopen no socket, key store
+// or forwarder. The [send] timestamp settings are not among them: a new
+// timestamp window needs new timestamp and replay caches (RFC 3971
+// §5.3.4), and dropping the old ones would let a solicitation seen just
+// before the reload be replayed.
+var arLive = []string{
+	"Algorithms", "KeyLifetime", "Forwarding.Lifetime", "Neighbors",
+	"Limits.PerSource", "Limits.PerKey", "Limits.Total", "Limits.UnsecuredReplies", "Limits.MaxTracked",
+	"SEND.MinKeyBits", "SEND.MaxKeyBits",
+}
+
+// arSettings maps the validated configuration to the router settings that
+// can change while it runs: the one mapping used both to build the router
+// (arSpec) and to update it on reload.
+func arSettings(cfg *config.ARConfig) ar.Settings {
+	// In the configuration a zero rate is unlimited (docs/deployment.md);
+	// in ar only the zero Rate is (a zero rate with a burst would allow
+	// the burst once and then nothing).
+	rate := func(r config.Rate) ar.Rate {
+		if r.PerSecond == 0 {
+			return ar.Rate{}
+		}
+		return ar.Rate(r)
+	}
+	s := ar.Settings{
+		Algorithms: slices.Clone(cfg.Algorithms), KeyLifetime: cfg.KeyLifetime, ForwardingLifetime: cfg.Forwarding.Lifetime,
+		Limits: &ar.Limits{
+			PerSource: rate(cfg.Limits.PerSource), PerKey: rate(cfg.Limits.PerKey), Total: rate(cfg.Limits.Total),
+			UnsecuredReplies: rate(cfg.Limits.UnsecuredReplies), MaxTracked: cfg.Limits.MaxTracked,
+		},
+		MinKeyBits: cfg.SEND.MinKeyBits, MaxKeyBits: cfg.SEND.MaxKeyBits,
+	}
 	for _, n := range cfg.Neighbors {
-		spec.Neighbors = append(spec.Neighbors, ar.Neighbor{AccessPoint: n.AccessPoint, RouterLLA: n.LinkLayerAddress,
+		s.Neighbors = append(s.Neighbors, ar.Neighbor{AccessPoint: n.AccessPoint, RouterLLA: n.LinkLayerAddress,
 			Address: n.Address, Prefix: n.Prefix})
 	}
-	return spec
+	return s
+}
+
+// reloadAR applies a reload to the running router r (nil: none yet): the
+// live settings that differ between old (the configuration in force) and new
+// go to r.Update at once, logged at info; an invalid update is returned
+// and changes nothing. The other settings that differ from started (the
+// configuration the router was built from) are logged as waiting for the
+// next restart, on every reload until then.
+func reloadAR(r *ar.Router, started, old, new *config.ARConfig, log *slog.Logger) error {
+	if live := changedLive(old, new, arLive); len(live) > 0 && r != nil {
+		if err := r.Update(arSettings(new)); err != nil {
+			return fmt.Errorf("updating the router's %s: %w", strings.Join(live, ", "), err)
+		}
+		log.Info("settings applied live", "settings", live)
+	}
+	if ch := restartOnly(started, new, arLive...); len(ch) > 0 {
+		log.Warn("changed settings take effect at the next restart", "settings", ch)
+	}
+	return nil
 }
 
 // sendVerifier is send.NewVerifier with the [send] settings (RFC 3971
@@ -195,19 +263,53 @@ func sendVerifier(method send.AuthorizationMethod, s config.SEND) *send.Verifier
 // restartOnly lists, for a reload, the settings that changed but take
 // effect only at the next restart: every exported field of the
 // configuration except File, Log and HTTP (the daemon applies log.level and
-// reports [http] and log.format itself). The sockets, key store, forwarder,
-// credentials, router settings and rate limits are built once at start.
-func restartOnly(old, new any) []string {
-	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(new).Elem()
+// reports [http] and log.format itself) and the live fields, given by path
+// ("KeyLifetime", "Forwarding.Lifetime"). A struct holding live fields is
+// compared field by field; changed fields are named by path.
+func restartOnly(old, new any, live ...string) []string {
+	return changedFields(reflect.ValueOf(old).Elem(), reflect.ValueOf(new).Elem(), "", live)
+}
+
+// changedFields is restartOnly for the structs ov and nv, whose fields are
+// named prefix + field name.
+func changedFields(ov, nv reflect.Value, prefix string, live []string) []string {
 	var changed []string
 	for i := range ov.NumField() {
 		f := ov.Type().Field(i)
-		if !f.IsExported() || f.Name == "File" || f.Name == "Log" || f.Name == "HTTP" {
+		path := prefix + f.Name
+		if !f.IsExported() || slices.Contains(live, path) ||
+			(prefix == "" && (f.Name == "File" || f.Name == "Log" || f.Name == "HTTP")) {
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct && slices.ContainsFunc(live, func(l string) bool { return strings.HasPrefix(l, path+".") }) {
+			changed = append(changed, changedFields(ov.Field(i), nv.Field(i), path+".", live)...)
 			continue
 		}
 		if !reflect.DeepEqual(ov.Field(i).Interface(), nv.Field(i).Interface()) {
-			changed = append(changed, f.Name)
+			changed = append(changed, path)
 		}
 	}
 	return changed
+}
+
+// changedLive lists the fields of live (paths into the configuration
+// structs old and new point to) that differ.
+func changedLive(old, new any, live []string) []string {
+	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(new).Elem()
+	var changed []string
+	for _, path := range live {
+		if !reflect.DeepEqual(fieldByPath(ov, path).Interface(), fieldByPath(nv, path).Interface()) {
+			changed = append(changed, path)
+		}
+	}
+	return changed
+}
+
+// fieldByPath returns the field of the struct v at path ("Forwarding.Lifetime").
+// A path naming no field is a programmer error (TestARLiveFields).
+func fieldByPath(v reflect.Value, path string) reflect.Value {
+	for name := range strings.SplitSeq(path, ".") {
+		v = v.FieldByName(name)
+	}
+	return v
 }

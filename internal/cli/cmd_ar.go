@@ -96,6 +96,7 @@ func arOptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 		Start: func(ctx context.Context, rt *daemon.Runtime[*config.ARConfig]) error {
 			logger.Store(rt.Logger)
 			cfg := rt.Config()
+			rt.Starting("reading credentials")
 			cr, err := cfg.Open(time.Now())
 			if err != nil {
 				return err
@@ -113,6 +114,7 @@ func arOptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			})
 			spec := arSpec(cfg, cr)
 			spec.Trace, spec.Logger = trace, rt.Logger
+			rt.Starting("opening the key store and sockets")
 			r, err := scenario.OpenRouter(ctx, spec)
 			if err != nil {
 				return err

@@ -60,10 +60,12 @@ func mnOptions(file string, stderr io.Writer) daemon.Options[*config.MNConfig] {
 		Start: func(ctx context.Context, rt *daemon.Runtime[*config.MNConfig]) (err error) {
 			logger.Store(rt.Logger)
 			cfg := rt.Config()
+			rt.Starting("reading credentials")
 			cr, err := cfg.Open()
 			if err != nil {
 				return err
 			}
+			rt.Starting("opening the key store and sockets")
 			var store keystore.Store
 			if cfg.KeyStore.Type == config.KeyStoreBolt {
 				if store, err = keystore.OpenBolt(cfg.KeyStore.Path); err != nil {

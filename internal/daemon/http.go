@@ -34,12 +34,22 @@ func Listen(h config.HTTP) (net.Listener, error) {
 	return net.Listen("tcp", h.Listen.String())
 }
 
-// Handler serves GET and HEAD on exactly two paths: /metrics, the registry
-// in the Prometheus text format 0.0.4, and /status, the JSON encoding of
-// status(). Every other path is 404, every other method 405.
-func Handler(reg *metrics.Registry, status func() any) http.Handler {
+// Handler serves GET and HEAD on three paths:
+//
+//   - /status: the JSON encoding of status(), 200 when it reports the
+//     daemon ready, 503 otherwise (the document then says what the daemon
+//     is doing, {"ready":false,"phase":"starting",...}); always a whole
+//     JSON document;
+//   - /readyz: 200 "ready" or 503 with the phase, for health checks;
+//   - /metrics: the registry in the Prometheus text format 0.0.4 while the
+//     daemon is ready; 503 before, so that a scrape never sees a registry
+//     the role has not filled yet.
+//
+// Every other path is 404, every other method 405. phase reports
+// readiness and what the daemon is doing.
+func Handler(reg *metrics.Registry, status func() (any, bool), phase func() (bool, string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/metrics" && r.URL.Path != "/status" {
+		if r.URL.Path != "/metrics" && r.URL.Path != "/status" && r.URL.Path != "/readyz" {
 			http.NotFound(w, r)
 			return
 		}
@@ -49,18 +59,34 @@ func Handler(reg *metrics.Registry, status func() any) http.Handler {
 			return
 		}
 		var body bytes.Buffer
-		var ctype string
-		if r.URL.Path == "/metrics" {
+		ctype, code := "text/plain; charset=utf-8", http.StatusOK
+		switch r.URL.Path {
+		case "/metrics":
+			if ready, what := phase(); !ready {
+				code = http.StatusServiceUnavailable
+				body.WriteString(what + "\n")
+				break
+			}
 			ctype = metrics.ContentType
 			if _, err := reg.WriteTo(&body); err != nil {
 				http.Error(w, "metrics: "+err.Error(), http.StatusInternalServerError)
 				return
 			}
-		} else {
+		case "/readyz":
+			ready, what := phase()
+			if !ready {
+				code = http.StatusServiceUnavailable
+			}
+			body.WriteString(what + "\n")
+		default:
 			ctype = "application/json"
+			doc, ready := status()
+			if !ready {
+				code = http.StatusServiceUnavailable
+			}
 			enc := json.NewEncoder(&body)
 			enc.SetIndent("", "  ")
-			if err := enc.Encode(status()); err != nil {
+			if err := enc.Encode(doc); err != nil {
 				http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
 				return
 			}
@@ -69,7 +95,10 @@ func Handler(reg *metrics.Registry, status func() any) http.Handler {
 		h.Set("Content-Type", ctype)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusOK)
+		if code == http.StatusServiceUnavailable {
+			h.Set("Retry-After", "1")
+		}
+		w.WriteHeader(code)
 		if r.Method != http.MethodHead {
 			w.Write(body.Bytes())
 		}

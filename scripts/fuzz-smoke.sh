@@ -30,7 +30,6 @@ counts='
 ./internal/config FuzzParseMN 10000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
-./internal/metrics FuzzLabelValue 60000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000
 ./keystore FuzzDecodeRecord 25000

@@ -13,8 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
 )
 
 // DefaultStopTimeout is how long Run waits for its tasks after a stop
@@ -60,9 +61,10 @@ type Options[C any] struct {
 	// Status returns the daemon's part of /status (JSON-encodable); nil
 	// means none.
 	Status func() any
-	// Metrics is the registry served on /metrics; nil means a new one
-	// (see Runtime.Metrics).
-	Metrics *metrics.Registry
+	// Metrics is the registry served on /metrics; nil means NewRegistry()
+	// (with the Go and process collectors). Run registers the daemon's own
+	// metrics in it (see Runtime.Metrics).
+	Metrics *prometheus.Registry
 	// Signals delivers SIGINT/SIGTERM (stop) and SIGHUP (reload); nil means
 	// the process's signals (signal.Notify). Tests feed their own.
 	Signals <-chan os.Signal
@@ -86,8 +88,9 @@ type Options[C any] struct {
 type Runtime[C any] struct {
 	// Logger is the daemon's logger (its level follows reloads).
 	Logger *slog.Logger
-	// Metrics is the registry served on /metrics.
-	Metrics *metrics.Registry
+	// Metrics is the registry served on /metrics: the role registers its
+	// collectors in it.
+	Metrics *prometheus.Registry
 
 	group *Group
 	mu    sync.RWMutex
@@ -130,8 +133,8 @@ type daemon[C any] struct {
 	mu         sync.Mutex
 	loadedAt   time.Time
 	lastErr    string
-	reloadsOK  *metrics.Counter
-	reloadsBad *metrics.Counter
+	reloadsOK  prometheus.Counter
+	reloadsBad prometheus.Counter
 }
 
 // Run runs a daemon until ctx ends or a stop signal arrives: load the
@@ -158,7 +161,7 @@ func Run[C any](ctx context.Context, o Options[C]) error {
 		o.Notify = SystemdNotifier()
 	}
 	if o.Metrics == nil {
-		o.Metrics = metrics.NewRegistry()
+		o.Metrics = NewRegistry()
 	}
 	d := &daemon[C]{o: o, started: time.Now(), settings: o.Settings(cfg)}
 	d.loadedAt = d.started
@@ -253,20 +256,6 @@ func (d *daemon[C]) notify(state string) {
 	if err := d.o.Notify(state); err != nil {
 		d.rt.Logger.Warn("systemd notification failed", "state", state, "err", err)
 	}
-}
-
-func (d *daemon[C]) registerMetrics() {
-	reg := d.o.Metrics
-	reloads := reg.CounterVec("fhkey_config_reloads_total", "Configuration reloads (SIGHUP), by result.", "result")
-	d.reloadsOK = reloads.With("success")
-	d.reloadsBad = reloads.With("failure")
-	started := float64(d.started.UnixNano()) / 1e9
-	reg.GaugeFunc("fhkey_start_time_seconds", "Start time of the daemon, seconds since the Unix epoch.", func() float64 { return started })
-	reg.GaugeFunc("fhkey_config_loaded_time_seconds", "When the configuration in force was loaded, seconds since the Unix epoch.", func() float64 {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return float64(d.loadedAt.UnixNano()) / 1e9
-	})
 }
 
 // reload handles SIGHUP: load, validate, hand to Reload, switch. Any

@@ -9,8 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
 )
 
 // HTTP server limits: the endpoint serves two small documents, so
@@ -41,13 +42,16 @@ func Listen(h config.HTTP) (net.Listener, error) {
 //     is doing, {"ready":false,"phase":"starting",...}); always a whole
 //     JSON document;
 //   - /readyz: 200 "ready" or 503 with the phase, for health checks;
-//   - /metrics: the registry in the Prometheus text format 0.0.4 while the
-//     daemon is ready; 503 before, so that a scrape never sees a registry
-//     the role has not filled yet.
+//   - /metrics: what reg gathers, through promhttp, while the daemon is
+//     ready: the Prometheus text format 0.0.4 by default, OpenMetrics when
+//     the scraper's Accept asks for application/openmetrics-text; 503
+//     before, so that a scrape never sees a registry the role has not
+//     filled yet.
 //
 // Every other path is 404, every other method 405. phase reports
 // readiness and what the daemon is doing.
-func Handler(reg *metrics.Registry, status func() (any, bool), phase func() (bool, string)) http.Handler {
+func Handler(reg prometheus.Gatherer, status func() (any, bool), phase func() (bool, string)) http.Handler {
+	metrics := metricsHandler(reg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/metrics" && r.URL.Path != "/status" && r.URL.Path != "/readyz" {
 			http.NotFound(w, r)
@@ -67,11 +71,9 @@ func Handler(reg *metrics.Registry, status func() (any, bool), phase func() (boo
 				body.WriteString(what + "\n")
 				break
 			}
-			ctype = metrics.ContentType
-			if _, err := reg.WriteTo(&body); err != nil {
-				http.Error(w, "metrics: "+err.Error(), http.StatusInternalServerError)
-				return
-			}
+			setCommonHeaders(w.Header())
+			metrics.ServeHTTP(w, r) // HEAD: net/http drops the body
+			return
 		case "/readyz":
 			ready, what := phase()
 			if !ready {
@@ -93,8 +95,7 @@ func Handler(reg *metrics.Registry, status func() (any, bool), phase func() (boo
 		}
 		h := w.Header()
 		h.Set("Content-Type", ctype)
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
+		setCommonHeaders(h)
 		if code == http.StatusServiceUnavailable {
 			h.Set("Retry-After", "1")
 		}
@@ -103,6 +104,12 @@ func Handler(reg *metrics.Registry, status func() (any, bool), phase func() (boo
 			w.Write(body.Bytes())
 		}
 	})
+}
+
+// setCommonHeaders sets the headers every answer carries.
+func setCommonHeaders(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // serveHTTP serves handler on ln until ctx ends, then shuts down

@@ -8,8 +8,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
 )
 
 // TestStartupWindow covers the window between the HTTP listener and the
@@ -17,7 +18,7 @@ import (
 // "ready": false and the phase, answered 503, /readyz and /metrics are 503;
 // once Start returns, all three are 200 and /status has the role.
 func TestStartupWindow(t *testing.T) {
-	reg := metrics.NewRegistry()
+	reg := NewRegistry()
 	addrs := make(chan net.Addr, 1)
 	release := make(chan struct{})
 	h := start(t, baseMN+"[http]\nlisten = \"127.0.0.1:0\"\n", func(o *Options[*config.MNConfig]) {
@@ -27,7 +28,7 @@ func TestStartupWindow(t *testing.T) {
 			rt.Starting("opening sockets")
 			addrs <- rt.HTTPAddr()
 			<-release // the role is not built yet
-			reg.Counter("fhkey_role_packets_total", "Registered by the role.")
+			reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "fhkey_role_packets_total", Help: "Registered by the role."}))
 			return next(ctx, rt)
 		}
 	})

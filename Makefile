@@ -38,6 +38,12 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# Real peers (tshark today; FreeRADIUS, PostgreSQL, wpa_supplicant with the
+# AAA, MSK and TLS modes) run inside 'test': each peer's tests live in one
+# package whose TestMain starts the peer once from a private configuration
+# directory on loopback or in a namespace (testenv.StartServer, waited for
+# on a condition, stopped by its PID) and shares it (testenv.Shared), so a
+# peer starts once per 'make check', in parallel with the other packages.
 test:
 	$(GO) test -race -count=1 ./...
 

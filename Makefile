@@ -3,7 +3,7 @@
 GO      ?= go
 FUZZTIME ?= 10s
 # Debian packages the interop tests need (command:package).
-TOOLS   := tshark:tshark openssl:openssl ip:iproute2
+TOOLS   := tshark:tshark openssl:openssl ip:iproute2 tcpdump:tcpdump editcap:wireshark-common
 
 .PHONY: check deps fmt-check vet test interop-table fuzz-smoke build demo
 

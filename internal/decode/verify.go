@@ -31,6 +31,8 @@ type Verification struct {
 	MHChecksum string            `json:"mh_checksum"`
 	BADF       string            `json:"badf"`
 	Reasons    map[string]string `json:"reasons,omitempty"`
+	// Errors holds the same causes as errors (for errors.Is).
+	Errors map[string]error `json:"-"`
 }
 
 // Invalid reports whether a check failed.
@@ -40,9 +42,9 @@ func (v *Verification) Invalid() bool {
 
 func (v *Verification) fail(field string, err error) string {
 	if v.Reasons == nil {
-		v.Reasons = map[string]string{}
+		v.Reasons, v.Errors = map[string]string{}, map[string]error{}
 	}
-	v.Reasons[field] = err.Error()
+	v.Reasons[field], v.Errors[field] = err.Error(), err
 	if field == "mh_checksum" {
 		return Bad
 	}

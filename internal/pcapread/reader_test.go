@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -192,25 +191,15 @@ func samplePcap(t *testing.T) (string, [][]byte) {
 // a pcap of ours: editcap -F pcapng and tshark -w (pcapng by default).
 func TestReadToolPcapng(t *testing.T) {
 	in, recs := samplePcap(t)
-	for _, tool := range []struct {
-		name string
-		args func(out string) []string
-	}{
-		{"editcap", func(out string) []string { return []string{"-F", "pcapng", in, out} }},
-		{"tshark", func(out string) []string { return []string{"-r", in, "-w", out} }},
-	} {
-		t.Run(tool.name, func(t *testing.T) {
-			bin := testenv.RequireTool(t, tool.name)
-			out := filepath.Join(t.TempDir(), "out.pcapng")
-			if b, err := exec.Command(bin, tool.args(out)...).CombinedOutput(); err != nil {
-				t.Fatalf("%s: %v: %s", tool.name, err, b)
-			}
+	for _, tool := range testenv.PcapngTools {
+		t.Run(tool, func(t *testing.T) {
+			out := testenv.ToPcapng(t, tool, in)
 			b, err := os.ReadFile(out)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if Sniff(b) != FormatPcapng {
-				t.Fatalf("%s wrote %x..., not pcapng", tool.name, b[:min(8, len(b))])
+				t.Fatalf("%s wrote %x..., not pcapng", tool, b[:min(8, len(b))])
 			}
 			frames := readAll(t, b)
 			if len(frames) != len(recs) {

@@ -25,20 +25,22 @@ counts='
 ./internal/capture FuzzParse 600000
 ./internal/capture FuzzReader 800000
 ./internal/certdisc FuzzHandleCPA 400000
-./internal/cli FuzzDecodeBytes 20000
 ./internal/config FuzzParseAR 50000
 ./internal/config FuzzParseMN 10000
+./internal/decode FuzzBytes 25000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000
+./internal/pcapread FuzzDecode 200000
+./internal/pcapread FuzzReadDecode 250000
 ./keystore FuzzDecodeRecord 25000
 ./mh FuzzParseMessage 300000
 ./mh FuzzParseOptions 100000
 ./ndp FuzzParseMessage 200000
 ./ndp FuzzParseOptions 350000
-./send FuzzVerify 300000
 ./send FuzzSignedData 300000
+./send FuzzVerify 300000
 '
 log=$(mktemp /tmp/fuzz-smoke.XXXXXX)
 trap 'rm -f "$log"' EXIT

@@ -19,6 +19,7 @@ import (
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/certdisc"
+	"github.com/fhkey/fhkey/internal/decode"
 	"github.com/fhkey/fhkey/internal/forward"
 	"github.com/fhkey/fhkey/internal/inet"
 	"github.com/fhkey/fhkey/internal/lab"
@@ -99,6 +100,7 @@ type demo struct {
 	pcap    *capture.Writer
 	pcapErr error
 	badSum  int
+	keys    []keystore.Record // the routers' handover keys at the end
 }
 
 func (d *demo) step(name string, took time.Duration, ok bool, format string, args ...any) {
@@ -186,6 +188,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
 	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
+	showKeys := fs.String("show-keys", "", "write the routers' handover keys to this file (JSON, mode 0600) for 'fhkey decode --verify --keys FILE'")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
@@ -215,6 +218,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if pcapSet && *pcapFile != "" {
 			return fmt.Errorf("%w: --pcap is not supported with --netns (capture inside a namespace: ip netns exec %spar tcpdump -i any)", errUsage, *prefix)
 		}
+		if *showKeys != "" {
+			return fmt.Errorf("%w: --show-keys is not supported with --netns (the keys live in the daemons)", errUsage)
+		}
 		if *count < 1 || *spacing < 0 {
 			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)
 		}
@@ -237,6 +243,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	runErr := d.run(ctx, *cacheDir, at)
+	if *showKeys != "" && runErr == nil {
+		runErr = writeDemoKeys(*showKeys, d.keys)
+	}
 	if pcapOut != nil {
 		if err := pcapOut.Close(); err != nil && d.pcapErr == nil {
 			d.pcapErr = err
@@ -330,6 +339,7 @@ func (d *demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 		}
 	}()
 	parStore, narStore := keystore.NewMemory(), keystore.NewMemory()
+	defer func() { d.keys = storeRecords(parStore, narStore) }()
 	// The PAR's forwarding plane (internal/forward): an accepted FBU
 	// installs the PCoA -> NCoA tunnel; its expiry discards the key.
 	var par *ar.Router
@@ -548,4 +558,30 @@ func (d *demo) captureRaw(b []byte) {
 	if d.pcap != nil && d.pcapErr == nil {
 		d.pcapErr = d.pcap.WritePacket(time.Now(), b)
 	}
+}
+
+// storeRecords returns copies of the records of the stores.
+func storeRecords(stores ...keystore.Store) []keystore.Record {
+	var out []keystore.Record
+	for _, s := range stores {
+		_ = s.Range(func(r *keystore.Record) bool {
+			out = append(out, *r)
+			return true
+		})
+	}
+	return out
+}
+
+// writeDemoKeys writes the keys file of 'fhkey decode --keys' (mode 0600)
+// and wipes the copies.
+func writeDemoKeys(name string, recs []keystore.Record) error {
+	b, err := decode.MarshalKeys(recs)
+	for i := range recs {
+		recs[i].Zero()
+	}
+	if err != nil {
+		return err
+	}
+	defer clear(b)
+	return writePrivateFile(name, b, true)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/capture"
+	"github.com/fhkey/fhkey/internal/demo"
 	"github.com/fhkey/fhkey/internal/samples"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
@@ -56,8 +57,8 @@ func TestDecodeDemoVerify(t *testing.T) {
 	if code := Run(t.Context(), args, nil, &out, &errOut); code != 0 {
 		t.Fatalf("demo: exit %d: %s%s", code, out.String(), errOut.String())
 	}
-	var demo demoSummary
-	if err := json.Unmarshal(out.Bytes(), &demo); err != nil {
+	var demoSum demo.Summary
+	if err := json.Unmarshal(out.Bytes(), &demoSum); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(keys); err != nil || st.Mode().Perm() != 0o600 {
@@ -88,7 +89,7 @@ func TestDecodeDemoVerify(t *testing.T) {
 			t.Fatalf("packet %d has no verify", l.Packet)
 		}
 		typ, _ := l.Message["type"].(string)
-		isForged := typ == "FastBindingUpdate" && l.IPv6.Source == demo.Addresses["attacker"]
+		isForged := typ == "FastBindingUpdate" && l.IPv6.Source == demoSum.Addresses["attacker"]
 		switch {
 		case isForged:
 			forged++

@@ -7,27 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/fhkey/fhkey/certpath"
-	"github.com/fhkey/fhkey/cga"
 	"github.com/fhkey/fhkey/hokey"
-	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/capture"
-	"github.com/fhkey/fhkey/internal/certdisc"
 	"github.com/fhkey/fhkey/internal/decode"
-	"github.com/fhkey/fhkey/internal/forward"
-	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/demo"
 	"github.com/fhkey/fhkey/internal/lab"
-	"github.com/fhkey/fhkey/internal/mn"
-	"github.com/fhkey/fhkey/internal/netio"
-	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/keystore"
-	"github.com/fhkey/fhkey/mh"
 )
 
 const demoDescription = `Run the RFC 5269 handover-key walk-through in one process: no root, no
@@ -64,118 +52,6 @@ address reaches the MN through the PAR's tunnel, and a forged FBU from an
 attacker namespace diverts nothing. --in-process runs the roles inside
 this process instead, with the timing of every cryptographic step.`
 
-// demoStep is one printed step.
-type demoStep struct {
-	Step        string  `json:"step"`
-	Description string  `json:"description"`
-	DurationMS  float64 `json:"duration_ms"`
-	OK          bool    `json:"ok"`
-}
-
-// demoOutcome is the machine-readable summary (--json).
-type demoOutcome struct {
-	KeyProvisioned     bool `json:"key_provisioned"`
-	GenuineFBUAccepted bool `json:"genuine_fbu_accepted"`
-	ForgedFBURejected  bool `json:"forged_fbu_rejected"`
-	BindingUnchanged   bool `json:"binding_unchanged"`
-}
-
-type demoSummary struct {
-	OK        bool              `json:"ok"`
-	Outcome   demoOutcome       `json:"outcome"`
-	Steps     []demoStep        `json:"steps"`
-	Addresses map[string]string `json:"addresses"`
-	Pcap      string            `json:"pcap,omitempty"`
-	Packets   int               `json:"packets"`
-	CacheDir  string            `json:"cache_dir"`
-	Error     string            `json:"error,omitempty"`
-}
-
-// demo holds the running scenario.
-type demo struct {
-	out     io.Writer // nil with --json
-	sum     demoSummary
-	mu      sync.Mutex
-	traces  []ar.Trace
-	pcap    *capture.Writer
-	pcapErr error
-	badSum  int
-	keys    []keystore.Record // the routers' handover keys at the end
-}
-
-func (d *demo) step(name string, took time.Duration, ok bool, format string, args ...any) {
-	desc := fmt.Sprintf(format, args...)
-	d.sum.Steps = append(d.sum.Steps, demoStep{Step: name, Description: desc, DurationMS: float64(took.Microseconds()) / 1000, OK: ok})
-	if d.out == nil {
-		return
-	}
-	mark := "ok"
-	if !ok {
-		mark = "FAILED"
-	}
-	lines := strings.Split(desc, "\n")
-	fmt.Fprintf(d.out, "%2d. %-12s %9s %-6s %s\n", len(d.sum.Steps), name, fmtDuration(took), mark, lines[0])
-	for _, l := range lines[1:] {
-		fmt.Fprintf(d.out, "%34s%s\n", "", l)
-	}
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "-"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
-	}
-	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1e3)
-}
-
-// trace collects the routers' step timings.
-func (d *demo) trace(t ar.Trace) {
-	d.mu.Lock()
-	d.traces = append(d.traces, t)
-	d.mu.Unlock()
-}
-
-// mnTrace collects the mobile node's step timings under "mn:" names.
-func (d *demo) mnTrace(step string, took time.Duration, err error) {
-	d.trace(ar.Trace{Step: "mn:" + step, Took: took, Err: err})
-}
-
-// takeTraces returns and clears the collected traces.
-func (d *demo) takeTraces() map[string]ar.Trace {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	m := map[string]ar.Trace{}
-	for _, t := range d.traces {
-		m[t.Step] = t
-	}
-	d.traces = nil
-	return m
-}
-
-// capture writes one packet of the in-memory network to the pcap file.
-func (d *demo) capture(p netio.Packet) {
-	pkt := &capture.Packet{HopLimit: p.HopLimit, Source: p.Src, Destination: p.Dst, Protocol: p.NextHeader, Payload: p.Payload}
-	if p.HomeAddress.IsValid() {
-		pkt.ExtensionHeaders = []capture.ExtensionHeader{capture.HomeAddressHeader(p.HomeAddress)}
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.sum.Packets++
-	if pkt.VerifyChecksum() != nil {
-		d.badSum++
-	}
-	if d.pcap == nil || d.pcapErr != nil {
-		return
-	}
-	b, err := pkt.Marshal()
-	if err == nil {
-		err = d.pcap.WritePacket(time.Now(), b)
-	}
-	d.pcapErr = err
-}
-
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
 	pcapFile := fs.String("pcap", "demo.pcap", `write every packet to this pcap file ("" disables)`)
@@ -184,7 +60,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	atFlag := fs.Uint("at", uint(hokey.HMACSHA256Trunc128), "algorithm type the MN requests: 0 HMAC-SHA1-96, 1 HMAC-SHA256-128")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	netns := fs.Bool("netns", false, "run on raw sockets in network namespaces (root): testbed, CN stream redirected by the FBU, attacker (no pcap)")
-	prefix := fs.String("prefix", netnsDemoPrefix, "--netns: testbed namespace prefix")
+	prefix := fs.String("prefix", demo.DefaultNetnsPrefix, "--netns: testbed namespace prefix")
 	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
 	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
@@ -224,352 +100,54 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if *count < 1 || *spacing < 0 {
 			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)
 		}
-		return runDemoNetns(ctx, env, netnsOptions{cacheDir: *cacheDir, at: at, prefix: *prefix, keep: *keep, json: *jsonOut, count: *count, spacing: *spacing, daemons: !*inProcess})
+		return runDemoNetns(ctx, env, *jsonOut, demo.NetnsOptions{CacheDir: *cacheDir, AT: at, Prefix: *prefix, Keep: *keep, Count: *count, Spacing: *spacing, Daemons: !*inProcess})
 	}
-	d := &demo{out: env.Stdout, sum: demoSummary{CacheDir: *cacheDir, Pcap: *pcapFile, Addresses: map[string]string{}}}
+	var out io.Writer = env.Stdout
 	if *jsonOut {
-		d.out = nil
+		out = nil
 	}
 	var pcapOut *os.File
+	var pcapW *capture.Writer
 	if *pcapFile != "" {
 		f, err := os.Create(*pcapFile)
 		if err != nil {
 			return err
 		}
 		pcapOut = f
-		if d.pcap, err = capture.NewWriter(f); err != nil {
+		if pcapW, err = capture.NewWriter(f); err != nil {
 			f.Close()
 			return err
 		}
 	}
-	runErr := d.run(ctx, *cacheDir, at)
+	d := demo.New(out, pcapW)
+	runErr := d.Run(ctx, *cacheDir, at)
 	if *showKeys != "" && runErr == nil {
-		runErr = writeDemoKeys(*showKeys, d.keys)
+		runErr = writeDemoKeys(*showKeys, d.Keys())
 	}
+	var closeErr error
 	if pcapOut != nil {
-		if err := pcapOut.Close(); err != nil && d.pcapErr == nil {
-			d.pcapErr = err
-		}
+		closeErr = pcapOut.Close()
 	}
-	o := d.sum.Outcome
-	d.sum.OK = runErr == nil && o.KeyProvisioned && o.GenuineFBUAccepted && o.ForgedFBURejected && d.pcapErr == nil && d.badSum == 0
-	switch {
-	case runErr != nil:
-		d.sum.Error = runErr.Error()
-	case d.pcapErr != nil:
-		d.sum.Error = "pcap: " + d.pcapErr.Error()
-	case d.badSum != 0:
-		d.sum.Error = fmt.Sprintf("%d packets with a wrong checksum", d.badSum)
-	case !d.sum.OK:
-		d.sum.Error = "the demo did not reach its expected outcome"
-	}
+	sum := d.Finish(runErr, *pcapFile, closeErr)
+	o := sum.Outcome
 	if *jsonOut {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(&d.sum); err != nil {
+		if err := enc.Encode(&sum); err != nil {
 			return err
 		}
 	} else {
 		yes := map[bool]string{true: "yes", false: "NO"}
 		fmt.Fprintf(env.Stdout, "\nkey provisioned: %s   genuine FBU accepted: %s   forged FBU rejected: %s\n",
 			yes[o.KeyProvisioned], yes[o.GenuineFBUAccepted], yes[o.ForgedFBURejected])
-		if *pcapFile != "" && d.pcapErr == nil {
-			fmt.Fprintf(env.Stdout, "%d packets written to %s (tshark -r %s -V)\n", d.sum.Packets, *pcapFile, *pcapFile)
+		if *pcapFile != "" && sum.OK {
+			fmt.Fprintf(env.Stdout, "%d packets written to %s (tshark -r %s -V)\n", sum.Packets, *pcapFile, *pcapFile)
 		}
 	}
-	if !d.sum.OK {
-		return &exitError{code: 1, err: errors.New(d.sum.Error)}
+	if !sum.OK {
+		return &exitError{code: 1, err: errors.New(sum.Error)}
 	}
 	return nil
-}
-
-// run plays the scenario, filling d.sum. An error is a failure to run at
-// all; protocol failures show in the outcome.
-func (d *demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType) error {
-	if d.out != nil {
-		fmt.Fprintf(d.out, "fhkey demo: RFC 5269 handover keys over SEND, RFC 5568 fast handover (in-memory network)\n\n")
-	}
-	// 1. Credentials.
-	start := time.Now()
-	creds, err := lab.Load(ctx, cacheDir, nil)
-	if err != nil {
-		return err
-	}
-	how := "read from the cache"
-	if creds.Generated {
-		how = "generated and cached"
-	}
-	d.step("credentials", time.Since(start), true, "trust anchor, PAR and NAR router certificates, RSA-%d keys: %s\nin %s",
-		creds.Bits, how, cacheDir)
-
-	start = time.Now()
-	var cgaErr error
-	for _, c := range []struct {
-		name string
-		a    lab.CGA
-	}{{"MN PCoA", creds.MN.PCoA}, {"MN NCoA", creds.MN.NCoA}, {"PAR", creds.PAR.CGA}, {"NAR", creds.NAR.CGA}} {
-		b, err := c.a.Parameters.Marshal()
-		if err == nil {
-			_, err = cga.Verify(c.a.Address, b)
-		}
-		cgaErr = errors.Join(cgaErr, err)
-		d.sum.Addresses[c.name] = c.a.Address.String()
-	}
-	d.step("CGA", time.Since(start), cgaErr == nil, "MN  %s on the PAR's link (PCoA), Sec %d\nMN  %s on the NAR's link (NCoA)\nPAR %s   NAR %s",
-		creds.MN.PCoA.Address, creds.Sec, creds.MN.NCoA.Address, creds.PAR.CGA.Address, creds.NAR.CGA.Address)
-	if cgaErr != nil {
-		return cgaErr
-	}
-
-	// The network and the routers.
-	network := netio.NewNetwork()
-	network.AddTap(d.capture)
-	attackerAddr := netip.MustParseAddr("2001:db8:2::bad")
-	d.sum.Addresses["attacker"] = attackerAddr.String()
-	// Link-local addresses for certificate path discovery (RFC 3971 §6.4).
-	parLL, narLL := netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fe80::2")
-	mnLL := netip.AddrFrom16([16]byte{0xfe, 0x80, 8: 0x02, 9: 0x11, 10: 0x22, 11: 0xff, 12: 0xfe, 13: 0x33, 14: 0x44, 15: 0x55})
-	parConn := network.Attach([]netip.Addr{creds.PAR.CGA.Address, parLL}, []netip.Addr{ar.AllRoutersMulticast}, 64)
-	narConn := network.Attach([]netip.Addr{creds.NAR.CGA.Address, narLL}, []netip.Addr{ar.AllRoutersMulticast}, 64)
-	rawMNConn := network.Attach([]netip.Addr{creds.MN.PCoA.Address, mnLL}, []netip.Addr{certdisc.SolicitedNodeMulticast(mnLL), certdisc.AllNodes}, 64)
-	attConn := network.Attach([]netip.Addr{attackerAddr}, nil, 64)
-	defer func() {
-		for _, c := range []netio.Conn{parConn, narConn, rawMNConn, attConn} {
-			c.Close()
-		}
-	}()
-	parStore, narStore := keystore.NewMemory(), keystore.NewMemory()
-	defer func() { d.keys = storeRecords(parStore, narStore) }()
-	// The PAR's forwarding plane (internal/forward): an accepted FBU
-	// installs the PCoA -> NCoA tunnel; its expiry discards the key.
-	var par *ar.Router
-	parFwd := forward.NewMemory(creds.PAR.CGA.Address, forward.Options{OnExpire: func(p netip.Addr) { par.ForwardingTimedOut(p) }})
-	defer parFwd.Close()
-	parBindings := ar.NewForwarderBindings(parFwd, nil)
-	// Each router answers Certification Path Solicitations (RFC 5269 §3.2:
-	// "support SEND certificate discovery").
-	responder := func(conn netio.Conn, r lab.Router, ll netip.Addr) (func(context.Context, netio.Packet), error) {
-		resp, err := certdisc.NewResponder(conn, certdisc.ResponderConfig{Source: ll,
-			Paths: []certdisc.Path{{Certificates: r.Path, Anchors: creds.Anchors()}}})
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, p netio.Packet) { _ = resp.HandlePacket(ctx, p) }, nil
-	}
-	parCPS, err := responder(parConn, creds.PAR, parLL)
-	if err != nil {
-		return err
-	}
-	narCPS, err := responder(narConn, creds.NAR, narLL)
-	if err != nil {
-		return err
-	}
-	par, err = ar.New(ar.Config{Address: creds.PAR.CGA.Address, Parameters: creds.PAR.CGA.Parameters, Signer: creds.PAR.Key,
-		Store: parStore, Bindings: parBindings, Trace: d.trace, Other: parCPS,
-		Neighbors: []ar.Neighbor{{AccessPoint: []byte{0x02, 0, 0, 0, 0, 0x02}, RouterLLA: []byte{0x02, 0, 0, 0, 0, 0x22}, Address: creds.NAR.CGA.Address, Prefix: lab.NARPrefix}}})
-	if err != nil {
-		return err
-	}
-	nar, err := ar.New(ar.Config{Address: creds.NAR.CGA.Address, Parameters: creds.NAR.CGA.Parameters, Signer: creds.NAR.Key,
-		Store: narStore, Trace: d.trace, Other: narCPS})
-	if err != nil {
-		return err
-	}
-	srvCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, s := range []struct {
-		r *ar.Router
-		c netio.Conn
-	}{{par, parConn}, {nar, narConn}} {
-		wg.Go(func() { _ = s.r.Serve(srvCtx, s.c, 1) })
-	}
-	defer func() { stop(); wg.Wait() }()
-
-	// The MN trusts the anchor and fetches a router's certification path
-	// with CPS/CPA when a PrRtAdv is signed by a key it has not cached (RFC
-	// 5269 §3.3). A reader goroutine hands the CPAs to the solicitor while
-	// the PrRtAdv waits for them.
-	cache := certpath.NewCache(8)
-	solicitor, err := certdisc.NewSolicitor(rawMNConn, certdisc.SolicitorConfig{Anchors: creds.Anchors(), Cache: cache, Source: mnLL,
-		Retry: 200 * time.Millisecond, RetryMax: 2 * time.Second})
-	if err != nil {
-		return err
-	}
-	mnConn := mn.SplitConn(srvCtx, rawMNConn, func(p netio.Packet) bool {
-		if p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) > 0 && p.Payload[0] == 149 {
-			_ = solicitor.HandlePacket(p)
-			return true
-		}
-		return false
-	})
-	defer mnConn.Close()
-	fetch := func(ctx context.Context, router netip.Addr, kh certpath.KeyHash) (*certpath.Authorization, error) {
-		start := time.Now()
-		a, err := solicitor.FetchKey(ctx, router, kh, nil)
-		d.mnTrace("cps-fetch", time.Since(start), err)
-		return a, err
-	}
-	node, err := mn.New(mn.Config{Key: creds.MN.Key, Authorizer: &mn.CertCache{Cache: cache, Fetch: fetch}, PreferredAT: at, Trace: d.mnTrace})
-	if err != nil {
-		return err
-	}
-	start = time.Now()
-	if err := node.RotateEncryptionKey(); err != nil {
-		return err
-	}
-	d.step("HKEPK", time.Since(start), true, "MN: handover key encryption key pair, RSA-%d like its CGA key (RFC 5269 §3.1)", creds.Bits)
-
-	// 2. Provisioning with the PAR.
-	pcoa := mn.CareOf{Address: creds.MN.PCoA.Address, Parameters: creds.MN.PCoA.Parameters}
-	start = time.Now()
-	ev, err := node.RequestKey(ctx, mnConn, creds.PAR.CGA.Address, pcoa)
-	rtt := time.Since(start)
-	tr := d.takeTraces()
-	if err != nil {
-		d.step("RtSolPr", rtt, false, "MN -> PAR: no key: %v", err)
-		return nil
-	}
-	d.step("RtSolPr", tr["mn:rtsolpr-sign"].Took, true,
-		"MN -> PAR from the PCoA: Handover Key Request (AT %d), CGA, Timestamp,\nNonce, RSA Signature (time: signing; whole exchange %s)", at, fmtDuration(rtt))
-	verr := tr["send-verify"].Err
-	d.step("SEND verify", tr["send-verify"].Took, verr == nil, "PAR: CGA, RSA signature, timestamp and nonce of the RtSolPr valid (RFC 3971 §5)")
-	keyStep := "key-created"
-	if _, ok := tr[keyStep]; !ok {
-		keyStep = "key-reused"
-	}
-	d.step("key", tr["key-encrypt"].Took+tr["prrtadv-sign"].Took, ev.Kind == mn.KeyProvisioned,
-		"PAR: handover key %s (%v), stored for the PCoA, HK-LIFETIME %d s;\nRSAES-PKCS1-v1_5 to the HKEPK, PrRtAdv with Handover Key Reply signed and sent",
-		strings.TrimPrefix(keyStep, "key-"), hokey.AlgorithmType(ev.Record.AT), int(ev.Record.Expires.Sub(ev.Record.Created).Seconds()))
-	d.step("CPS/CPA", tr["mn:cps-fetch"].Took, tr["mn:cps-fetch"].Err == nil,
-		"MN: PrRtAdv signed by a key not yet cached: PAR's certification path fetched\n(RFC 3971 §6.4) and verified under the trust anchor, prefix %s", lab.PARPrefix)
-	// Both ends hold the same key (compared in constant time, never printed).
-	arRec, err1 := parStore.Get(creds.PAR.CGA.Address, pcoa.Address)
-	mnRec, err2 := node.Store().Get(creds.PAR.CGA.Address, pcoa.Address)
-	d.sum.Outcome.KeyProvisioned = ev.Kind == mn.KeyProvisioned && err1 == nil && err2 == nil && mnRec.KeyEqual(arRec.KeyBytes())
-	arRec.Zero()
-	mnRec.Zero()
-	d.step("MN stores", tr["mn:prrtadv-verify"].Took-tr["mn:cps-fetch"].Took+tr["mn:key-decrypt"].Took, d.sum.Outcome.KeyProvisioned,
-		"MN: PrRtAdv signed by the PAR's certified key, nonce matched, key decrypted;\nstored under (PAR %s, PCoA), equal to the PAR's copy", creds.PAR.CGA.Address)
-	if !d.sum.Outcome.KeyProvisioned {
-		return nil
-	}
-
-	// 3. Handover: the MN moves to the NAR's link.
-	rawMNConn.SetAddrs([]netip.Addr{creds.MN.NCoA.Address, mnLL})
-	d.step("handover", 0, true, "MN moves to the NAR's link: NCoA %s", creds.MN.NCoA.Address)
-	start = time.Now()
-	fb, err := node.FastHandover(ctx, mnConn, creds.PAR.CGA.Address, pcoa.Address, creds.MN.NCoA.Address, false)
-	rtt = time.Since(start)
-	tr = d.takeTraces()
-	bnd, bound := tunnelOf(parFwd, pcoa.Address)
-	d.step("FBU", tr["mn:fbu-build"].Took, err == nil, "MN -> PAR from the NCoA, Home Address option = PCoA, BADF (SPI 0) last\n(time: building and authenticating; whole exchange %s)", fmtDuration(rtt))
-	d.step("PAR verifies", tr["fbu-verify"].Took, tr["fbu-verify"].Err == nil && bound && bnd.NewCoA == creds.MN.NCoA.Address,
-		"PAR: key found by the PCoA, authenticator valid (constant time);\ntunnel PCoA -> NCoA installed for %v", bnd.Lifetime)
-	d.sum.Outcome.GenuineFBUAccepted = err == nil && fb.Status == mh.FastStatusAccepted && bound && bnd.NewCoA == creds.MN.NCoA.Address
-	if err != nil {
-		d.step("FBack", 0, false, "MN: no authenticated FBack: %v", err)
-	} else {
-		d.step("FBack", tr["mn:fback-verify"].Took, fb.Status == 0, "PAR -> MN: Status %d, lifetime %v; BADF verified by the MN", fb.Status, fb.Lifetime)
-	}
-
-	// Traffic for the PCoA now reaches the MN through the tunnel.
-	start = time.Now()
-	cn := netip.MustParseAddr("2001:db8:99::1")
-	tunnelled, err := d.forwardEcho(parFwd, cn, pcoa.Address)
-	d.step("forwarding", time.Since(start), err == nil, "CN %s -> PCoA: echo request tunnelled by the PAR to the NCoA\n(IPv6-in-IPv6, RFC 2473; %d octets)", cn, len(tunnelled))
-
-	// 4. The attack: an FBU for the MN's PCoA with a guessed key.
-	before, _ := tunnelOf(parFwd, pcoa.Address)
-	statsBefore := par.Stats()
-	forged, err := scenario.ForgeFBU(creds.PAR.CGA.Address, pcoa.Address, attackerAddr, at)
-	if err != nil {
-		return err
-	}
-	start = time.Now()
-	if err := attConn.WritePacket(ctx, forged); err != nil {
-		return err
-	}
-	status := -1
-	actx, cancel := context.WithTimeout(ctx, time.Second)
-	if p, err := attConn.ReadPacket(actx); err == nil {
-		if m, err := mh.ParseMessage(p.Payload); err == nil {
-			if a, ok := m.(mh.FastBindingAcknowledgment); ok {
-				status = int(a.Status)
-			}
-		}
-	}
-	cancel()
-	took := time.Since(start)
-	tr = d.takeTraces()
-	after, _ := tunnelOf(parFwd, pcoa.Address)
-	d.sum.Outcome.BindingUnchanged = after.Binding == before.Binding && after.Expires.Equal(before.Expires)
-	d.sum.Outcome.ForgedFBURejected = d.sum.Outcome.BindingUnchanged && par.Stats().FBUBadAuth == statsBefore.FBUBadAuth+1 &&
-		par.Stats().FBUAccepted == statsBefore.FBUAccepted && tr["fbu-verify"].Err != nil
-	d.step("forged FBU", took, d.sum.Outcome.ForgedFBURejected,
-		"attacker %s -> PAR: FBU claiming the PCoA, BADF with a guessed key;\nPAR: %s; FBack Status %d; binding unchanged: %v",
-		attackerAddr, strings.TrimPrefix(fmt.Sprint(tr["fbu-verify"].Err), ar.ErrFBU.Error()+": "), status, d.sum.Outcome.BindingUnchanged)
-
-	// 5. A key from the NAR for the next handover (§3.3: keys from several
-	// routers are kept).
-	ncoa := mn.CareOf{Address: creds.MN.NCoA.Address, Parameters: creds.MN.NCoA.Parameters}
-	start = time.Now()
-	ev, err = node.RequestKey(ctx, mnConn, creds.NAR.CGA.Address, ncoa)
-	d.step("NAR key", time.Since(start), err == nil && ev.Kind == mn.KeyProvisioned,
-		"MN -> NAR from the NCoA: key for the next handover; the MN now holds %d keys", len(node.Keys()))
-	return nil
-}
-
-// tunnelOf returns the forwarding entry of pcoa.
-func tunnelOf(f *forward.Memory, pcoa netip.Addr) (forward.Entry, bool) {
-	for _, e := range f.Bindings() {
-		if e.PreviousCoA == pcoa {
-			return e, true
-		}
-	}
-	return forward.Entry{}, false
-}
-
-// forwardEcho hands the PAR's forwarding plane an ICMPv6 Echo Request from
-// cn to pcoa, captures it and the tunnel packet, and returns the latter.
-func (d *demo) forwardEcho(f *forward.Memory, cn, pcoa netip.Addr) ([]byte, error) {
-	echo := &capture.Packet{HopLimit: 64, Source: cn, Destination: pcoa, Protocol: inet.ProtocolICMPv6,
-		Payload: append([]byte{128, 0, 0, 0, 0x12, 0x34, 0, 1}, "fhkey demo"...)}
-	if err := echo.SetChecksum(); err != nil {
-		return nil, err
-	}
-	b, err := echo.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	d.captureRaw(b)
-	t, err := f.Deliver(b)
-	if err != nil {
-		return nil, err
-	}
-	d.captureRaw(t)
-	return t, nil
-}
-
-// captureRaw writes a complete IPv6 packet to the pcap file.
-func (d *demo) captureRaw(b []byte) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.sum.Packets++
-	if d.pcap != nil && d.pcapErr == nil {
-		d.pcapErr = d.pcap.WritePacket(time.Now(), b)
-	}
-}
-
-// storeRecords returns copies of the records of the stores.
-func storeRecords(stores ...keystore.Store) []keystore.Record {
-	var out []keystore.Record
-	for _, s := range stores {
-		_ = s.Range(func(r *keystore.Record) bool {
-			out = append(out, *r)
-			return true
-		})
-	}
-	return out
 }
 
 // writeDemoKeys writes the keys file of 'fhkey decode --keys' (mode 0600)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fhkey/fhkey/internal/capture"
+	"github.com/fhkey/fhkey/internal/demo"
 	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/ndp"
@@ -27,7 +28,7 @@ func TestDemo(t *testing.T) {
 	if code := Run(context.Background(), args, nil, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out.String(), errOut.String())
 	}
-	var sum demoSummary
+	var sum demo.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, out.String())
 	}

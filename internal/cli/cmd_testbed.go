@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/demo"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
@@ -113,7 +114,7 @@ func runTestbed(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "testbed %s up in %s: namespaces %s\n", tb.Prefix(), fmtDuration(time.Since(start)), namespaceList(tb))
+		fmt.Fprintf(env.Stdout, "testbed %s up in %s: namespaces %s\n", tb.Prefix(), demo.FormatDuration(time.Since(start)), namespaceList(tb))
 		return nil
 	case "down":
 		if err := testbed.Down(ctx, *prefix); err != nil {
@@ -130,7 +131,7 @@ func runTestbed(ctx context.Context, env *Env, args []string) error {
 		if err := tb.Attach(ctx, router); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "MN attached to the %s's link in %s\n", strings.ToUpper(string(router)), fmtDuration(time.Since(start)))
+		fmt.Fprintf(env.Stdout, "MN attached to the %s's link in %s\n", strings.ToUpper(string(router)), demo.FormatDuration(time.Since(start)))
 		return nil
 	case "configs":
 		return testbedConfigs(ctx, env, *prefix, *out, *cacheDir, scenario.DaemonOptions{HTTP: *httpAddr, ForwardingLifetime: *fwdLifetime})

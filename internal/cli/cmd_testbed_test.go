@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fhkey/fhkey/internal/demo"
 	"github.com/fhkey/fhkey/internal/node/nodetest"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/internal/testenv"
@@ -140,7 +141,7 @@ func testDemoNetns(t *testing.T, prefix, cache string, mode ...string) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
-	var sum netnsSummary
+	var sum demo.NetnsSummary
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}

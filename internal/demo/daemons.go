@@ -1,4 +1,4 @@
-package cli
+package demo
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // MN's, this executable under `ip netns exec`, configured by
 // scenario.WriteDaemonFiles; the demo watches them through their /status
 // and /metrics, moves the MN, streams from the CN and forges an FBU.
-func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary, creds *lab.Credentials, tb *testbed.Testbed) (err error) {
+func (d *Demo) runDaemons(ctx context.Context, o NetnsOptions, sum *NetnsSummary, creds *lab.Credentials, tb *testbed.Testbed) (err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -30,7 +30,7 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 	defer os.RemoveAll(dir)
 	start := time.Now()
 	files, err := scenario.WriteDaemonFiles(dir, creds, scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP,
-		ForwardingLifetime: time.Minute, PreferredAlgorithm: o.at.String()})
+		ForwardingLifetime: time.Minute, PreferredAlgorithm: o.AT.String()})
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 	}
 	sum.Outcome.KeyProvisioned = waitMN(func() bool {
 		for _, k := range ms.Keys {
-			if k.Router == parAddr.String() && k.CareOf == pcoa.String() && k.AT == uint8(o.at) {
+			if k.Router == parAddr.String() && k.CareOf == pcoa.String() && k.AT == uint8(o.AT) {
 				return true
 			}
 		}
@@ -87,7 +87,7 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 	})
 	issued, _ := par.Metric(`fhkey_ar_keys_issued_total{kind="created"}`)
 	d.step("provisioning", time.Since(mnStart), sum.Outcome.KeyProvisioned && issued == 1,
-		"MN daemon: RtSolPr over %s, CPS/CPA, PrRtAdv with the key (AT %d); PAR: %v key issued\n(time from the MN daemon's start)", testbed.IfaceMNToPAR, o.at, issued)
+		"MN daemon: RtSolPr over %s, CPS/CPA, PrRtAdv with the key (AT %d); PAR: %v key issued\n(time from the MN daemon's start)", testbed.IfaceMNToPAR, o.AT, issued)
 	if !sum.Outcome.KeyProvisioned {
 		return nil
 	}
@@ -117,12 +117,12 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 		result = h.Error
 	}
 	d.step("FBU/FBack", took, sum.Outcome.FBUAccepted, "MN daemon: %s up with the NCoA (netlink) -> FBU to the PAR (Home Address option = PCoA, BADF);\n%s; PAR binding PCoA -> NCoA: %v\n(from the start of the move to the FBack in the MN's /status; in the daemon, detection to FBack %s,\nwaiting for the route through %[1]s included)",
-		testbed.IfaceMNToNAR, result, bound, fmtDuration(time.Duration(h.Took*float64(time.Second))))
+		testbed.IfaceMNToNAR, result, bound, FormatDuration(time.Duration(h.Took*float64(time.Second))))
 	if !sum.Outcome.FBUAccepted {
 		return nil
 	}
 	start = time.Now()
-	s := stream(o.count)
+	s := stream(o.Count)
 	sum.Packets.Redirected = s
 	sum.Outcome.StreamRedirected = s.Sent > 0 && s.Received*100 >= s.Sent*95
 	d.step("stream", time.Since(start), sum.Outcome.StreamRedirected, "CN -> PCoA: %d/%d datagrams tunnelled by the PAR daemon, decapsulated by the MN daemon;\none-way delay median %.3f ms, p99 %.3f ms",
@@ -137,7 +137,7 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 	badBefore, _ := par.Metric(`fhkey_ar_fbu_rejected_total{reason="bad_auth"}`)
 	acceptedBefore, _ := par.Metric("fhkey_ar_fbu_accepted_total")
 	start = time.Now()
-	status, err := sendForgedFBU(ctx, tb, parAddr, pcoa, o.at)
+	status, err := sendForgedFBU(ctx, tb, parAddr, pcoa, o.AT)
 	if err != nil {
 		return err
 	}

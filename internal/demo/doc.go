@@ -1,0 +1,16 @@
+// Package demo is the walk-through `fhkey demo` runs, printed step by step
+// with the timing of each cryptographic operation:
+//
+//   - Run: the RFC 5269 handover-key exchange (RtSolPr/PrRtAdv over SEND,
+//     CPS/CPA), the FBU with its BADF (RFC 5568 §6.2.3, RFC 5269 §3.4), the
+//     PAR's forwarding, a forged FBU rejected — a mobile node, two access
+//     routers and an attacker in this process, on the in-memory network of
+//     internal/netio, every packet written to a pcap file;
+//   - RunNetns: the same on the testbed (internal/testbed) over raw sockets,
+//     with the `fhkey ar` and `fhkey mn` daemons as processes (or the nodes
+//     in process), a correspondent node's stream redirected by the FBU and a
+//     forged FBU from an attacker namespace.
+//
+// The command (internal/cli) parses the flags, opens the files and prints
+// the summary.
+package demo

@@ -4,5 +4,14 @@
 // Authorization Data for FMIPv6 (BADF) Authenticator of RFC 5568 §6.4.5,
 // which is "the same as in RFC 3775, with 'correspondent' replaced by the
 // PAR's IP address, and Kbm replaced by the shared key between the MN and
-// the PAR" (RFC 6275 §6.2.7). It does no I/O and never logs.
+// the PAR" (RFC 6275 §6.2.7).
+//
+// For the shared-key (AAA) mode of draft-vidya-mipshop-handover-keys-aaa-04
+// it holds gprf+ and the derivation of the Handover Integrity Key and the
+// Handover Key (§6.1: GPRFPlus, DeriveHIK, DeriveHK), the PRF and MAC
+// algorithm registries, and the MN-HKS and MN-AR MAC options of the HKReq
+// and HKResp computed and verified over the received bytes (SignMACs,
+// VerifyMAC); the conventions are fixed in docs/aaa.md.
+//
+// It does no I/O and never logs.
 package hokey

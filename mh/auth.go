@@ -142,8 +142,11 @@ func CoveredByMAC(msg []byte, subtype uint8) (*Covered, error) {
 // the Algorithm Type field of this option" (draft §6.2.1, §6.3). The draft
 // does not say how the Checksum is treated; as the checksum is computed
 // after the MAC, it is taken as zero (as in RFC 6275 §6.2.7 and RFC 4285).
-// Only padding and further MAC options may follow the option (draft §6.2.3:
-// the MN-AR MAC "MUST be the last option"); otherwise the error wraps
+// Only padding may follow an MN-AR MAC option (draft §6.2.3: "The MN-AR MAC
+// Option MUST be the last option included in the HKReq"; fhkey applies the
+// same rule to the HKResp, docs/aaa.md), and only padding and the MN-AR MAC
+// may follow an MN-HKS MAC option, so that each AUTH Value covers every
+// option but padding and the MACs after it; otherwise the error wraps
 // ErrNotLast.
 func (cp Codepoints) CoveredByMAC(msg []byte, subtype uint8) (*Covered, error) {
 	r := cp.resolved()
@@ -162,7 +165,10 @@ func (cp Codepoints) CoveredByMAC(msg []byte, subtype uint8) (*Covered, error) {
 		return nil, fmt.Errorf("%w: MAC option at offset %d: Option Length %d leaves no AUTH Value: %w",
 			ErrAuthenticator, off, n, ErrOptionLength)
 	}
-	if err := onlyFollowedBy(msg, next, r.MAC); err != nil {
+	follower := func(t uint8, d []byte) bool {
+		return subtype != MACSubtypeMNAR && t == r.MAC && len(d) > 0 && d[0] == MACSubtypeMNAR
+	}
+	if err := onlyFollowedByMatching(msg, next, follower); err != nil {
 		return nil, err
 	}
 	at := off + 2 + macHeaderLen
@@ -208,6 +214,12 @@ func (cp *Codepoints) locate(msg []byte, match func(typ uint8, data []byte) bool
 // onlyFollowedBy checks that the options from offset i on are padding or
 // of type typ, with valid lengths.
 func onlyFollowedBy(msg []byte, i int, typ uint8) error {
+	return onlyFollowedByMatching(msg, i, func(t uint8, _ []byte) bool { return t == typ })
+}
+
+// onlyFollowedByMatching checks that the options from offset i on are
+// padding or options for which ok is true, with valid lengths.
+func onlyFollowedByMatching(msg []byte, i int, ok func(typ uint8, data []byte) bool) error {
 	for i < len(msg) {
 		t := msg[i]
 		switch {
@@ -216,7 +228,7 @@ func onlyFollowedBy(msg []byte, i int, typ uint8) error {
 			continue
 		case len(msg)-i < 2 || len(msg)-i-2 < int(msg[i+1]):
 			return fmt.Errorf("%w: option type %d at offset %d overruns the message: %w", ErrAuthenticator, t, i, io.ErrUnexpectedEOF)
-		case t != OptionTypePadN && t != typ:
+		case t != OptionTypePadN && !ok(t, msg[i+2:i+2+int(msg[i+1])]):
 			return fmt.Errorf("%w: option type %d at offset %d follows the authenticator: %w", ErrAuthenticator, t, i, ErrNotLast)
 		}
 		i += 2 + int(msg[i+1])

@@ -192,6 +192,26 @@ func TestCoveredErrors(t *testing.T) {
 	noBADF, _ := MarshalMessage(FastBindingUpdate{Options: []Option{AlternateCareOfAddress{Address: newCoA}}})
 	macThenTS, _ := MarshalMessage(HandoverKeyRequest{KeyCareOfAddress: mnCoA, Options: []Option{
 		MessageAuthenticationCode{Subtype: MACSubtypeMNAR, AlgorithmType: 1, AuthValue: auth96}, Timestamp{Value: ntpTS}}})
+	macs := func(subtypes ...uint8) []byte {
+		opts := []Option{}
+		for _, st := range subtypes {
+			opts = append(opts, MessageAuthenticationCode{Subtype: st, AlgorithmType: 1, AuthValue: auth96})
+		}
+		m, err := MarshalMessage(HandoverKeyRequest{Verify: true, KeyCareOfAddress: mnCoA, Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	hksAR, arHKS, hksHKS, arAR := macs(1, 2), macs(2, 1), macs(1, 1), macs(2, 2)
+	// The MN-HKS MAC may be followed by the MN-AR MAC (V flag), which
+	// covers it.
+	if c, err := CoveredByMAC(hksAR, MACSubtypeMNHKS); err != nil || c.Offset != 28 {
+		t.Fatalf("MN-HKS then MN-AR: %v %v", c, err)
+	}
+	if c, err := CoveredByMAC(hksAR, MACSubtypeMNAR); err != nil || c.Offset != 44 || !bytes.Equal(c.Data[24:40], hksAR[24:40]) {
+		t.Fatalf("MN-AR after MN-HKS: %v %v", c, err)
+	}
 	authThenID := buWith(b(0), b(9, 17, 1), u32(256), auth96, b(8, 2, 1, 'x'))
 	_, _, fbu := fbuWithBADF()
 	for _, tc := range []struct {
@@ -209,6 +229,9 @@ func TestCoveredErrors(t *testing.T) {
 		{"BADF of SPI only", err2(CoveredByBADF(buWith(b(1, 4), zeros(4), b(21, 4), u32(0)), newCoA, parAddr)), ErrOptionLength},
 		{"MAC followed by Timestamp", err2(CoveredByMAC(macThenTS, MACSubtypeMNAR)), ErrNotLast},
 		{"MAC subtype absent", err2(CoveredByMAC(macThenTS, MACSubtypeMNHKS)), ErrNoOption},
+		{"MN-AR MAC followed by MN-HKS MAC", err2(CoveredByMAC(arHKS, MACSubtypeMNAR)), ErrNotLast},
+		{"MN-HKS MAC followed by MN-HKS MAC", err2(CoveredByMAC(hksHKS, MACSubtypeMNHKS)), ErrNotLast},
+		{"MN-AR MAC followed by MN-AR MAC", err2(CoveredByMAC(arAR, MACSubtypeMNAR)), ErrNotLast},
 		{"MAC in a BU", err2(CoveredByMAC(fbu, MACSubtypeMNAR)), ErrNoOption},
 		{"authentication followed by MN-ID", err2(CoveredByMobilityMessageAuthentication(authThenID, 1, mnCoA, mnCoA)), ErrNotLast},
 		{"authentication subtype absent", err2(CoveredByMobilityMessageAuthentication(authThenID, 2, mnCoA, mnCoA)), ErrNoOption},

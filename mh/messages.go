@@ -54,6 +54,9 @@ const (
 
 	// PRFHMACSHA1 is the PRF value for HMAC-SHA1 (draft §5.1.1).
 	PRFHMACSHA1 uint8 = 1
+	// PRFHMACSHA256 (HMAC-SHA-256) is an fhkey extension, not in the
+	// draft (docs/aaa.md).
+	PRFHMACSHA256 uint8 = 2
 
 	// Handover Key Response Status Code (draft §5.1.2).
 	HandoverKeyStatusSuccess                    uint16 = 0

@@ -56,6 +56,9 @@ const (
 	MACSubtypeMNHKS       uint8 = 1 // MN-HKS MAC
 	MACSubtypeMNAR        uint8 = 2 // MN-AR MAC
 	AlgorithmTypeHMACSHA1 uint8 = 1
+	// AlgorithmTypeHMACSHA256 (HMAC-SHA-256) is an fhkey extension, not
+	// in the draft (docs/aaa.md).
+	AlgorithmTypeHMACSHA256 uint8 = 2
 )
 
 // Field sizes and limits.

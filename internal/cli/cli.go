@@ -40,6 +40,7 @@ var commands = []command{
 	{"bench", "measure FBU round trip, forwarding, FBU throughput, flood resistance on the testbed (root)", runBench},
 	{"ar", "run the access router daemon: handover keys, FBU/FBack, forwarding (-c FILE, --check)", runAR},
 	{"mn", "run the mobile node daemon: keys, handover detection, FBU (-c FILE, --check)", runMN},
+	{"aaa", "shared-key (AAA) handover keys: derive the HIK and HK (gprf+)", runAAA},
 	{"version", "print the fhkey version", runVersion},
 }
 
@@ -143,4 +144,29 @@ func parseFlags(env *Env, fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return nil
+}
+
+// runSubcommand runs the subcommand args[0] of a command whose usage text
+// is usage: help prints usage to stdout (flag.ErrHelp); a missing or
+// unknown subcommand prints it to stderr and is a usage error.
+func runSubcommand(env *Env, usage string, args []string, subs map[string]func(args []string) error) error {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		names := make([]string, 0, len(subs))
+		for n := range subs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("%w: missing subcommand %s", errUsage, strings.Join(names, ", "))
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(env.Stdout, usage)
+		return flag.ErrHelp
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:])
+	}
+	fmt.Fprint(env.Stderr, usage)
+	return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
 }

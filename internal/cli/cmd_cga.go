@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -30,21 +29,10 @@ Run 'fhkey cga gen --help' or 'fhkey cga verify --help' for the flags.
 `
 
 func runCGA(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, cgaUsage)
-		return fmt.Errorf("%w: missing subcommand gen or verify", errUsage)
-	}
-	switch args[0] {
-	case "gen":
-		return runCGAGen(ctx, env, args[1:])
-	case "verify":
-		return runCGAVerify(ctx, env, args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(env.Stdout, cgaUsage)
-		return flag.ErrHelp
-	}
-	fmt.Fprint(env.Stderr, cgaUsage)
-	return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
+	return runSubcommand(env, cgaUsage, args, map[string]func([]string) error{
+		"gen":    func(args []string) error { return runCGAGen(ctx, env, args) },
+		"verify": func(args []string) error { return runCGAVerify(ctx, env, args) },
+	})
 }
 
 // cgaGenOutput is the --json object of 'fhkey cga gen'.

@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"encoding/asn1"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -35,23 +34,12 @@ Subcommands:
 Run 'fhkey pki SUBCOMMAND --help' for the flags of a subcommand.
 `
 
-func runPKI(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, pkiUsage)
-		return fmt.Errorf("%w: missing subcommand", errUsage)
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(env.Stdout, pkiUsage)
-		return flag.ErrHelp
-	case "init":
-		return runPKIInit(env, args[1:])
-	case "router":
-		return runPKIRouter(env, args[1:])
-	case "verify":
-		return runPKIVerify(env, args[1:])
-	}
-	return fmt.Errorf("%w: unknown subcommand %q (run 'fhkey pki --help')", errUsage, args[0])
+func runPKI(_ context.Context, env *Env, args []string) error {
+	return runSubcommand(env, pkiUsage, args, map[string]func([]string) error{
+		"init":   func(args []string) error { return runPKIInit(env, args) },
+		"router": func(args []string) error { return runPKIRouter(env, args) },
+		"verify": func(args []string) error { return runPKIVerify(env, args) },
+	})
 }
 
 // pkiPrefixList is a repeatable --prefix flag of IPv6 prefixes.

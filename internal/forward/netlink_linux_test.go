@@ -6,25 +6,11 @@ import (
 	"testing"
 )
 
-// routeImpls are the route sockets BenchmarkRouteAddDel measures: each
-// opens one for the TUN device ifindex/name in the calling thread's
-// namespace.
-var routeImpls = []struct {
-	name string
-	open func(ifindex int, name string) (routerCloser, error)
-}{{"library", func(ifindex int, name string) (routerCloser, error) {
-	h, err := openHandle()
-	if err != nil {
-		return nil, err
-	}
-	return &routeSocket{h: h, ifindex: ifindex, ifname: name}, nil
-}}}
-
 // TestRouteSocket: a PCoA route is installed on the TUN device, replacing
 // it is not an error, and deleting it twice neither; the route is gone.
 func TestRouteSocket(t *testing.T) {
 	tp := newTopology(t)
-	routes := routesOnPAR(t, tp, "fhkrt%d", routeImpls[0].open)
+	routes := routesOnPAR(t, tp, "fhkrt%d")
 	show := func() string { return tp.output("-n", tp.ns("par"), "-6", "route", "show", addrPCoA.String()+"/128") }
 	for range 2 {
 		if err := routes.addRoute(addrPCoA); err != nil {
@@ -52,41 +38,34 @@ func TestRouteSocket(t *testing.T) {
 func BenchmarkRouteAddDel(b *testing.B) {
 	tp := newTopology(b)
 	pcoa := netip.MustParseAddr("2001:db8:1::200")
-	for _, im := range routeImpls {
-		b.Run(im.name, func(b *testing.B) {
-			routes := routesOnPAR(b, tp, "", im.open)
-			for b.Loop() {
-				if err := routes.addRoute(pcoa); err != nil {
-					b.Fatal(err)
-				}
-				if err := routes.delRoute(pcoa); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+	routes := routesOnPAR(b, tp, "")
+	for b.Loop() {
+		if err := routes.addRoute(pcoa); err != nil {
+			b.Fatal(err)
+		}
+		if err := routes.delRoute(pcoa); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
 // routesOnPAR creates a TUN device (MTU 1460) in the PAR's namespace and
-// opens a route socket for it there; both are closed when t ends.
-func routesOnPAR(t testing.TB, tp *topology, name string, open func(int, string) (routerCloser, error)) routerCloser {
+// a route socket for it there; both are closed when t ends.
+func routesOnPAR(t testing.TB, tp *topology, name string) *routeSocket {
 	t.Helper()
-	var routes routerCloser
+	var routes *routeSocket
 	tp.in("par", func() {
 		h, err := openHandle()
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer h.Close()
+		t.Cleanup(func() { h.Close() })
 		f, name, ifindex, err := openTUNDevice(h, name, 1460)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
-		if routes, err = open(ifindex, name); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { routes.Close() })
+		routes = &routeSocket{h: h, ifindex: ifindex, ifname: name}
 	})
 	return routes
 }

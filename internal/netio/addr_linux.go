@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -53,16 +54,27 @@ func changeAddress(dev string, addr netip.Addr, op func(*netlink.Handle, netlink
 }
 
 // RouteVia reports whether dst can be reached through the interface named
-// iface: the kernel's route lookup with that outgoing interface ("ip -6
-// route get DST oif IFACE", RTM_GETROUTE with RTA_OIF) finds a route; none
-// through it fails with ENETUNREACH. It is the lookup a socket bound to
-// iface (SO_BINDTODEVICE) makes when it connects to dst. Nothing is sent.
+// iface: a UDP socket bound to the device (SO_BINDTODEVICE) is connected to
+// dst, which makes the kernel look the route up with that outgoing
+// interface, exactly as the send that follows will; no route through it
+// fails with ENETUNREACH. Nothing is sent. (The same lookup over netlink,
+// RTM_GETROUTE with RTA_OIF through the library, costs twice as much and
+// skips the source address selection a send makes: see
+// docs/architecture.md.)
 func RouteVia(iface string, dst netip.Addr) bool {
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, iface)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	conn, err := d.Dial("udp6", netip.AddrPortFrom(dst, 9).String())
 	if err != nil {
 		return false
 	}
-	defer h.Close()
-	rs, err := h.RouteGetWithOptions(dst.AsSlice(), &netlink.RouteGetOptions{Oif: iface})
-	return err == nil && len(rs) > 0
+	conn.Close()
+	return true
 }

@@ -158,22 +158,6 @@ func (c *routeChanger) close() {
 	c.h.Close()
 }
 
-// Implementations measured by the benchmarks below.
-var (
-	routeViaImpls = []namedImpl[func(string, netip.Addr) bool]{{"library", RouteVia}}
-	addressImpls  = []namedImpl[[2]func(string, netip.Addr) error]{{"library", [2]func(string, netip.Addr) error{AddAddress, DeleteAddress}}}
-	watchImpls    = []namedImpl[func(context.Context) (<-chan struct{}, error)]{{"library", WatchLinks}}
-	listImpls     = []namedImpl[func(testing.TB, *testbed.Testbed) func(int) ([]netip.Addr, error)]{{"library",
-		func(t testing.TB, tb *testbed.Testbed) func(int) ([]netip.Addr, error) {
-			return openAddrLister(t, tb).list
-		}}}
-)
-
-type namedImpl[F any] struct {
-	name string
-	fn   F
-}
-
 // inMN runs the benchmark loop on a thread in the MN's namespace.
 func inMN(b *testing.B, tb *testbed.Testbed, loop func()) {
 	b.Helper()
@@ -186,52 +170,40 @@ func inMN(b *testing.B, tb *testbed.Testbed, loop func()) {
 // PAR through par0 (true).
 func BenchmarkRouteVia(b *testing.B) {
 	tb := sharedTestbed(b)
-	for _, im := range routeViaImpls {
-		b.Run(im.name, func(b *testing.B) {
-			inMN(b, tb, func() {
-				for range b.N {
-					if !im.fn(testbed.IfaceMNToPAR, testbed.AddrPAR) {
-						b.Fatal("no route")
-					}
-				}
-			})
-		})
-	}
+	inMN(b, tb, func() {
+		for range b.N {
+			if !RouteVia(testbed.IfaceMNToPAR, testbed.AddrPAR) {
+				b.Fatal("no route")
+			}
+		}
+	})
 }
 
 // BenchmarkAddressAddDelete: one op adds and deletes an address/128.
 func BenchmarkAddressAddDelete(b *testing.B) {
 	tb := sharedTestbed(b)
 	a := netip.MustParseAddr("2001:db8:1::78")
-	for _, im := range addressImpls {
-		b.Run(im.name, func(b *testing.B) {
-			inMN(b, tb, func() {
-				for range b.N {
-					if err := im.fn[0](testbed.IfaceMNToPAR, a); err != nil {
-						b.Fatal(err)
-					}
-					if err := im.fn[1](testbed.IfaceMNToPAR, a); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		})
-	}
+	inMN(b, tb, func() {
+		for range b.N {
+			if err := AddAddress(testbed.IfaceMNToPAR, a); err != nil {
+				b.Fatal(err)
+			}
+			if err := DeleteAddress(testbed.IfaceMNToPAR, a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkAddrs: a Conn's address list of par0.
 func BenchmarkAddrs(b *testing.B) {
 	tb := sharedTestbed(b)
 	ifindex := mnIndex(b, tb)
-	for _, im := range listImpls {
-		b.Run(im.name, func(b *testing.B) {
-			list := im.fn(b, tb)
-			for b.Loop() {
-				if a, err := list(ifindex); err != nil || len(a) == 0 {
-					b.Fatal(a, err)
-				}
-			}
-		})
+	l := openAddrLister(b, tb)
+	for b.Loop() {
+		if a, err := l.list(ifindex); err != nil || len(a) == 0 {
+			b.Fatal(a, err)
+		}
 	}
 }
 
@@ -242,41 +214,37 @@ func BenchmarkAddrs(b *testing.B) {
 // op is one add and one delete.
 func BenchmarkWatchLinks(b *testing.B) {
 	tb := sharedTestbed(b)
-	for _, im := range watchImpls {
-		b.Run(im.name, func(b *testing.B) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var ch <-chan struct{}
-			var rt *routeChanger
-			if err := tb.Do(testbed.MN, func() (err error) {
-				if ch, err = im.fn(ctx); err != nil {
-					return err
-				}
-				rt, err = newRouteChanger(testbed.IfaceMNToPAR, netip.MustParsePrefix("2001:db8:99::/64"))
-				return err
-			}); err != nil {
-				b.Fatal(err)
-			}
-			defer rt.close()
-			var total time.Duration
-			b.ResetTimer()
-			for i := range 2 * b.N {
-				select {
-				case <-ch:
-				default:
-				}
-				start := time.Now()
-				if err := rt.change(i%2 == 0); err != nil {
-					b.Fatal(err)
-				}
-				select {
-				case <-ch:
-					total += time.Since(start)
-				case <-time.After(5 * time.Second):
-					b.Fatalf("change %d (add %v): no notification", i, i%2 == 0)
-				}
-			}
-			b.ReportMetric(float64(total.Microseconds())/float64(2*b.N), "µs/notify")
-		})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ch <-chan struct{}
+	var rt *routeChanger
+	if err := tb.Do(testbed.MN, func() (err error) {
+		if ch, err = WatchLinks(ctx); err != nil {
+			return err
+		}
+		rt, err = newRouteChanger(testbed.IfaceMNToPAR, netip.MustParsePrefix("2001:db8:99::/64"))
+		return err
+	}); err != nil {
+		b.Fatal(err)
 	}
+	defer rt.close()
+	var total time.Duration
+	b.ResetTimer()
+	for i := range 2 * b.N {
+		select {
+		case <-ch:
+		default:
+		}
+		start := time.Now()
+		if err := rt.change(i%2 == 0); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-ch:
+			total += time.Since(start)
+		case <-time.After(5 * time.Second):
+			b.Fatalf("change %d (add %v): no notification", i, i%2 == 0)
+		}
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(2*b.N), "µs/notify")
 }

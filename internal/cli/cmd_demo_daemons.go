@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/lab"
+	"github.com/fhkey/fhkey/internal/node"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
@@ -65,8 +66,8 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 		dir, tb.Namespace(testbed.PAR), par.Pid(), tb.Namespace(testbed.NAR), nar.Pid(), tb.Namespace(testbed.MN), mobile.Pid())
 
 	parAddr, pcoa, ncoa := creds.PAR.CGA.Address, creds.MN.PCoA.Address, creds.MN.NCoA.Address
-	var ms mnStatus // the daemons' own /status documents
-	var ps arStatus
+	var ms node.MNStatus // the daemons' own /status documents
+	var ps node.ARStatus
 	// waitMN polls the MN's /status until cond holds (at most 15 s).
 	waitMN := func(cond func() bool) bool {
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -109,7 +110,7 @@ func (d *demo) runDaemons(ctx context.Context, o netnsOptions, sum *netnsSummary
 	h := ms.Handover
 	sum.Outcome.FBUAccepted = acked && h != nil && h.Error == "" && h.Status == 0 && bound
 	if h == nil {
-		h = &mnHandover{Error: "no handover seen"}
+		h = &node.MNHandover{Error: "no handover seen"}
 	}
 	result := fmt.Sprintf("FBack Status %d, lifetime %gs", h.Status, h.Lifetime)
 	if h.Error != "" {

@@ -3,18 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"slices"
-	"sync/atomic"
 
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
-	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
-	"github.com/fhkey/fhkey/internal/mn"
-	"github.com/fhkey/fhkey/internal/scenario"
-	"github.com/fhkey/fhkey/keystore"
-	"github.com/fhkey/fhkey/send"
+	"github.com/fhkey/fhkey/internal/node"
 )
 
 func runMN(ctx context.Context, env *Env, args []string) error {
@@ -47,83 +39,5 @@ sample: examples/mn.toml.`)
 	if *check {
 		return reportCheck(env.Stdout, *file, config.CheckMN(*file))
 	}
-	return daemon.Run(ctx, mnOptions(*file, env.Stderr))
-}
-
-func mnOptions(file string, stderr io.Writer) daemon.Options[*config.MNConfig] {
-	var cur atomic.Pointer[mnNode]
-	var logger atomic.Pointer[slog.Logger]
-	return daemon.Options[*config.MNConfig]{
-		Name: "mn", ConfigFile: file, Stderr: stderr,
-		Load:     config.LoadMN,
-		Settings: daemon.MNSettings,
-		Start: func(ctx context.Context, rt *daemon.Runtime[*config.MNConfig]) (err error) {
-			logger.Store(rt.Logger)
-			cfg := rt.Config()
-			cr, err := cfg.Open()
-			if err != nil {
-				return err
-			}
-			var store keystore.Store
-			if cfg.KeyStore.Type == config.KeyStoreBolt {
-				if store, err = keystore.OpenBolt(cfg.KeyStore.Path); err != nil {
-					return err
-				}
-			} else {
-				store = keystore.NewMemory()
-			}
-			defer func() {
-				if err != nil {
-					store.Close()
-				}
-			}()
-			trace := rolemetrics.RegisterMN(rt.Metrics, store.Len)
-			spec := scenario.MobileSpec{
-				PreviousInterface: cfg.Interface, NewInterface: cfg.Handover.NewInterface,
-				Key: cr.Key, PCoA: mn.CareOf{Address: cr.CGA.Address, Parameters: cr.CGA.Parameters},
-				Anchors: cr.Anchors, Decapsulate: cfg.Decapsulation.Enabled, DecapsulatorName: cfg.Decapsulation.TUN,
-				DecapsulatorMTU: cfg.Decapsulation.MTU, Allowed: cfg.Decapsulation.Allowed,
-				PreferredAT: cfg.PreferredAlgorithm, Supported: slices.Clone(cfg.Algorithms), HKEPKLifetime: cfg.HKEPKLifetime,
-				HKEPKHandovers: cfg.HKEPKHandovers, RefreshBefore: cfg.RefreshBefore, Store: store,
-				Verifier: sendVerifier(send.AuthorizeTrustAnchor, cfg.SEND), Logger: rt.Logger, Trace: trace,
-			}
-			if cr.NewCGA != nil {
-				spec.NCoA = mn.CareOf{Address: cr.NewCGA.Address, Parameters: cr.NewCGA.Parameters}
-			}
-			m, err := scenario.OpenMobile(ctx, spec)
-			if err != nil {
-				return err
-			}
-			n := newMNNode(m, cfg, rt.Logger)
-			cur.Store(n)
-			cl := n.links[n.current.Load()]
-			rt.Logger.Info("mobile node started", "interface", cl.iface, "care_of", cl.coa.String(),
-				"new_care_of", spec.NCoA.Address.String(), "decapsulation", cfg.Decapsulation.Enabled)
-			rt.Go("provision", func(ctx context.Context) error { n.provision(ctx); return nil })
-			if len(n.links) > 1 {
-				rt.Go("handover", func(ctx context.Context) error { return n.watch(ctx) })
-			}
-			rt.Go("close", func(ctx context.Context) error {
-				<-ctx.Done()
-				m.Close()
-				return store.Close()
-			})
-			return nil
-		},
-		Reload: func(_ context.Context, old, new *config.MNConfig) error {
-			if ch := restartOnly(old, new); len(ch) > 0 {
-				if l := logger.Load(); l != nil {
-					l.Warn("changed settings take effect at the next restart", "settings", ch)
-				}
-			}
-			return nil
-		},
-		Status: func() any {
-			n := cur.Load()
-			if n == nil {
-				return nil
-			}
-			return n.status()
-		},
-	}
+	return daemon.Run(ctx, node.MNOptions(*file, env.Stderr))
 }

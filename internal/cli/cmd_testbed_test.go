@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fhkey/fhkey/internal/node/nodetest"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
@@ -97,7 +98,7 @@ func TestTestbedLifecycle(t *testing.T) {
 			t.Errorf("%s --check %s: exit %d\n%s%s", cmd, f, code, out, stderr)
 		}
 	}
-	ncoa := labCredentials(t).MN.NCoA.Address.String()
+	ncoa := nodetest.LabCredentials(t).MN.NCoA.Address.String()
 	if out, err := exec.Command("ip", "-n", prefix+"mn", "-6", "addr", "show", "dev", testbed.IfaceMNToNAR).Output(); err != nil || !strings.Contains(string(out), ncoa) {
 		t.Errorf("configs did not put the new care-of CGA on the MN's %s: %v\n%s", testbed.IfaceMNToNAR, err, out)
 	}

@@ -13,8 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
 )
 
 // DefaultStopTimeout is how long Run waits for its tasks after a stop
@@ -60,9 +61,10 @@ type Options[C any] struct {
 	// Status returns the daemon's part of /status (JSON-encodable); nil
 	// means none.
 	Status func() any
-	// Metrics is the registry served on /metrics; nil means a new one
-	// (see Runtime.Metrics).
-	Metrics *metrics.Registry
+	// Metrics is the registry served on /metrics; nil means NewRegistry()
+	// (with the Go and process collectors). Run registers the daemon's own
+	// metrics in it (see Runtime.Metrics).
+	Metrics *prometheus.Registry
 	// Signals delivers SIGINT/SIGTERM (stop) and SIGHUP (reload); nil means
 	// the process's signals (signal.Notify). Tests feed their own.
 	Signals <-chan os.Signal
@@ -86,13 +88,26 @@ type Options[C any] struct {
 type Runtime[C any] struct {
 	// Logger is the daemon's logger (its level follows reloads).
 	Logger *slog.Logger
-	// Metrics is the registry served on /metrics.
-	Metrics *metrics.Registry
+	// Metrics is the registry served on /metrics: the role registers its
+	// collectors in it.
+	Metrics *prometheus.Registry
 
 	group *Group
 	mu    sync.RWMutex
 	cfg   C
+	phase *phase
+	http  net.Addr
 }
+
+// HTTPAddr is the address /status, /readyz and /metrics are served on (nil
+// when [http] is off). The listener is open before Start is called.
+func (rt *Runtime[C]) HTTPAddr() net.Addr { return rt.http }
+
+// Starting records what Start is doing ("opening the key store",
+// "opening sockets"); until Start returns, /status, /readyz and /metrics
+// answer 503 and say so.
+// Once the daemon is ready it has no effect.
+func (rt *Runtime[C]) Starting(what string) { rt.phase.starting("starting: " + what) }
 
 // Config returns the configuration in force.
 func (rt *Runtime[C]) Config() C {
@@ -113,11 +128,13 @@ type daemon[C any] struct {
 
 	settings Settings
 
+	phase phase
+
 	mu         sync.Mutex
 	loadedAt   time.Time
 	lastErr    string
-	reloadsOK  *metrics.Counter
-	reloadsBad *metrics.Counter
+	reloadsOK  prometheus.Counter
+	reloadsBad prometheus.Counter
 }
 
 // Run runs a daemon until ctx ends or a stop signal arrives: load the
@@ -144,7 +161,7 @@ func Run[C any](ctx context.Context, o Options[C]) error {
 		o.Notify = SystemdNotifier()
 	}
 	if o.Metrics == nil {
-		o.Metrics = metrics.NewRegistry()
+		o.Metrics = NewRegistry()
 	}
 	d := &daemon[C]{o: o, started: time.Now(), settings: o.Settings(cfg)}
 	d.loadedAt = d.started
@@ -162,7 +179,8 @@ func Run[C any](ctx context.Context, o Options[C]) error {
 	}
 
 	g, gctx := NewGroup(ctx)
-	d.rt = &Runtime[C]{Logger: logger, Metrics: o.Metrics, group: g, cfg: cfg}
+	d.phase.set(false, "starting")
+	d.rt = &Runtime[C]{Logger: logger, Metrics: o.Metrics, group: g, cfg: cfg, phase: &d.phase}
 
 	var httpAddr net.Addr
 	if d.settings.HTTP.Enabled() {
@@ -171,7 +189,8 @@ func Run[C any](ctx context.Context, o Options[C]) error {
 			return fmt.Errorf("daemon: http: %w", err)
 		}
 		httpAddr = ln.Addr()
-		h := Handler(o.Metrics, d.status)
+		d.rt.http = httpAddr
+		h := Handler(o.Metrics, d.status, d.phase.get)
 		g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, h, logger) })
 		logger.Info("serving /metrics and /status", "addr", httpAddr.String())
 	}
@@ -180,6 +199,9 @@ func Run[C any](ctx context.Context, o Options[C]) error {
 		g.Wait()
 		return fmt.Errorf("daemon: start: %w", err)
 	}
+	// Ready only now: Start has opened the sockets and stores and started
+	// the role's tasks, so /status has the role's whole document.
+	d.phase.set(true, "serving")
 	d.notify("READY=1")
 	logger.Info("started", "config", o.ConfigFile)
 	if o.Ready != nil {
@@ -205,6 +227,7 @@ loop:
 			break loop
 		}
 	}
+	d.phase.set(false, "stopping")
 	d.notify("STOPPING=1")
 	stopping = stopping || ctx.Err() != nil
 	g.Cancel()
@@ -233,20 +256,6 @@ func (d *daemon[C]) notify(state string) {
 	if err := d.o.Notify(state); err != nil {
 		d.rt.Logger.Warn("systemd notification failed", "state", state, "err", err)
 	}
-}
-
-func (d *daemon[C]) registerMetrics() {
-	reg := d.o.Metrics
-	reloads := reg.CounterVec("fhkey_config_reloads_total", "Configuration reloads (SIGHUP), by result.", "result")
-	d.reloadsOK = reloads.With("success")
-	d.reloadsBad = reloads.With("failure")
-	started := float64(d.started.UnixNano()) / 1e9
-	reg.GaugeFunc("fhkey_start_time_seconds", "Start time of the daemon, seconds since the Unix epoch.", func() float64 { return started })
-	reg.GaugeFunc("fhkey_config_loaded_time_seconds", "When the configuration in force was loaded, seconds since the Unix epoch.", func() float64 {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return float64(d.loadedAt.UnixNano()) / 1e9
-	})
 }
 
 // reload handles SIGHUP: load, validate, hand to Reload, switch. Any
@@ -308,9 +317,14 @@ func (d *daemon[C]) tryReload(ctx context.Context) error {
 	return nil
 }
 
-// Status is the JSON document of /status.
+// Status is the JSON document of /status. Until the daemon is ready (Start
+// has returned) and again once it is stopping, Ready is false, Phase says
+// what it is doing, Role is absent and the answer is 503; while it serves,
+// Ready is true, Phase is "serving" and Role is complete.
 type Status struct {
 	Daemon          string    `json:"daemon"`
+	Ready           bool      `json:"ready"`
+	Phase           string    `json:"phase"`
 	ConfigFile      string    `json:"config_file"`
 	Started         time.Time `json:"started"`
 	UptimeSeconds   float64   `json:"uptime_seconds"`
@@ -320,15 +334,46 @@ type Status struct {
 	Role any `json:"role,omitempty"`
 }
 
-func (d *daemon[C]) status() any {
+// status returns the /status document and whether the daemon is ready.
+func (d *daemon[C]) status() (any, bool) {
+	ready, phase := d.phase.get()
 	d.mu.Lock()
 	s := Status{
-		Daemon: d.o.Name, ConfigFile: d.o.ConfigFile, Started: d.started.UTC(),
+		Daemon: d.o.Name, Ready: ready, Phase: phase, ConfigFile: d.o.ConfigFile, Started: d.started.UTC(),
 		UptimeSeconds: time.Since(d.started).Seconds(), ConfigLoaded: d.loadedAt.UTC(), LastReloadError: d.lastErr,
 	}
 	d.mu.Unlock()
-	if d.o.Status != nil {
+	if ready && d.o.Status != nil {
 		s.Role = d.o.Status()
 	}
-	return s
+	return s, ready
+}
+
+// phase is the daemon's readiness and what it is doing, read by every
+// HTTP request and set by Run (and Runtime.Starting).
+type phase struct {
+	mu    sync.Mutex
+	ready bool
+	what  string
+}
+
+func (p *phase) set(ready bool, what string) {
+	p.mu.Lock()
+	p.ready, p.what = ready, what
+	p.mu.Unlock()
+}
+
+// starting sets what while the daemon is not ready yet.
+func (p *phase) starting(what string) {
+	p.mu.Lock()
+	if !p.ready && p.what != "stopping" {
+		p.what = what
+	}
+	p.mu.Unlock()
+}
+
+func (p *phase) get() (bool, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ready, p.what
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -18,8 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
 )
 
 const baseMN = `interface = "wlan0"
@@ -220,6 +222,28 @@ func get(t *testing.T, method, url string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return do(t, req)
+}
+
+// getAccept GETs url with an Accept header.
+func getAccept(t *testing.T, url, accept string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", accept)
+	return do(t, req)
+}
+
+// hasMediaType reports whether resp's Content-Type is typ with param=value.
+func hasMediaType(resp *http.Response, typ, param, value string) bool {
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return err == nil && mt == typ && params[param] == value
+}
+
+func do(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -233,8 +257,9 @@ func get(t *testing.T, method, url string) (*http.Response, string) {
 }
 
 func TestHTTPEndpoints(t *testing.T) {
-	reg := metrics.NewRegistry()
-	keys := reg.Counter("fhkey_keys_issued_total", "Handover keys issued.")
+	reg := NewRegistry()
+	keys := prometheus.NewCounter(prometheus.CounterOpts{Name: "fhkey_keys_issued_total", Help: "Handover keys issued."})
+	reg.MustRegister(keys)
 	keys.Add(5)
 	h := start(t, baseMN+"[http]\nlisten = \"127.0.0.1:0\"\n", func(o *Options[*config.MNConfig]) { o.Metrics = reg })
 	h.runtime()
@@ -250,18 +275,38 @@ func TestHTTPEndpoints(t *testing.T) {
 	base := "http://" + addr.String()
 
 	resp, body := get(t, "GET", base+"/metrics")
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" {
-		t.Errorf("/metrics: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	if resp.StatusCode != 200 || !hasMediaType(resp, "text/plain", "version", "0.0.4") || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("/metrics: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
 	}
 	for _, want := range []string{
-		"# TYPE fhkey_keys_issued_total counter\nfhkey_keys_issued_total 5\n",
+		"# HELP fhkey_keys_issued_total Handover keys issued.\n# TYPE fhkey_keys_issued_total counter\nfhkey_keys_issued_total 5\n",
 		"fhkey_config_reloads_total{result=\"failure\"} 0\n",
 		"fhkey_config_reloads_total{result=\"success\"} 0\n",
 		"# TYPE fhkey_start_time_seconds gauge\n",
+		"# TYPE go_goroutines gauge\n",
+		"# TYPE process_start_time_seconds gauge\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+	// OpenMetrics when the scraper asks for it: counters' TYPE without the
+	// _total suffix, the samples with it, a closing # EOF.
+	resp, body = getAccept(t, base+"/metrics", "application/openmetrics-text; version=1.0.0")
+	if resp.StatusCode != 200 || !hasMediaType(resp, "application/openmetrics-text", "version", "1.0.0") {
+		t.Errorf("/metrics as OpenMetrics: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"# TYPE fhkey_keys_issued counter\n", "\nfhkey_keys_issued_total 5.0\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics as OpenMetrics lacks %q:\n%s", want, body)
+		}
+	}
+	if !strings.HasSuffix(body, "\n# EOF\n") {
+		t.Errorf("/metrics as OpenMetrics does not end with # EOF:\n%s", body)
+	}
+	// ?name[]= restricts the answer to the named families.
+	if _, body = get(t, "GET", base+"/metrics?name[]=fhkey_keys_issued_total"); body != "# HELP fhkey_keys_issued_total Handover keys issued.\n# TYPE fhkey_keys_issued_total counter\nfhkey_keys_issued_total 5\n" {
+		t.Errorf("/metrics?name[]=fhkey_keys_issued_total:\n%s", body)
 	}
 
 	resp, body = get(t, "GET", base+"/status")

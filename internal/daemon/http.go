@@ -9,8 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
 )
 
 // HTTP server limits: the endpoint serves two small documents, so
@@ -34,12 +35,25 @@ func Listen(h config.HTTP) (net.Listener, error) {
 	return net.Listen("tcp", h.Listen.String())
 }
 
-// Handler serves GET and HEAD on exactly two paths: /metrics, the registry
-// in the Prometheus text format 0.0.4, and /status, the JSON encoding of
-// status(). Every other path is 404, every other method 405.
-func Handler(reg *metrics.Registry, status func() any) http.Handler {
+// Handler serves GET and HEAD on three paths:
+//
+//   - /status: the JSON encoding of status(), 200 when it reports the
+//     daemon ready, 503 otherwise (the document then says what the daemon
+//     is doing, {"ready":false,"phase":"starting",...}); always a whole
+//     JSON document;
+//   - /readyz: 200 "ready" or 503 with the phase, for health checks;
+//   - /metrics: what reg gathers, through promhttp, while the daemon is
+//     ready: the Prometheus text format 0.0.4 by default, OpenMetrics when
+//     the scraper's Accept asks for application/openmetrics-text; 503
+//     before, so that a scrape never sees a registry the role has not
+//     filled yet.
+//
+// Every other path is 404, every other method 405. phase reports
+// readiness and what the daemon is doing.
+func Handler(reg prometheus.Gatherer, status func() (any, bool), phase func() (bool, string)) http.Handler {
+	metrics := metricsHandler(reg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/metrics" && r.URL.Path != "/status" {
+		if r.URL.Path != "/metrics" && r.URL.Path != "/status" && r.URL.Path != "/readyz" {
 			http.NotFound(w, r)
 			return
 		}
@@ -49,31 +63,53 @@ func Handler(reg *metrics.Registry, status func() any) http.Handler {
 			return
 		}
 		var body bytes.Buffer
-		var ctype string
-		if r.URL.Path == "/metrics" {
-			ctype = metrics.ContentType
-			if _, err := reg.WriteTo(&body); err != nil {
-				http.Error(w, "metrics: "+err.Error(), http.StatusInternalServerError)
-				return
+		ctype, code := "text/plain; charset=utf-8", http.StatusOK
+		switch r.URL.Path {
+		case "/metrics":
+			if ready, what := phase(); !ready {
+				code = http.StatusServiceUnavailable
+				body.WriteString(what + "\n")
+				break
 			}
-		} else {
+			setCommonHeaders(w.Header())
+			metrics.ServeHTTP(w, r) // HEAD: net/http drops the body
+			return
+		case "/readyz":
+			ready, what := phase()
+			if !ready {
+				code = http.StatusServiceUnavailable
+			}
+			body.WriteString(what + "\n")
+		default:
 			ctype = "application/json"
+			doc, ready := status()
+			if !ready {
+				code = http.StatusServiceUnavailable
+			}
 			enc := json.NewEncoder(&body)
 			enc.SetIndent("", "  ")
-			if err := enc.Encode(status()); err != nil {
+			if err := enc.Encode(doc); err != nil {
 				http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
 				return
 			}
 		}
 		h := w.Header()
 		h.Set("Content-Type", ctype)
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(http.StatusOK)
+		setCommonHeaders(h)
+		if code == http.StatusServiceUnavailable {
+			h.Set("Retry-After", "1")
+		}
+		w.WriteHeader(code)
 		if r.Method != http.MethodHead {
 			w.Write(body.Bytes())
 		}
 	})
+}
+
+// setCommonHeaders sets the headers every answer carries.
+func setCommonHeaders(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 }
 
 // serveHTTP serves handler on ln until ctx ends, then shuts down

@@ -13,6 +13,7 @@ import (
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/lab"
+	"github.com/fhkey/fhkey/internal/node"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/internal/testenv"
@@ -81,7 +82,7 @@ func newBed(t testing.TB, tag string, attacker bool) *bed {
 
 // par starts the PAR with a bbolt store in the test's directory and the
 // forwarder.
-func (b *bed) par(mod func(*scenario.RouterConfig)) *scenario.Router {
+func (b *bed) par(mod func(*scenario.RouterConfig)) *node.Router {
 	b.t.Helper()
 	cfg := scenario.RouterConfig{Node: testbed.PAR, Credentials: b.creds.PAR, Anchors: b.creds.Anchors(),
 		StorePath: filepath.Join(b.dir, "par.db"), Forwarding: true, ForwardingLifetime: time.Minute,
@@ -99,7 +100,7 @@ func (b *bed) par(mod func(*scenario.RouterConfig)) *scenario.Router {
 }
 
 // nar starts the NAR with an in-memory store.
-func (b *bed) nar() *scenario.Router {
+func (b *bed) nar() *node.Router {
 	b.t.Helper()
 	r, err := scenario.StartRouter(context.Background(), b.tb, scenario.RouterConfig{Node: testbed.NAR,
 		Credentials: b.creds.NAR, Anchors: b.creds.Anchors()})

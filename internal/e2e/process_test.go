@@ -27,7 +27,7 @@ type process struct {
 }
 
 // startDaemon runs `ip netns exec <node's namespace> fhkey args...` and
-// waits until its /status answers; its log is printed if the test fails.
+// waits until it is ready (/readyz answers 200); its log is printed if the test fails.
 func startDaemon(t *testing.T, tb *testbed.Testbed, node testbed.Node, name string, args ...string) *process {
 	t.Helper()
 	exe, err := os.Executable()

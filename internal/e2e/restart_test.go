@@ -11,6 +11,7 @@ import (
 
 	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/node"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/mh"
 )
@@ -95,7 +96,7 @@ func TestRouterStoppedMidFlow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	var stall *stallConn
-	var par *scenario.Router
+	var par *node.Router
 	stopped := make(chan struct{})
 	par = b.par(func(c *scenario.RouterConfig) {
 		c.WrapICMP = func(conn netio.Conn) netio.Conn {

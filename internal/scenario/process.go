@@ -42,8 +42,9 @@ type Daemon struct {
 
 // StartDaemon runs argv (the fhkey executable and its arguments) in node's
 // namespace with `ip netns exec` and waits, at most until ctx ends, for
-// its HTTP endpoint at httpAddr (the [http] listen address of its
-// configuration) to answer /status.
+// the daemon to be ready: its HTTP endpoint at httpAddr (the [http] listen
+// address of its configuration) answering /readyz with 200. On failure the
+// error says what /readyz last answered and carries the daemon's output.
 func StartDaemon(ctx context.Context, tb *testbed.Testbed, node testbed.Node, name, httpAddr string, argv ...string) (*Daemon, error) {
 	if len(argv) == 0 || httpAddr == "" {
 		return nil, fmt.Errorf("%w: %s: an executable and an HTTP address are needed", ErrDaemon, name)
@@ -55,16 +56,28 @@ func StartDaemon(ctx context.Context, tb *testbed.Testbed, node testbed.Node, na
 		return nil, fmt.Errorf("%w: %s: %w", ErrDaemon, name, err)
 	}
 	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	if err := d.WaitReady(ctx); err != nil {
+		d.Kill()
+		return nil, err
+	}
+	return d, nil
+}
+
+// WaitReady polls /readyz until it answers 200, the daemon exits or ctx
+// ends; the error then says what /readyz last answered.
+func (d *Daemon) WaitReady(ctx context.Context) error {
+	var last string
 	for {
-		if _, err := d.Get("/status"); err == nil {
-			return d, nil
+		body, err := d.Get("/readyz")
+		if err == nil {
+			return nil
 		}
+		last = fmt.Sprintf("%v %q", err, body)
 		select {
 		case <-d.done:
-			return nil, fmt.Errorf("%w: %s exited at start (%v):\n%s", ErrDaemon, name, d.err, d.Output())
+			return fmt.Errorf("%w: %s exited before it was ready (%v); /readyz last: %s\n%s", ErrDaemon, d.Name, d.err, last, d.Output())
 		case <-ctx.Done():
-			d.Kill()
-			return nil, fmt.Errorf("%w: %s: /status not answering: %w\n%s", ErrDaemon, name, ctx.Err(), d.Output())
+			return fmt.Errorf("%w: %s not ready: %w; /readyz last: %s\n%s", ErrDaemon, d.Name, ctx.Err(), last, d.Output())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

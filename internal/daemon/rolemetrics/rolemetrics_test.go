@@ -1,19 +1,35 @@
 package rolemetrics
 
 import (
-	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/metrics"
+	"github.com/fhkey/fhkey/internal/daemon"
 )
 
+// scrape returns what a ready daemon serves on /metrics for reg, in the
+// default (text 0.0.4) format.
+func scrape(t testing.TB, reg prometheus.Gatherer) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	ready := func() (bool, string) { return true, "serving" }
+	daemon.Handler(reg, func() (any, bool) { return nil, true }, ready).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", w.Code, w.Body)
+	}
+	return w.Body.String()
+}
+
 func TestRegisterAR(t *testing.T) {
-	reg := metrics.NewRegistry()
+	reg := prometheus.NewPedanticRegistry()
 	st := ar.Stats{RtSolPrReceived: 10, RtSolPrSENDFailed: 3, RateLimitedSource: 4, KeysCreated: 2, KeysReused: 1,
 		PrRtAdvSent: 6, PrRtAdvWithoutKey: 3, FBUAccepted: 5, FBUBadAuth: 7}
 	trace := RegisterAR(reg, func() ar.Stats { return st }, func() int { return 42 })
@@ -21,12 +37,12 @@ func TestRegisterAR(t *testing.T) {
 	trace(ar.Trace{Step: "send-verify", Err: errors.New("bad signature")})
 	st.FBUAccepted++ // read at scrape time
 
-	var b bytes.Buffer
-	if _, err := reg.WriteTo(&b); err != nil {
-		t.Fatal(err)
-	}
+	text := scrape(t, reg)
+	st.FBUAccepted++ // each scrape reads the router again
+	text2 := scrape(t, reg)
 	for _, want := range []string{
-		"fhkey_ar_rtsolpr_received_total 10\n",
+		"# HELP fhkey_ar_rtsolpr_received_total Router Solicitations for Proxy Advertisement handled (RFC 5269 §3.2).\n" +
+			"# TYPE fhkey_ar_rtsolpr_received_total counter\nfhkey_ar_rtsolpr_received_total 10\n",
 		"fhkey_ar_rtsolpr_rejected_total{reason=\"send\"} 3\n",
 		"fhkey_ar_rtsolpr_rejected_total{reason=\"cga\"} 0\n",
 		"fhkey_ar_rate_limited_total{bucket=\"source\"} 4\n",
@@ -40,29 +56,50 @@ func TestRegisterAR(t *testing.T) {
 		"fhkey_ar_step_duration_seconds_count{step=\"fbu-verify\"} 1\n",
 		"fhkey_ar_step_errors_total{step=\"send-verify\"} 1\n",
 	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("metrics lack %q", want)
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(b.String(), `step="send-verify",le=`) {
+	if strings.Contains(text, `step="send-verify",le=`) {
 		t.Error("an untimed step was observed")
+	}
+	if !strings.Contains(text2, "fhkey_ar_fbu_accepted_total 7\n") {
+		t.Errorf("second scrape did not read the router again:\n%s", text2)
 	}
 }
 
 func TestRegisterMN(t *testing.T) {
-	reg := metrics.NewRegistry()
+	reg := prometheus.NewPedanticRegistry()
 	trace := RegisterMN(reg, func() int { return 2 })
 	trace("key-decrypt", 3*time.Millisecond, nil)
-	var b bytes.Buffer
-	reg.WriteTo(&b)
+	text := scrape(t, reg)
 	for _, want := range []string{
 		"fhkey_mn_keys_held 2\n",
 		"fhkey_mn_step_duration_seconds_bucket{step=\"key-decrypt\",le=\"0.0025\"} 0\n",
 		"fhkey_mn_step_duration_seconds_bucket{step=\"key-decrypt\",le=\"0.005\"} 1\n",
 	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("metrics lack %q:\n%s", want, b.String())
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestTraceDoesNotAllocate: the FBU path's one contact with metrics, the
+// trace of its fbu-verify step, allocates nothing once the step's series
+// exist (and neither does a failed step's counter).
+func TestTraceDoesNotAllocate(t *testing.T) {
+	trace := RegisterAR(prometheus.NewRegistry(), func() ar.Stats { return ar.Stats{} }, nil)
+	ok := ar.Trace{Step: "fbu-verify", Took: 40 * time.Microsecond}
+	bad := ar.Trace{Step: "fbu-verify", Took: 40 * time.Microsecond, Err: ar.ErrFBU}
+	trace(ok)
+	trace(bad)
+	if n := testing.AllocsPerRun(1000, func() { trace(ok); trace(bad) }); n != 0 {
+		t.Errorf("trace allocates %v times per FBU", n)
+	}
+	mn := RegisterMN(prometheus.NewRegistry(), nil)
+	mn("fbu-build", time.Microsecond, nil)
+	if n := testing.AllocsPerRun(1000, func() { mn("fbu-build", time.Microsecond, nil) }); n != 0 {
+		t.Errorf("mobile node trace allocates %v times per FBU", n)
 	}
 }
 

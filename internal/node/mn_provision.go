@@ -1,0 +1,100 @@
+package node
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/mn"
+)
+
+// provision keeps a key from every router of the current link for the
+// care-of CGA there: at start, after each handover, and whenever
+// RefreshDue names it (RFC 5269 §3.3: "Prior to HK-LIFETIME expiring, the
+// MN MUST request a new key"). A router that does not answer is asked
+// again after a doubling wait (1 s to 30 s).
+func (n *mnNode) provision(ctx context.Context) {
+	wait := mnRetryMin
+	for {
+		link := n.current.Load()
+		failed := false
+		for _, r := range n.needKeys(link) {
+			ev, err := n.m.RequestKeyOn(ctx, link, r)
+			if ctx.Err() != nil {
+				return
+			}
+			n.mu.Lock()
+			if err != nil {
+				n.lastErr = err.Error()
+			} else {
+				n.lastErr = ""
+			}
+			n.mu.Unlock()
+			switch {
+			case err != nil:
+				failed = true
+				n.log.Warn("handover key request failed: retrying", "router", r.String(), "err", err, "retry_in", wait.String())
+			case ev.Kind != mn.KeyProvisioned:
+				failed = true
+				n.log.Warn("router answered without a handover key: retrying", "router", ev.Router.String(), "retry_in", wait.String())
+			default:
+				n.log.Info("handover key provisioned", "router", ev.Router.String(), "care_of", ev.Record.MN.String(),
+					"at", ev.Record.AT, "expires", ev.Record.Expires.UTC())
+			}
+		}
+		next := mnRefreshCheck
+		if failed {
+			next, wait = wait, min(2*wait, mnRetryMax)
+		} else {
+			wait = mnRetryMin
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.wake:
+			wait = mnRetryMin
+		case <-time.After(next):
+		}
+	}
+}
+
+// needKeys returns the routers to ask now for link's care-of CGA: those
+// without a key for it and those whose key is due for refresh. With
+// All-Routers, a request is due while no router's key is held or any is
+// due.
+func (n *mnNode) needKeys(link int32) []netip.Addr {
+	l := n.links[link]
+	held := map[netip.Addr]bool{}
+	for _, r := range n.m.Role.Keys() {
+		if r.MN == l.coa {
+			held[r.AR] = true
+		}
+	}
+	for _, r := range n.m.Role.RefreshDue() {
+		if r.MN == l.coa {
+			held[r.AR] = false
+		}
+	}
+	routers := l.routers
+	if len(routers) == 0 {
+		routers = []netip.Addr{config.AllRouters}
+	}
+	var out []netip.Addr
+	for _, r := range routers {
+		if r == config.AllRouters {
+			due := len(held) == 0
+			for _, ok := range held {
+				due = due || !ok
+			}
+			if due {
+				out = append(out, r)
+			}
+			continue
+		}
+		if !held[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,247 @@
+package node
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/fhkey/fhkey/certpath"
+	"github.com/fhkey/fhkey/cga"
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/ar"
+	"github.com/fhkey/fhkey/internal/certdisc"
+	"github.com/fhkey/fhkey/internal/forward"
+	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/keystore"
+	"github.com/fhkey/fhkey/mh"
+	"github.com/fhkey/fhkey/send"
+)
+
+// Router is a running access router: the role (internal/ar) on its ICMPv6
+// and Mobility Header sockets, with its key store, certification path
+// responder and, with forwarding, the FMIPv6 forwarder. The `fhkey ar`
+// daemon (AROptions) and the network-namespace scenarios both run it.
+type Router struct {
+	Role      *ar.Router
+	Store     keystore.Store
+	Forwarder *forward.TUN // nil without forwarding
+	Responder *certdisc.Responder
+	ICMP      *netio.ICMPConn
+	MH        *netio.MHConn
+
+	ownStore bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	once     sync.Once
+	stopErr  error
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
+}
+
+// RouterSpec is everything an access router is built from, independent of
+// where it runs: OpenRouter builds a running router from it. The `fhkey ar`
+// daemon (AROptions) and scenario.StartRouter (the testbed) both use it, so
+// the two share one construction path.
+type RouterSpec struct {
+	// Enter runs fn where the sockets and the TUN device must be opened
+	// (testbed.Do for a namespace); nil runs it in the calling thread's
+	// namespace.
+	Enter func(fn func() error) error
+	// Interface is the access link: RtSolPr in, PrRtAdv out (RFC 5269
+	// §3.2). The Mobility Header socket listens on every interface: an
+	// FBU sent from the new link (RFC 5568 §6.2.3) arrives on another one.
+	Interface string
+	// Address and Parameters are the router's CGA; Signer is the key its
+	// certificate certifies; Path is the certification path in
+	// Certification Path Advertisement order (RFC 3971 §6.4.2: towards the
+	// anchor first, the router's certificate last) and Anchors the trust
+	// anchors it chains to.
+	Address    netip.Addr
+	Parameters *cga.Parameters
+	Signer     crypto.Signer
+	Path       [][]byte
+	Anchors    []*certpath.TrustAnchor
+	// StorePath is the bbolt key store file; empty means an in-memory
+	// store. Store, when set, is used instead and not closed by Stop.
+	StorePath string
+	Store     keystore.Store
+	// Forwarding opens the user-space FMIPv6 forwarder (RFC 5568 §4) with
+	// TUN (its Source defaults to Address, its OnExpire is set here).
+	Forwarding bool
+	TUN        forward.TUNConfig
+	// Router settings passed to ar.Config.
+	Algorithms         []hokey.AlgorithmType
+	KeyLifetime        time.Duration
+	ForwardingLifetime time.Duration
+	Neighbors          []ar.Neighbor
+	Limits             *ar.Limits
+	Verifier           *send.Verifier
+	Trace              func(ar.Trace)
+	Logger             *slog.Logger
+	// MaxCPARate is MAX_CPA_RATE of the certification path responder
+	// (RFC 3971 §10.1); zero means its default.
+	MaxCPARate int
+	// Workers serve the Mobility Header socket; zero means GOMAXPROCS.
+	Workers int
+	// WrapICMP, when set, wraps the router's ICMPv6 Conn (fault
+	// injection in tests).
+	WrapICMP func(netio.Conn) netio.Conn
+}
+
+// OpenRouter opens the key store, the sockets and the forwarder of spec
+// (inside spec.Enter) and serves until Stop, or until a serving task fails
+// (Done is closed, Err tells why).
+func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
+	r := &Router{Store: spec.Store, failed: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, r.close())
+		}
+	}()
+	if r.Store == nil {
+		if spec.StorePath != "" {
+			if r.Store, err = keystore.OpenBolt(spec.StorePath); err != nil {
+				return nil, err
+			}
+		} else {
+			r.Store = keystore.NewMemory()
+		}
+		r.ownStore = true
+	}
+	addr := spec.Address
+	enter := spec.Enter
+	if enter == nil {
+		enter = func(fn func() error) error { return fn() }
+	}
+	var bindings ar.Bindings
+	if err := enter(func() error {
+		var err error
+		if r.ICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.Interface, Groups: []netip.Addr{ar.AllRoutersMulticast}}); err != nil {
+			return err
+		}
+		// Only FBUs reach the role (RFC 5568 §6.2.2); the queue and the
+		// kernel buffer absorb bursts (docs/testbed.md, fbu-throughput).
+		if r.MH, err = netio.ListenMH(netio.MHConfig{Queue: 4096, ReceiveBuffer: 4 << 20,
+			Types: []uint8{mh.TypeFastBindingUpdate}}); err != nil {
+			return err
+		}
+		if spec.Forwarding {
+			tc := spec.TUN
+			if !tc.Source.IsValid() {
+				tc.Source = addr
+			}
+			tc.OnExpire = func(p netip.Addr) {
+				if r.Role != nil {
+					r.Role.ForwardingTimedOut(p)
+				}
+			}
+			r.Forwarder, err = forward.OpenTUN(tc)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if r.Forwarder != nil {
+		bindings = ar.NewForwarderBindings(r.Forwarder, nil)
+	}
+	var icmp netio.Conn = r.ICMP
+	if spec.WrapICMP != nil {
+		icmp = spec.WrapICMP(icmp)
+	}
+	// RFC 5269 §3.2: the router must "support SEND certificate discovery".
+	if r.Responder, err = certdisc.NewResponder(icmp, certdisc.ResponderConfig{
+		Paths: []certdisc.Path{{Certificates: spec.Path, Anchors: spec.Anchors}}, MaxCPARate: spec.MaxCPARate, Logger: spec.Logger}); err != nil {
+		return nil, err
+	}
+	if r.Role, err = ar.New(ar.Config{Address: addr, Parameters: spec.Parameters, Signer: spec.Signer,
+		Store: r.Store, Bindings: bindings, Neighbors: spec.Neighbors, Limits: spec.Limits, ForwardingLifetime: spec.ForwardingLifetime,
+		Algorithms: spec.Algorithms, KeyLifetime: spec.KeyLifetime, Verifier: spec.Verifier, Logger: spec.Logger,
+		Trace: spec.Trace, Other: func(ctx context.Context, p netio.Packet) { _ = r.Responder.HandlePacket(ctx, p) }}); err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	r.wg.Go(func() { r.fail("icmp", sctx, r.Role.Serve(sctx, icmp, 1)) })
+	r.wg.Go(func() { r.fail("mh", sctx, r.Role.Serve(sctx, r.MH, spec.Workers)) })
+	if r.Forwarder != nil {
+		r.wg.Go(func() { r.fail("forwarder", sctx, r.Forwarder.Serve(sctx)) })
+	}
+	return r, nil
+}
+
+// fail records the first error of a serving task that was not asked to
+// stop.
+func (r *Router) fail(task string, ctx context.Context, err error) {
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	r.failOnce.Do(func() {
+		r.failErr = fmt.Errorf("node: router %s: %w", task, err)
+		close(r.failed)
+	})
+}
+
+// Done is closed when a serving task fails; Err then returns its error.
+func (r *Router) Done() <-chan struct{} { return r.failed }
+
+// Err returns the error of the first serving task that failed, or nil.
+func (r *Router) Err() error {
+	select {
+	case <-r.failed:
+		return r.failErr
+	default:
+		return nil
+	}
+}
+
+// Address returns the router's CGA.
+func (r *Router) Address() netip.Addr { return r.Role.Address() }
+
+// Stop stops serving and releases the sockets, the forwarder (its routes go)
+// and the key store StartRouter opened. It is idempotent.
+func (r *Router) Stop() error {
+	r.once.Do(func() {
+		if r.cancel != nil {
+			r.cancel()
+		}
+		r.stopErr = r.close()
+		r.wg.Wait()
+	})
+	return r.stopErr
+}
+
+func (r *Router) close() error {
+	var errs []error
+	if r.ICMP != nil {
+		errs = append(errs, r.ICMP.Close())
+	}
+	if r.MH != nil {
+		errs = append(errs, r.MH.Close())
+	}
+	if r.Forwarder != nil {
+		errs = append(errs, r.Forwarder.Close())
+	}
+	if r.ownStore && r.Store != nil {
+		errs = append(errs, r.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Binding returns the forwarder's entry for pcoa.
+func (r *Router) Binding(pcoa netip.Addr) (forward.Entry, bool) {
+	if r.Forwarder == nil {
+		return forward.Entry{}, false
+	}
+	for _, e := range r.Forwarder.Bindings() {
+		if e.PreviousCoA == pcoa {
+			return e, true
+		}
+	}
+	return forward.Entry{}, false
+}

@@ -7,35 +7,38 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/fhkey/fhkey/internal/inet"
 )
 
 func openTUN(cfg *TUNConfig) (dev packetDevice, name string, routes routerCloser, sender tunnelSender, err error) {
-	f, name, ifindex, err := openTUNDevice(cfg.Name, cfg.MTU)
+	h, err := openHandle()
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-		}
-	}()
-	rt, err := openRouteSocket(ifindex, name)
+	f, name, ifindex, err := openTUNDevice(h, cfg.Name, cfg.MTU)
 	if err != nil {
+		h.Close()
 		return nil, "", nil, nil, err
 	}
 	s, err := openRawSender()
 	if err != nil {
-		rt.Close()
+		h.Close()
+		f.Close()
 		return nil, "", nil, nil, err
 	}
-	return f, name, rt, s, nil
+	return f, name, &routeSocket{h: h, ifindex: ifindex, ifname: name}, s, nil
 }
 
 func openDecapsulator(cfg *DecapsulatorConfig) (packetDevice, string, tunnelConn, error) {
-	f, name, _, err := openTUNDevice(cfg.Name, cfg.MTU)
+	h, err := openHandle()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	f, name, _, err := openTUNDevice(h, cfg.Name, cfg.MTU)
+	h.Close()
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -70,10 +73,16 @@ func (c ipConn) readFrom(b []byte) (int, netip.Addr, error) {
 }
 
 // openTUNDevice creates a TUN device without packet information
-// (IFF_TUN|IFF_NO_PI), sets its MTU and brings it up. The descriptor is
-// non-blocking, so that the returned *os.File uses the runtime poller and
-// honours read deadlines; closing it deletes the device and its routes.
-func openTUNDevice(name string, mtu int) (*os.File, string, int, error) {
+// (IFF_TUN|IFF_NO_PI), sets its MTU and brings it up through h. The
+// descriptor is non-blocking, so that the returned *os.File uses the
+// runtime poller and honours read deadlines; closing it deletes the device
+// and its routes.
+//
+// The device is created with the TUNSETIFF ioctl, not the library's
+// netlink.LinkAdd(&netlink.Tuntap{...}): that also issues TUNSETOWNER and
+// TUNSETGROUP, reports errors without wrapping the errno, truncates a long
+// name silently, and returns the descriptor only for a multi-queue device.
+func openTUNDevice(h *netlink.Handle, name string, mtu int) (*os.File, string, int, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("forward: open /dev/net/tun: %w", err)
@@ -94,7 +103,7 @@ func openTUNDevice(name string, mtu int) (*os.File, string, int, error) {
 		return nil, "", 0, fmt.Errorf("forward: %s: set non-blocking: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), "/dev/net/tun:"+name)
-	ifindex, err := configureLink(name, mtu)
+	ifindex, err := configureLink(h, name, mtu)
 	if err != nil {
 		f.Close()
 		return nil, "", 0, err
@@ -102,37 +111,28 @@ func openTUNDevice(name string, mtu int) (*os.File, string, int, error) {
 	return f, name, ifindex, nil
 }
 
-// configureLink sets the MTU of the interface, brings it up and returns its
-// index, with interface ioctls on a datagram socket of this namespace.
-func configureLink(name string, mtu int) (int, error) {
-	s, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, fmt.Errorf("forward: %s: ioctl socket: %w", name, err)
-	}
-	defer unix.Close(s)
-	ifr, err := unix.NewIfreq(name)
+// addrGenModeNone is IN6_ADDR_GEN_MODE_NONE (linux/if_link.h).
+const addrGenModeNone = 1
+
+// configureLink turns IPv6 address generation off on the interface, sets
+// its MTU, brings it up ("ip link set NAME addrgenmode none mtu MTU up")
+// and returns its index.
+func configureLink(h *netlink.Handle, name string, mtu int) (int, error) {
+	link, err := h.LinkByName(name)
 	if err != nil {
 		return 0, fmt.Errorf("forward: %s: %w", name, err)
 	}
-	// No IPv6 link-local address on the device (IN6_ADDR_GEN_MODE_NONE),
-	// so the stack sends no MLD reports into it that the forwarder would
-	// read and drop. Best effort: /proc/sys may be read-only or absent.
-	_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+name+"/addr_gen_mode", []byte("1"), 0)
-	ifr.SetUint32(uint32(mtu))
-	if err := unix.IoctlIfreq(s, unix.SIOCSIFMTU, ifr); err != nil {
+	// No IPv6 link-local address on the device, so the stack sends no MLD
+	// reports into it that the forwarder would read and drop. Set before
+	// the device goes up. Best effort: it fails where IPv6 is disabled.
+	_ = h.LinkSetIP6AddrGenMode(link, addrGenModeNone)
+	if err := h.LinkSetMTU(link, mtu); err != nil {
 		return 0, fmt.Errorf("forward: %s: set MTU %d: %w", name, mtu, err)
 	}
-	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return 0, fmt.Errorf("forward: %s: get flags: %w", name, err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr); err != nil {
+	if err := h.LinkSetUp(link); err != nil {
 		return 0, fmt.Errorf("forward: %s: set up: %w", name, err)
 	}
-	if err := unix.IoctlIfreq(s, unix.SIOCGIFINDEX, ifr); err != nil {
-		return 0, fmt.Errorf("forward: %s: get index: %w", name, err)
-	}
-	return int(ifr.Uint32()), nil
+	return link.Attrs().Index, nil
 }
 
 // rawSender sends complete IPv6 packets: on Linux a raw IPv6 socket of

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,27 +18,22 @@ import (
 // of waiting for its next poll: a new link is detected when the kernel
 // reports it, not up to a polling interval later.
 func WatchLinks(ctx context.Context) (<-chan struct{}, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_ROUTE)
+	// One socket for the three groups (the library's Link/Addr/Route
+	// subscriptions would open three and decode every message, where a
+	// signal is all the caller wants). Its descriptor is served by the
+	// runtime's poller, so that Close wakes a pending Receive.
+	s, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK, unix.RTNLGRP_IPV6_IFADDR, unix.RTNLGRP_IPV6_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("netio: link watch: netlink socket: %w", err)
+		return nil, fmt.Errorf("netio: link watch: netlink subscribe: %w", err)
 	}
-	groups := uint32(unix.RTMGRP_LINK | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV6_ROUTE)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("netio: link watch: bind: %w", err)
-	}
-	// A non-blocking descriptor gives a File served by the runtime's
-	// poller, so that Close wakes a pending Read.
-	f := os.NewFile(uintptr(fd), "netlink-route")
 	ch := make(chan struct{}, 1)
 	go func() {
 		<-ctx.Done()
-		f.Close()
+		s.Close()
 	}()
 	go func() {
-		buf := make([]byte, 1<<16)
 		for {
-			if _, err := f.Read(buf); err != nil {
+			if _, _, err := s.Receive(); err != nil {
 				// ENOBUFS (notifications lost) means "look again"; any
 				// other error ends the watch, and the caller's polling
 				// carries on.

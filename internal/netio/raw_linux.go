@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -276,102 +277,54 @@ func checkWrite(p Packet, nextHeader uint8, minLen int) error {
 	return nil
 }
 
-// addrLister lists an interface's addresses over a NETLINK_ROUTE socket
-// opened in the Conn's network namespace.
+// addrLister lists an interface's addresses through a netlink handle
+// whose socket was opened in the Conn's network namespace.
 type addrLister struct {
-	mu  sync.Mutex
-	fd  int
-	seq uint32
-	buf []byte
+	mu sync.Mutex
+	h  *netlink.Handle // nil once closed
 }
 
 func newAddrLister() (*addrLister, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netio: netlink socket: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("netio: netlink bind: %w", err)
-	}
-	return &addrLister{fd: fd, buf: make([]byte, 1<<16)}, nil
+	return &addrLister{h: h}, nil
 }
 
+// list is "ip -6 addr show [dev IFINDEX]" without host-scope (loopback),
+// tentative and DAD-failed addresses; ifindex 0 lists every interface.
 func (l *addrLister) list(ifindex int) ([]netip.Addr, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.fd < 0 {
+	if l.h == nil {
 		return nil, ErrClosed
 	}
-	l.seq++
-	req := make([]byte, unix.NLMSG_HDRLEN+unix.SizeofIfAddrmsg)
-	h := unix.NlMsghdr{Len: uint32(len(req)), Type: unix.RTM_GETADDR, Flags: unix.NLM_F_REQUEST | unix.NLM_F_DUMP, Seq: l.seq}
-	copy(req, unsafe.Slice((*byte)(unsafe.Pointer(&h)), unix.SizeofNlMsghdr))
-	req[unix.NLMSG_HDRLEN] = unix.AF_INET6
-	if err := unix.Sendto(l.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	var link netlink.Link
+	if ifindex != 0 {
+		link = &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: ifindex}}
+	}
+	as, err := l.h.AddrList(link, netlink.FAMILY_V6)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
 		return nil, fmt.Errorf("netio: netlink RTM_GETADDR: %w", err)
 	}
 	var out []netip.Addr
-	for {
-		n, _, err := unix.Recvfrom(l.fd, l.buf, 0)
-		if err != nil {
-			return nil, fmt.Errorf("netio: netlink receive: %w", err)
+	for _, ad := range as {
+		a, ok := netip.AddrFromSlice(ad.IP)
+		if !ok || ad.Scope == unix.RT_SCOPE_HOST || ad.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) != 0 || slices.Contains(out, a) {
+			continue
 		}
-		msgs, err := syscall.ParseNetlinkMessage(l.buf[:n])
-		if err != nil {
-			return nil, fmt.Errorf("netio: netlink parse: %w", err)
-		}
-		for i := range msgs {
-			m := &msgs[i]
-			if m.Header.Seq != l.seq {
-				continue
-			}
-			switch m.Header.Type {
-			case unix.NLMSG_DONE:
-				return out, nil
-			case unix.NLMSG_ERROR:
-				return nil, errors.New("netio: netlink RTM_GETADDR: error reply")
-			case unix.RTM_NEWADDR:
-				if len(m.Data) < unix.SizeofIfAddrmsg {
-					continue
-				}
-				ifa := (*unix.IfAddrmsg)(unsafe.Pointer(&m.Data[0]))
-				if (ifindex != 0 && int(ifa.Index) != ifindex) || ifa.Family != unix.AF_INET6 || ifa.Scope == unix.RT_SCOPE_HOST {
-					continue
-				}
-				flags := uint32(ifa.Flags)
-				attrs, err := syscall.ParseNetlinkRouteAttr(m)
-				if err != nil {
-					continue
-				}
-				var a netip.Addr
-				for _, at := range attrs {
-					switch at.Attr.Type {
-					case unix.IFA_ADDRESS:
-						if len(at.Value) == 16 {
-							a = netip.AddrFrom16([16]byte(at.Value))
-						}
-					case unix.IFA_FLAGS:
-						if len(at.Value) == 4 {
-							flags = binary.NativeEndian.Uint32(at.Value)
-						}
-					}
-				}
-				if a.IsValid() && flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 && !slices.Contains(out, a) {
-					out = append(out, a)
-				}
-			}
-		}
+		out = append(out, a)
 	}
+	return out, nil
 }
 
 func (l *addrLister) close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.fd < 0 {
-		return nil
+	if l.h != nil {
+		l.h.Close()
+		l.h = nil
 	}
-	err := unix.Close(l.fd)
-	l.fd = -1
-	return err
+	return nil
 }

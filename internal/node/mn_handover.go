@@ -140,10 +140,10 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 		}
 	}
 	if d := n.m.Decapsulator; d != nil {
-		if err := addAddress(d.Name(), prev.coa); err != nil {
+		if err := netio.AddAddress(d.Name(), prev.coa); err != nil {
 			n.log.Warn("previous care-of address not moved to the decapsulator", "device", d.Name(), "err", err)
 		}
-		if err := deleteAddress(d.Name(), next.coa); err != nil {
+		if err := netio.DeleteAddress(d.Name(), next.coa); err != nil {
 			n.log.Warn("new care-of address not taken off the decapsulator", "device", d.Name(), "err", err)
 		}
 	}
@@ -177,7 +177,7 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 // would leave by the old link's stale route and be lost, costing a
 // retransmission timeout. It waits at most until ctx ends.
 func retryUnroutable(ctx context.Context, log *slog.Logger, iface string, router netip.Addr, send func() (mn.Event, error)) (mn.Event, error) {
-	for !routeVia(iface, router) {
+	for !netio.RouteVia(iface, router) {
 		select {
 		case <-ctx.Done():
 			return mn.Event{}, fmt.Errorf("no route to %s through %s: %w", router, iface, ctx.Err())

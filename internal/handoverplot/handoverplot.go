@@ -209,12 +209,13 @@ func (f Figure) panel(lo, hi float64, labels bool) *plot.Plot {
 }
 
 // eventLabels puts each event's label just right of its line, in the
-// lower part of the panel (after the move, the series are higher up),
-// the first event highest so that labels of close events do not overlap.
+// bottom fifth of the panel (right of the move the series are higher
+// up), the first event highest so that labels of close events do not
+// overlap.
 func eventLabels(events []Event, styles []draw.LineStyle, ymin, ymax float64) *plotter.Labels {
 	xys := make(plotter.XYs, len(events))
 	texts := make([]string, len(events))
-	step := (ymax - ymin) / 14
+	step := (ymax - ymin) / 20
 	for i, e := range events {
 		xys[i] = plotter.XY{X: e.AtMS, Y: ymin + step*float64(len(events)-i)}
 		texts[i] = e.Label
@@ -228,7 +229,7 @@ func eventLabels(events []Event, styles []draw.LineStyle, ymin, ymax float64) *p
 	return l
 }
 
-// stepTicks labels an axis every 1, 2 or 5 × 10^k, about eight times.
+// stepTicks labels an axis every 1, 2 or 5 × 10^k, at most eleven times.
 type stepTicks struct{}
 
 // Ticks implements plot.Ticker.
@@ -236,7 +237,7 @@ func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) {
 		return nil
 	}
-	raw := (hi - lo) / 8
+	raw := (hi - lo) / 10
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := 10 * mag
 	for _, m := range []float64{1, 2, 5} {
@@ -249,6 +250,9 @@ func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	for k := math.Ceil(lo / step); k*step <= hi; k++ {
 		v := k * step
+		if v == 0 {
+			v = 0 // not -0
+		}
 		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
 	}
 	return ticks

@@ -198,12 +198,13 @@ func (f Figure) panel(lo, hi float64, labels bool) *plot.Plot {
 		p.Add(&plotter.Line{XYs: plotter.XYs{{X: e.AtMS, Y: ymin}, {X: e.AtMS, Y: ymax}}, LineStyle: styles[i]})
 	}
 	if labels && len(events) > 0 {
-		p.Add(eventLabels(events, styles, ymin, ymax))
+		p.Add(eventLabels(events, styles, xmax-xmin, ymin, ymax))
 	}
 	p.X.Tick.Marker = stepTicks{}
 	// The upper panel's legend goes to the lower right, below the series
 	// after the move; the lower panel has the same markers and none.
 	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), vg.Points(8)
 	return p
 }
@@ -211,13 +212,20 @@ func (f Figure) panel(lo, hi float64, labels bool) *plot.Plot {
 // eventLabels puts each event's label just right of its line, in the
 // bottom fifth of the panel (right of the move the series are higher
 // up), the first event highest so that labels of close events do not
-// overlap.
-func eventLabels(events []Event, styles []draw.LineStyle, ymin, ymax float64) *plotter.Labels {
+// overlap. A label starts right of the lines within 2 % of the width
+// (xspan) after its own, so that it does not cross them.
+func eventLabels(events []Event, styles []draw.LineStyle, xspan, ymin, ymax float64) *plotter.Labels {
 	xys := make(plotter.XYs, len(events))
 	texts := make([]string, len(events))
 	step := (ymax - ymin) / 20
 	for i, e := range events {
-		xys[i] = plotter.XY{X: e.AtMS, Y: ymin + step*float64(len(events)-i)}
+		x := e.AtMS
+		for _, o := range events {
+			if o.AtMS > x && o.AtMS <= e.AtMS+xspan/50 {
+				x = o.AtMS
+			}
+		}
+		xys[i] = plotter.XY{X: x, Y: ymin + step*float64(len(events)-i)}
 		texts[i] = e.Label
 	}
 	l, _ := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts}) // the values were checked

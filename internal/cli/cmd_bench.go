@@ -26,7 +26,14 @@ testbed, over raw sockets (root):
                   (badly signed) RtSolPrs hits the access router
 
 Each run builds its own testbed (--prefix) and removes it at the end.
-docs/testbed.md records what was measured on the project's machine.`
+docs/testbed.md records what was measured on the project's machine.
+
+forwarding --plot FILE.svg also draws the two runs: every datagram's
+sequence number against its arrival time at the MN (ms from the start of
+the move), the link change, the FBU sent and the FBack received as lines;
+the datagrams lost appear as the gap (docs/handover-forwarding.svg). It
+works with --json, whose summary has the event times but not the
+per-datagram arrivals.`
 
 func runBench(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood [flags]", benchDescription)
@@ -41,6 +48,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	single := fs.Bool("single", false, "fbu-throughput: one packet per system call (no recvmmsg/sendmmsg), for comparison")
 	floodRate := fs.Int("flood-rate", 20000, "flood: invalid RtSolPrs per second (0: as fast as possible)")
 	jsonOut := fs.Bool("json", false, "print the result as JSON")
+	plotFile := fs.String("plot", "", "forwarding: draw the stream across the move, both runs, to this SVG file")
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 		if err := parseFlags(env, fs, args); err != nil {
 			return err
@@ -75,11 +83,30 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if sub == "forwarding" && *n < 30 {
 		return fmt.Errorf("%w: forwarding needs --n of at least 30", errUsage)
 	}
+	if *plotFile != "" && sub != "forwarding" {
+		return fmt.Errorf("%w: --plot is for forwarding only", errUsage)
+	}
 	if !testbedPrefix.MatchString(*prefix) {
 		return fmt.Errorf("%w: --prefix: %v: %q", errUsage, testbed.ErrPrefix, *prefix)
 	}
 	if err := requireRoot(); err != nil {
 		return err
+	}
+	// The plot's file is created before the measurement, so that a bad
+	// path does not waste it, and removed if nothing is written to it.
+	var plotOut *os.File
+	if *plotFile != "" {
+		f, err := os.Create(*plotFile)
+		if err != nil {
+			return err
+		}
+		plotOut = f
+		defer func() {
+			if plotOut != nil {
+				plotOut.Close()
+				os.Remove(*plotFile)
+			}
+		}()
 	}
 	if *cacheDir == "" {
 		dir, err := lab.DefaultDir()
@@ -109,6 +136,17 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	res, err := run(ctx, b)
 	if err != nil {
 		return err
+	}
+	if fr, ok := res.(scenario.ForwardingResult); ok && plotOut != nil {
+		err := fr.Figure().WriteSVG(plotOut)
+		if cerr := plotOut.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		plotOut = nil
+		fmt.Fprintf(env.Stderr, "plot written to %s\n", *plotFile)
 	}
 	if *jsonOut {
 		enc := json.NewEncoder(env.Stdout)

@@ -41,6 +41,7 @@ func TestTestbedUsage(t *testing.T) {
 		{"bench", "nope"},
 		{"bench", "fbu-rtt", "--n", "0"},
 		{"bench", "flood", "--prefix", "x-"},
+		{"bench", "fbu-rtt", "--plot", "x.svg"},
 		{"testbed", "configs"},
 		{"testbed", "configs", "--out", "d", "--forwarding-lifetime", "1500ms"},
 		{"testbed", "configs", "--out", "d", "--forwarding-lifetime", "70000s"},

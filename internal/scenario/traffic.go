@@ -29,7 +29,14 @@ type Receiver struct {
 	dups   int
 	other  int
 	last   time.Time
-	arrive []uint64 // sequence numbers in order of arrival
+	arrive []Arrival // first copies, in order of arrival
+}
+
+// Arrival is a stream datagram's sequence number and the time the Receiver
+// read it (the first copy only).
+type Arrival struct {
+	Seq uint64
+	At  time.Time
 }
 
 // ListenUDP opens a UDP socket bound to addr in node's namespace and counts
@@ -66,12 +73,34 @@ func (r *Receiver) run() {
 				r.dups++
 			} else {
 				r.seen[seq] = now.Sub(sent)
-				r.arrive = append(r.arrive, seq)
+				r.arrive = append(r.arrive, Arrival{Seq: seq, At: now})
 			}
 			r.last = now
 		}
 		r.mu.Unlock()
 	}
+}
+
+// Reserve makes room for the arrival records of n more datagrams, so that
+// recording them does not grow the slice while a stream runs.
+func (r *Receiver) Reserve(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.arrive = slices.Grow(r.arrive, n)
+}
+
+// Arrivals returns the first copies of the datagrams with sequence numbers
+// in [from, to), in order of arrival.
+func (r *Receiver) Arrivals(from, to uint64) []Arrival {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Arrival
+	for _, a := range r.arrive {
+		if a.Seq >= from && a.Seq < to {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Received returns the number of distinct stream datagrams received.
@@ -123,7 +152,8 @@ func (r *Receiver) Stats(from, to uint64) StreamStats {
 		}
 	}
 	var prev uint64
-	for i, seq := range r.arrive {
+	for i, a := range r.arrive {
+		seq := a.Seq
 		if seq < from || seq >= to {
 			continue
 		}

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fhkey/fhkey/internal/testenv"
+)
+
+// TestBenchForwardingPlot runs `bench forwarding --json --plot`, short:
+// stdout is the JSON summary with the event times, the SVG is written.
+func TestBenchForwardingPlot(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	file := filepath.Join(t.TempDir(), "handover.svg")
+	code, out, stderr := runCLI("bench", "forwarding", "--n", "60", "--json", "--plot", file, "--prefix", fmt.Sprintf("fhk-p%d-", os.Getpid()))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	var res struct {
+		Runs []struct {
+			Forwarding  bool               `json:"fmipv6_forwarding"`
+			MoveStartMS float64            `json:"move_start_ms"`
+			FBackMS     float64            `json:"fback_received_ms"`
+			Arrivals    []any              `json:"arrivals"`
+			Stream      map[string]float64 `json:"stream"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Runs) != 2 {
+		t.Fatalf("stdout is not the JSON summary (%v):\n%s", err, out)
+	}
+	if r := res.Runs[1]; !r.Forwarding || r.MoveStartMS <= 0 || r.FBackMS <= r.MoveStartMS || r.Arrivals != nil || r.Stream["received"] == 0 {
+		t.Errorf("run with forwarding: %+v", r)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, new(struct{})); err != nil || !strings.Contains(string(b), "FBack received") {
+		t.Errorf("%s: not the plot (%v): %.200s", file, err, b)
+	}
+}

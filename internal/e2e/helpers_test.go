@@ -145,3 +145,9 @@ type scenarioRouterConfig = scenario.RouterConfig
 
 // unlimited returns router limits that never refuse a solicitation.
 func unlimited() *ar.Limits { return &ar.Limits{MaxTracked: 16} }
+
+// oneHandover reports whether n FBUs (or FBacks) are those of one
+// handover: the first FBU and up to three retransmissions
+// (mn.FastHandover, RFC 5568 §6.1.1), which a loaded host sends when the
+// FBack is not back within 100 ms; each is accepted and answered.
+func oneHandover(n uint64) bool { return n >= 1 && n <= 4 }

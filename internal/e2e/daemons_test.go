@@ -145,8 +145,8 @@ func TestDaemonProcesses(t *testing.T) {
 	// One FBU, or more when the MN retransmitted it (a loaded host): each
 	// is accepted and answered.
 	accepted := par.metric("fhkey_ar_fbu_accepted_total")
-	if fbacks := par.metric("fhkey_ar_fback_sent_total"); !oneHandover(uint64(accepted)) || fbacks != accepted {
-		t.Fatalf("PAR accepted %v FBUs, sent %v FBacks: want those of one handover, all answered", accepted, fbacks)
+	if fbacks := par.metric("fhkey_ar_fback_sent_total"); !oneExchange(uint64(accepted)) || fbacks != accepted {
+		t.Fatalf("PAR accepted %v FBUs, sent %v FBacks: want those of one exchange, all answered", accepted, fbacks)
 	}
 	par.status(&ps)
 	if len(ps.Bindings) != 1 || ps.Bindings[0].PreviousCoA != pcoa || ps.Bindings[0].NewCoA != ncoa {

@@ -70,8 +70,8 @@ func TestRedirectedStreamAndForgery(t *testing.T) {
 	if !ok || bnd.NewCoA != m.NCoA.Address {
 		t.Fatalf("PAR binding %+v %v, want PCoA -> NCoA", bnd, ok)
 	}
-	if st := par.Role.Stats(); !oneHandover(st.FBUAccepted) || st.FBackSent != st.FBUAccepted {
-		t.Errorf("PAR stats %+v: want the FBUs of one handover accepted and answered", st)
+	if st := par.Role.Stats(); !oneExchange(st.FBUAccepted) || st.FBackSent != st.FBUAccepted {
+		t.Errorf("PAR stats %+v: want the FBUs of one exchange accepted and answered", st)
 	}
 
 	from, to, _ = cn.Stream(ctx, dst, 200, time.Millisecond, nil)

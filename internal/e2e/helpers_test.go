@@ -146,8 +146,8 @@ type scenarioRouterConfig = scenario.RouterConfig
 // unlimited returns router limits that never refuse a solicitation.
 func unlimited() *ar.Limits { return &ar.Limits{MaxTracked: 16} }
 
-// oneHandover reports whether n FBUs (or FBacks) are those of one
-// handover: the first FBU and up to three retransmissions
-// (mn.FastHandover, RFC 5568 §6.1.1), which a loaded host sends when the
-// FBack is not back within 100 ms; each is accepted and answered.
-func oneHandover(n uint64) bool { return n >= 1 && n <= 4 }
+// oneExchange reports whether n messages (or their answers) are those of
+// one exchange of the MN: the first and up to three retransmissions
+// (RTSOLPR_RETRIES for an RtSolPr, three for an FBU; RFC 5568 §6.1.1),
+// which a loaded host sends when the answer is not back within 100 ms.
+func oneExchange(n uint64) bool { return n >= 1 && n <= 4 }

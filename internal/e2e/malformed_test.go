@@ -198,7 +198,7 @@ func TestMalformedPacketsAtRouter(t *testing.T) {
 	if err != nil || fb.Status != mh.FastStatusAccepted {
 		t.Fatalf("FastHandover after the malformed packets: %d %v", fb.Status, err)
 	}
-	if st := par.Role.Stats(); !oneHandover(st.FBUAccepted) || st.FBUMalformed != 2 || st.RtSolPrMalformed != 3 {
+	if st := par.Role.Stats(); !oneExchange(st.FBUAccepted) || st.FBUMalformed != 2 || st.RtSolPrMalformed != 3 {
 		t.Fatalf("final router stats %+v", st)
 	}
 }

@@ -331,6 +331,17 @@ func TestNetnsForwarding(t *testing.T) {
 		return []string{payload}
 	}
 
+	// counted waits until the forwarder's and the decapsulator's counters
+	// satisfy ok: each counts a packet after passing it on, so possibly
+	// after it has arrived.
+	counted := func(want string, ok func(Counters, DecapsulatorCounters) bool) {
+		t.Helper()
+		testenv.Eventually(t, 5*time.Second, want, func() (bool, string) {
+			fc, dc := fwd.Counters(), dec.Counters()
+			return ok(fc, dc), fmt.Sprintf("forwarder %+v, decapsulator %+v", fc, dc)
+		})
+	}
+
 	// Attached to the PAR, the MN receives on its PCoA directly.
 	expectArrive("attached to PAR", send(3), viaPAR)
 
@@ -349,17 +360,14 @@ func TestNetnsForwarding(t *testing.T) {
 	}
 	sent := send(5)
 	expectArrive("bound", sent, viaPAR)
-	fc, dc := fwd.Counters(), dec.Counters()
 	wantBytes := uint64(0)
 	for _, p := range sent {
 		wantBytes += HeaderLen + 8 + uint64(len(p)) // original IPv6 + UDP + payload
 	}
-	if fc.Packets != 5 || fc.Bytes != wantBytes || fc.Dropped != 0 || fc.Expired != 0 {
-		t.Errorf("forwarder counters %+v, want 5 packets, %d bytes, none dropped or expired", fc, wantBytes)
-	}
-	if dc.Packets != 5 || dc.Bytes != wantBytes || dc.Rejected != 0 || dc.Malformed != 0 {
-		t.Errorf("decapsulator counters %+v, want 5 packets, %d bytes, none rejected", dc, wantBytes)
-	}
+	counted(fmt.Sprintf("bound: 5 packets, %d bytes forwarded and decapsulated, none dropped, expired or rejected", wantBytes),
+		func(fc Counters, dc DecapsulatorCounters) bool {
+			return fc == Counters{Packets: 5, Bytes: wantBytes} && dc == DecapsulatorCounters{Packets: 5, Bytes: wantBytes}
+		})
 
 	// A tunnel packet from a source not allowed (the CN itself) carrying
 	// a genuine-looking datagram for the PCoA is not decapsulated.
@@ -375,9 +383,9 @@ func TestNetnsForwarding(t *testing.T) {
 	// checks that the forged one failed only because of its source; it
 	// is the only one to arrive, after the decapsulator rejected the first.
 	expectArrive("tunnel packet from the PAR's address", marker("forged"), 64)
-	if dc := dec.Counters(); dc.Rejected != 1 || dc.Packets != 6 {
-		t.Errorf("decapsulator counters %+v after forged tunnel packet, want 1 rejected, 6 packets", dc)
-	}
+	counted("forged tunnel packet: 1 rejected, 6 decapsulated", func(_ Counters, dc DecapsulatorCounters) bool {
+		return dc.Rejected == 1 && dc.Packets == 6
+	})
 
 	// Remove: forwarding stops and the route is gone.
 	if err := fwd.Remove(addrPCoA); err != nil {
@@ -409,12 +417,13 @@ func TestNetnsForwarding(t *testing.T) {
 	}
 	send(3)
 	expectArrive("after expiry", marker("marker"), 64)
-	fc = fwd.Counters()
-	if fc.Packets != 7 || fc.Dropped != 0 || fc.Expired != 1 || len(fwd.Bindings()) != 0 {
-		t.Errorf("forwarder counters %+v, bindings %v after expiry; want 7 packets, none dropped, 1 expired, no binding", fc, fwd.Bindings())
-	}
-	if dc := dec.Counters(); dc.Packets != 9 || dc.Rejected != 1 || dc.Malformed != 0 || dc.Dropped != 0 {
-		t.Errorf("decapsulator counters %+v at the end, want 9 packets (the marker's included), 1 rejected", dc)
+	counted("after expiry: 7 forwarded, none dropped, 1 expired; 9 decapsulated (the marker's included), 1 rejected",
+		func(fc Counters, dc DecapsulatorCounters) bool {
+			return fc.Packets == 7 && fc.Dropped == 0 && fc.Expired == 1 &&
+				dc.Packets == 9 && dc.Rejected == 1 && dc.Malformed == 0 && dc.Dropped == 0
+		})
+	if b := fwd.Bindings(); len(b) != 0 {
+		t.Errorf("bindings %v after expiry", b)
 	}
 
 	t.Logf("forwarder %+v, decapsulator %+v", fwd.Counters(), dec.Counters())

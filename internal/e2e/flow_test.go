@@ -79,7 +79,7 @@ func TestRedirectedStreamAndForgery(t *testing.T) {
 	from, to, _ = cn.Stream(ctx, dst, 200, time.Millisecond, nil)
 	s := recv.Await(from, to, 190, 10*time.Second)
 	if s.Received < 190 {
-		t.Fatalf("redirected stream: %+v, want >= 95%% of 200", s)
+		t.Fatalf("redirected stream: %+v, want >= 95%% of 200; forwarder %+v, decapsulator %+v", s, par.Forwarder.Counters(), m.Decapsulator.Counters())
 	}
 	if s := recv.Stats(unboundFrom, unboundTo); s.Received != 0 {
 		t.Fatalf("moved without FBU: %+v, want nothing", s)

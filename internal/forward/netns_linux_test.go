@@ -303,7 +303,7 @@ func TestNetnsForwarding(t *testing.T) {
 		t.Helper()
 		got := recv.take(len(sent))
 		if len(got) != len(sent) {
-			t.Fatalf("%s: %d of %d datagrams arrived: %v", step, len(got), len(sent), got)
+			t.Fatalf("%s: %d of %d datagrams arrived: %v; forwarder %+v, decapsulator %+v", step, len(got), len(sent), got, fwd.Counters(), dec.Counters())
 		}
 		for i, d := range got {
 			if d.src.Addr() != addrCN || d.payload != sent[i] || d.hopLimit != hopLimit {

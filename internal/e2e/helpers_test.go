@@ -52,10 +52,18 @@ type bed struct {
 	dir   string
 }
 
+// bedTags holds the tags of the testbeds up, by test name: two parallel
+// tests with one tag would share, and tear down, each other's namespaces.
+var bedTags sync.Map
+
 // newBed builds a testbed with a prefix unique to the test and process and
 // gives the CGAs their addresses.
 func newBed(t testing.TB, tag string, attacker bool) *bed {
 	t.Helper()
+	if other, dup := bedTags.LoadOrStore(tag, t.Name()); dup {
+		t.Fatalf("testbed tag %q is %s's: give each test its own", tag, other)
+	}
+	t.Cleanup(func() { bedTags.Delete(tag) })
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip")
 	if _, err := os.Stat("/dev/net/tun"); err != nil {

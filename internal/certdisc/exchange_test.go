@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fhkey/fhkey/certpath"
+	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/ndp"
 )
 
@@ -102,7 +104,7 @@ func TestExchange(t *testing.T) {
 			t.Errorf("CPA %d: %v", i, err)
 		}
 	}
-	waitFor(t, func() bool { return r.Stats().Advertisements == 2 })
+	waitStats(t, r.Stats, func(st ResponderStats) bool { return st.Advertisements == 2 })
 	if st := r.Stats(); st.Solicitations != 1 || st.Advertisements != 2 {
 		t.Errorf("responder stats %+v", st)
 	}
@@ -111,13 +113,15 @@ func TestExchange(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or a second has passed: counters of
-// the other side are updated after the packet that ends an exchange.
-func waitFor(t *testing.T, cond func() bool) {
+// waitStats waits until cond holds for the statistics stats returns, for
+// at most 5 s: the other side's counters are updated after the packet that
+// ends an exchange.
+func waitStats[T any](t *testing.T, stats func() T, cond func(T) bool) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Second); !cond() && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Eventually(t, 5*time.Second, "statistics", func() (bool, string) {
+		st := stats()
+		return cond(st), fmt.Sprintf("%+v", st)
+	})
 }
 
 func cat(parts ...[]byte) []byte {
@@ -431,7 +435,7 @@ func TestPartialPath(t *testing.T) {
 	if err := tb.router.WritePacket(ctx, cpaPacket(t, component(id, 2, 0, l.routerDER), routerLL, dst)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return s.Stats().Components == 1 })
+	waitStats(t, s.Stats, func(st SolicitorStats) bool { return st.Components == 1 })
 	stored := time.Now()
 	for i := 1; ; i++ {
 		p, err := tb.router.ReadPacket(ctx)
@@ -471,9 +475,7 @@ func TestBusy(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _, _ = s.FetchPath(ctx, routerLL, nil) }()
-	for s.Stats().Exchanges == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitStats(t, s.Stats, func(st SolicitorStats) bool { return st.Exchanges == 1 })
 	if _, err := s.FetchPath(fetchCtx(t), netip.MustParseAddr("fe80::7"), nil); !errors.Is(err, ErrBusy) {
 		t.Fatalf("err = %v, want ErrBusy", err)
 	}

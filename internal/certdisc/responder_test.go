@@ -301,7 +301,7 @@ func TestFloodServesLegitimateHost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return r.Stats().Solicitations == 50 })
+	waitStats(t, r.Stats, func(st ResponderStats) bool { return st.Solicitations == 50 })
 	s := startSolicitor(t, tb.host, SolicitorConfig{Anchors: []*certpath.TrustAnchor{l.anchor}, Retry: 5 * time.Second})
 	if _, err := s.FetchPath(ctx, routerLL, []netip.Prefix{routerPrefix}); err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ func (d *tcpdump) stop(t *testing.T) {
 // FBack's BADF verify with the PAR's keys.
 func TestTcpdumpCaptureDecodes(t *testing.T) {
 	t.Parallel()
-	b := newBed(t, "d", false)
+	b := newBed(t, "c", false)
 	caps := map[string]*tcpdump{
 		"MN par0 (Ethernet)": startTcpdump(t, b, testbed.MN, testbed.IfaceMNToPAR),
 		"MN any (SLL)":       startTcpdump(t, b, testbed.MN, "any", "-y", "LINUX_SLL"),

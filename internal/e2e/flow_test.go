@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
+	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/mh"
 )
 
@@ -51,20 +53,16 @@ func TestRedirectedStreamAndForgery(t *testing.T) {
 
 	// Attached to the PAR, the stream arrives directly.
 	from, to, _ := cn.Stream(ctx, dst, 20, time.Millisecond, nil)
-	recv.WaitQuiet(100*time.Millisecond, 2*time.Second)
-	if s := recv.Stats(from, to); s.Received != 20 {
+	if s := recv.Await(from, to, 20, 10*time.Second); s.Received != 20 {
 		t.Fatalf("before the move: %+v", s)
 	}
 
 	if err := m.Move(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Moved, without a binding: nothing arrives.
-	from, to, _ = cn.Stream(ctx, dst, 20, time.Millisecond, nil)
-	recv.WaitQuiet(200*time.Millisecond, 2*time.Second)
-	if s := recv.Stats(from, to); s.Received != 0 {
-		t.Fatalf("moved without FBU: %+v, want nothing", s)
-	}
+	// Moved, without a binding: nothing arrives, checked once the
+	// redirected stream, sent after it, has arrived.
+	unboundFrom, unboundTo, _ := cn.Stream(ctx, dst, 20, time.Millisecond, nil)
 
 	fb, err := m.FastHandover(ctx, parAddr)
 	if err != nil || fb.Status != mh.FastStatusAccepted {
@@ -74,19 +72,23 @@ func TestRedirectedStreamAndForgery(t *testing.T) {
 	if !ok || bnd.NewCoA != m.NCoA.Address {
 		t.Fatalf("PAR binding %+v %v, want PCoA -> NCoA", bnd, ok)
 	}
-	if st := par.Role.Stats(); st.FBUAccepted != 1 || st.FBackSent != 1 {
-		t.Errorf("PAR stats %+v: want 1 FBU accepted, 1 FBack", st)
+	if st := par.Role.Stats(); !oneExchange(st.FBUAccepted) || st.FBackSent != st.FBUAccepted {
+		t.Errorf("PAR stats %+v: want the FBUs of one exchange accepted and answered", st)
 	}
 
 	from, to, _ = cn.Stream(ctx, dst, 200, time.Millisecond, nil)
-	recv.WaitQuiet(200*time.Millisecond, 3*time.Second)
-	s := recv.Stats(from, to)
+	s := recv.Await(from, to, 190, 10*time.Second)
 	if s.Received < 190 {
-		t.Fatalf("redirected stream: %+v, want >= 95%% of 200", s)
+		t.Fatalf("redirected stream: %+v, want >= 95%% of 200; forwarder %+v, decapsulator %+v", s, par.Forwarder.Counters(), m.Decapsulator.Counters())
 	}
-	if dc := m.Decapsulator.Counters(); dc.Packets < uint64(s.Received) {
-		t.Errorf("decapsulator %+v: fewer packets than the %d received", dc, s.Received)
+	if s := recv.Stats(unboundFrom, unboundTo); s.Received != 0 {
+		t.Fatalf("moved without FBU: %+v, want nothing", s)
 	}
+	// The decapsulator counts a packet after passing it on.
+	testenv.Eventually(t, 5*time.Second, "decapsulator counting the packets received", func() (bool, string) {
+		dc := m.Decapsulator.Counters()
+		return dc.Packets >= uint64(s.Received), fmt.Sprintf("%+v, %d received", dc, s.Received)
+	})
 	t.Logf("redirected stream: %+v", s)
 
 	// The forgery.
@@ -132,8 +134,7 @@ func TestRedirectedStreamAndForgery(t *testing.T) {
 		t.Fatalf("binding changed by the forgery: %+v, was %+v", bnd2, bnd)
 	}
 	from, to, _ = cn.Stream(ctx, dst, 100, time.Millisecond, nil)
-	recv.WaitQuiet(200*time.Millisecond, 3*time.Second)
-	if s := recv.Stats(from, to); s.Received < 95 {
+	if s := recv.Await(from, to, 95, 10*time.Second); s.Received < 95 {
 		t.Fatalf("second stream after the forgery: %+v, want it still at the MN", s)
 	}
 	if n := sink.Count(); n != 0 {

@@ -52,10 +52,18 @@ type bed struct {
 	dir   string
 }
 
+// bedTags holds the tags of the testbeds up, by test name: two parallel
+// tests with one tag would share, and tear down, each other's namespaces.
+var bedTags sync.Map
+
 // newBed builds a testbed with a prefix unique to the test and process and
 // gives the CGAs their addresses.
 func newBed(t testing.TB, tag string, attacker bool) *bed {
 	t.Helper()
+	if other, dup := bedTags.LoadOrStore(tag, t.Name()); dup {
+		t.Fatalf("testbed tag %q is %s's: give each test its own", tag, other)
+	}
+	t.Cleanup(func() { bedTags.Delete(tag) })
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip")
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
@@ -145,3 +153,9 @@ type scenarioRouterConfig = scenario.RouterConfig
 
 // unlimited returns router limits that never refuse a solicitation.
 func unlimited() *ar.Limits { return &ar.Limits{MaxTracked: 16} }
+
+// oneExchange reports whether n messages (or their answers) are those of
+// one exchange of the MN: the first and up to three retransmissions
+// (RTSOLPR_RETRIES for an RtSolPr, three for an FBU; RFC 5568 §6.1.1),
+// which a loaded host sends when the answer is not back within 100 ms.
+func oneExchange(n uint64) bool { return n >= 1 && n <= 4 }

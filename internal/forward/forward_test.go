@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fhkey/fhkey/internal/testenv"
 )
 
 var (
@@ -183,6 +186,13 @@ func TestExpiry(t *testing.T) {
 	if _, err := m.Deliver(innerPacket); !errors.Is(err, ErrNoBinding) {
 		t.Fatalf("Deliver after expiry = %v", err)
 	}
+	// Timers that must not call OnExpire are checked against a marker: a
+	// binding on a second forwarder, reporting on the same channel, that
+	// expires after them. What has not come before the marker's expiry
+	// does not come from a timer that was due earlier.
+	marker := NewMemory(tPAR, Options{OnExpire: func(p netip.Addr) { expired <- p }})
+	defer marker.Close()
+	mark := netip.MustParseAddr("2001:db8:1::300")
 	// A superseded binding's timer does not expire its successor.
 	if err := m.Add(ctx, Binding{PreviousCoA: tPCoA, NewCoA: tNCoA, Lifetime: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -190,23 +200,36 @@ func TestExpiry(t *testing.T) {
 	if err := m.Add(ctx, Binding{PreviousCoA: tPCoA, NewCoA: tNCoA, Lifetime: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case p := <-expired:
-		t.Fatalf("OnExpire(%v) for a superseded binding", p)
-	case <-time.After(100 * time.Millisecond):
+	if err := marker.Add(ctx, Binding{PreviousCoA: mark, NewCoA: tNCoA, Lifetime: 30 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if early := expiriesBefore(t, expired, mark); len(early) != 0 {
+		t.Fatalf("OnExpire(%v) for a superseded binding", early)
 	}
 	if _, err := m.Deliver(innerPacket); err != nil {
 		t.Fatalf("Deliver with the successor = %v", err)
 	}
-	// Close stops the timers without OnExpire.
-	if err := m.Add(ctx, Binding{PreviousCoA: netip.MustParseAddr("2001:db8:1::200"), NewCoA: tNCoA, Lifetime: 20 * time.Millisecond}); err != nil {
+	// Close stops the timers without OnExpire. A timer that ran before
+	// Close (the test was slow) counted its expiry first, and then its
+	// OnExpire is due.
+	other := netip.MustParseAddr("2001:db8:1::200")
+	if err := m.Add(ctx, Binding{PreviousCoA: other, NewCoA: tNCoA, Lifetime: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	m.Close()
-	select {
-	case p := <-expired:
-		t.Fatalf("OnExpire(%v) after Close", p)
-	case <-time.After(100 * time.Millisecond):
+	ranBeforeClose := m.Counters().Expired == 2
+	if err := marker.Add(ctx, Binding{PreviousCoA: mark, NewCoA: tNCoA, Lifetime: 30 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	early := expiriesBefore(t, expired, mark)
+	if !ranBeforeClose && len(early) != 0 {
+		t.Fatalf("OnExpire(%v) after Close", early)
+	}
+	if ranBeforeClose && len(early) == 0 {
+		early = append(expiriesBefore(t, expired, other), other) // came after the marker's
+	}
+	if ranBeforeClose && (len(early) != 1 || early[0] != other) {
+		t.Fatalf("OnExpire(%v); want OnExpire(%v) alone, which expired before Close", early, other)
 	}
 	if err := m.Add(ctx, Binding{PreviousCoA: tPCoA, NewCoA: tNCoA, Lifetime: time.Minute}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Add after Close = %v, want ErrClosed", err)
@@ -363,13 +386,13 @@ func TestTUNWithFakes(t *testing.T) {
 	}
 	dev.in <- innerPacket
 	dev.in <- packetTo(tCN) // no binding
-	waitFor(t, func() bool { return f.Counters() == Counters{Packets: 1, Bytes: uint64(len(innerPacket)), Dropped: 1} }, "counters %+v, want %+v", f.Counters, Counters{Packets: 1, Bytes: uint64(len(innerPacket)), Dropped: 1})
+	waitCounters(t, f, Counters{Packets: 1, Bytes: uint64(len(innerPacket)), Dropped: 1})
 	snd.mu.Lock()
 	snd.err = errors.New("EMSGSIZE")
 	snd.mu.Unlock()
 	dev.in <- innerPacket // send fails
 	want := Counters{Packets: 1, Bytes: uint64(len(innerPacket)), Dropped: 2}
-	waitFor(t, func() bool { return f.Counters() == want }, "counters %+v, want %+v", f.Counters, want)
+	waitCounters(t, f, want)
 	snd.mu.Lock()
 	sent := snd.sent
 	snd.mu.Unlock()
@@ -419,14 +442,32 @@ func TestTUNRouteFailure(t *testing.T) {
 	}
 }
 
-func waitFor[T any](t *testing.T, cond func() bool, format string, got func() T, want T) {
+// waitCounters waits until f's counters are want.
+func waitCounters(t *testing.T, f Forwarder, want Counters) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf(format, got(), want)
+	testenv.Eventually(t, 5*time.Second, "forwarder counters", func() (bool, string) {
+		c := f.Counters()
+		return c == want, fmt.Sprintf("%+v, want %+v", c, want)
+	})
+}
+
+// expiriesBefore returns the previous CoAs reported on expired before
+// marker's, which it waits for.
+func expiriesBefore(t *testing.T, expired <-chan netip.Addr, marker netip.Addr) []netip.Addr {
+	t.Helper()
+	var got []netip.Addr
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		select {
+		case p := <-expired:
+			if p == marker {
+				return got
+			}
+			got = append(got, p)
+		case <-deadline.C:
+			t.Fatalf("OnExpire(%v) not called within 5 s; before it: %v", marker, got)
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

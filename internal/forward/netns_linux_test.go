@@ -107,17 +107,16 @@ func newTopology(t testing.TB) *topology {
 // veth drops what it is given, including the first Neighbor Solicitations.
 func (tp *topology) waitUp(links map[string][]string) {
 	tp.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for node, names := range links {
-		for _, name := range names {
-			for !strings.Contains(tp.output("-n", tp.ns(node), "-o", "link", "show", "dev", name), "state UP") {
-				if time.Now().After(deadline) {
-					tp.t.Fatalf("%s in %s not operationally up after 5 s", name, node)
+	testenv.Eventually(tp.t, 5*time.Second, "interfaces operationally up", func() (bool, string) {
+		for node, names := range links {
+			for _, name := range names {
+				if l := tp.output("-n", tp.ns(node), "-o", "link", "show", "dev", name); !strings.Contains(l, "state UP") {
+					return false, node + ": " + l
 				}
-				time.Sleep(10 * time.Millisecond)
 			}
 		}
-	}
+		return true, "all up"
+	})
 }
 
 func (tp *topology) sysctl(node, kv string) {
@@ -203,19 +202,14 @@ func (r *receiver) run() {
 	}
 }
 
-// take waits up to wait for want datagrams (or, with want zero, waits the
-// whole time) and returns and forgets what arrived.
-func (r *receiver) take(want int, wait time.Duration) []datagram {
-	deadline := time.Now().Add(wait)
-	for {
+// take waits until want datagrams have arrived, for at most 5 s, and
+// returns and forgets what arrived.
+func (r *receiver) take(want int) []datagram {
+	testenv.Poll(5*time.Second, func() (bool, string) {
 		r.mu.Lock()
-		n := len(r.got)
-		r.mu.Unlock()
-		if (want > 0 && n >= want) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer r.mu.Unlock()
+		return len(r.got) >= want, ""
+	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	got := r.got
@@ -307,9 +301,9 @@ func TestNetnsForwarding(t *testing.T) {
 	}
 	expectArrive := func(step string, sent []string, hopLimit int) {
 		t.Helper()
-		got := recv.take(len(sent), 3*time.Second)
+		got := recv.take(len(sent))
 		if len(got) != len(sent) {
-			t.Fatalf("%s: %d of %d datagrams arrived: %v", step, len(got), len(sent), got)
+			t.Fatalf("%s: %d of %d datagrams arrived: %v; forwarder %+v, decapsulator %+v", step, len(got), len(sent), got, fwd.Counters(), dec.Counters())
 		}
 		for i, d := range got {
 			if d.src.Addr() != addrCN || d.payload != sent[i] || d.hopLimit != hopLimit {
@@ -321,11 +315,31 @@ func TestNetnsForwarding(t *testing.T) {
 	// directly or when forwarding into the tunnel, which counts as one hop
 	// for the original packet (RFC 2473 §3.1): 63 at the MN either way.
 	const viaPAR = 63
-	expectNone := func(step string) {
+	// What must not arrive is checked against a marker that must: the
+	// datagrams of the next step, or one sent as a tunnel packet from the
+	// PAR's address, built by hand (hop limit 64, not forwarded). The
+	// marker alone must arrive, and nothing before it.
+	marker := func(payload string) []string {
 		t.Helper()
-		if got := recv.take(0, 300*time.Millisecond); len(got) != 0 {
-			t.Fatalf("%s: %d datagrams arrived, want none: %v", step, len(got), got)
+		tunnel, err := Encapsulate(nil, addrPAR, addrNCoA, 64, udpPacket(t, addrCN, addrPCoA, udpPort, payload))
+		if err != nil {
+			t.Fatal(err)
 		}
+		if err := unix.Sendto(raw, tunnel, 0, &unix.SockaddrInet6{Addr: addrNCoA.As16()}); err != nil {
+			t.Fatal(err)
+		}
+		return []string{payload}
+	}
+
+	// counted waits until the forwarder's and the decapsulator's counters
+	// satisfy ok: each counts a packet after passing it on, so possibly
+	// after it has arrived.
+	counted := func(want string, ok func(Counters, DecapsulatorCounters) bool) {
+		t.Helper()
+		testenv.Eventually(t, 5*time.Second, want, func() (bool, string) {
+			fc, dc := fwd.Counters(), dec.Counters()
+			return ok(fc, dc), fmt.Sprintf("forwarder %+v, decapsulator %+v", fc, dc)
+		})
 	}
 
 	// Attached to the PAR, the MN receives on its PCoA directly.
@@ -335,8 +349,7 @@ func TestNetnsForwarding(t *testing.T) {
 	// the PCoA with it) and it keeps the PCoA on the decapsulator's TUN.
 	tp.ip("-n", tp.ns("mn"), "link", "set", "mn-old", "down")
 	tp.ip("-n", tp.ns("mn"), "addr", "add", addrPCoA.String()+"/128", "dev", dec.Name(), "nodad")
-	send(3)
-	expectNone("moved, no binding")
+	send(3) // must not arrive: the next step's datagrams alone do
 
 	// An authenticated FBU: the PAR binds PCoA to NCoA.
 	if err := fwd.Add(ctx, Binding{PreviousCoA: addrPCoA, NewCoA: addrNCoA, Lifetime: time.Minute}); err != nil {
@@ -347,17 +360,14 @@ func TestNetnsForwarding(t *testing.T) {
 	}
 	sent := send(5)
 	expectArrive("bound", sent, viaPAR)
-	fc, dc := fwd.Counters(), dec.Counters()
 	wantBytes := uint64(0)
 	for _, p := range sent {
 		wantBytes += HeaderLen + 8 + uint64(len(p)) // original IPv6 + UDP + payload
 	}
-	if fc.Packets != 5 || fc.Bytes != wantBytes || fc.Dropped != 0 || fc.Expired != 0 {
-		t.Errorf("forwarder counters %+v, want 5 packets, %d bytes, none dropped or expired", fc, wantBytes)
-	}
-	if dc.Packets != 5 || dc.Bytes != wantBytes || dc.Rejected != 0 || dc.Malformed != 0 {
-		t.Errorf("decapsulator counters %+v, want 5 packets, %d bytes, none rejected", dc, wantBytes)
-	}
+	counted(fmt.Sprintf("bound: 5 packets, %d bytes forwarded and decapsulated, none dropped, expired or rejected", wantBytes),
+		func(fc Counters, dc DecapsulatorCounters) bool {
+			return fc == Counters{Packets: 5, Bytes: wantBytes} && dc == DecapsulatorCounters{Packets: 5, Bytes: wantBytes}
+		})
 
 	// A tunnel packet from a source not allowed (the CN itself) carrying
 	// a genuine-looking datagram for the PCoA is not decapsulated.
@@ -369,20 +379,13 @@ func TestNetnsForwarding(t *testing.T) {
 	if err := unix.Sendto(raw, tunnel, 0, &unix.SockaddrInet6{Addr: addrNCoA.As16()}); err != nil {
 		t.Fatal(err)
 	}
-	expectNone("tunnel packet from a source not allowed")
-	if dc := dec.Counters(); dc.Rejected != 1 || dc.Packets != 5 {
-		t.Errorf("decapsulator counters %+v after forged tunnel packet, want 1 rejected, 5 packets", dc)
-	}
 	// The same tunnel packet from the PAR's address is accepted, which
-	// checks that the forged one failed only because of its source.
-	tunnel, err = Encapsulate(nil, addrPAR, addrNCoA, 64, forged)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Sendto(raw, tunnel, 0, &unix.SockaddrInet6{Addr: addrNCoA.As16()}); err != nil {
-		t.Fatal(err)
-	}
-	expectArrive("tunnel packet from the PAR's address", []string{"forged"}, 64) // built by hand, not forwarded
+	// checks that the forged one failed only because of its source; it
+	// is the only one to arrive, after the decapsulator rejected the first.
+	expectArrive("tunnel packet from the PAR's address", marker("forged"), 64)
+	counted("forged tunnel packet: 1 rejected, 6 decapsulated", func(_ Counters, dc DecapsulatorCounters) bool {
+		return dc.Rejected == 1 && dc.Packets == 6
+	})
 
 	// Remove: forwarding stops and the route is gone.
 	if err := fwd.Remove(addrPCoA); err != nil {
@@ -391,8 +394,7 @@ func TestNetnsForwarding(t *testing.T) {
 	if r := tp.output("-n", tp.ns("par"), "-6", "route", "show", addrPCoA.String()+"/128"); r != "" {
 		t.Fatalf("route for PCoA after Remove = %q, want none", r)
 	}
-	send(3)
-	expectNone("after Remove")
+	send(3) // must not arrive: the next step's datagrams alone do
 	if fc := fwd.Counters(); fc.Packets != 5 {
 		t.Errorf("forwarder counters %+v after Remove, want 5 packets", fc)
 	}
@@ -414,13 +416,14 @@ func TestNetnsForwarding(t *testing.T) {
 		t.Fatalf("route for PCoA after expiry = %q, want none", r)
 	}
 	send(3)
-	expectNone("after expiry")
-	fc = fwd.Counters()
-	if fc.Packets != 7 || fc.Dropped != 0 || fc.Expired != 1 || len(fwd.Bindings()) != 0 {
-		t.Errorf("forwarder counters %+v, bindings %v after expiry; want 7 packets, none dropped, 1 expired, no binding", fc, fwd.Bindings())
-	}
-	if dc := dec.Counters(); dc.Packets != 8 || dc.Rejected != 1 || dc.Malformed != 0 || dc.Dropped != 0 {
-		t.Errorf("decapsulator counters %+v at the end, want 8 packets, 1 rejected", dc)
+	expectArrive("after expiry", marker("marker"), 64)
+	counted("after expiry: 7 forwarded, none dropped, 1 expired; 9 decapsulated (the marker's included), 1 rejected",
+		func(fc Counters, dc DecapsulatorCounters) bool {
+			return fc.Packets == 7 && fc.Dropped == 0 && fc.Expired == 1 &&
+				dc.Packets == 9 && dc.Rejected == 1 && dc.Malformed == 0 && dc.Dropped == 0
+		})
+	if b := fwd.Bindings(); len(b) != 0 {
+		t.Errorf("bindings %v after expiry", b)
 	}
 
 	t.Logf("forwarder %+v, decapsulator %+v", fwd.Counters(), dec.Counters())
@@ -510,13 +513,14 @@ func BenchmarkNetnsForwarding(b *testing.B) {
 	}()
 	payload := make([]byte, 1200)
 	dst := netip.AddrPortFrom(addrPCoA, udpPort)
-	// Warm up neighbour caches.
-	for received.Load() == 0 {
-		if _, err := cn.WriteToUDPAddrPort(payload, dst); err != nil {
-			b.Fatal(err)
+	// Warm up neighbour caches: send until a datagram gets through.
+	testenv.Eventually(b, 5*time.Second, "warm-up: a datagram delivered", func() (bool, string) {
+		if received.Load() > 0 {
+			return true, "delivered"
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		_, err := cn.WriteToUDPAddrPort(payload, dst)
+		return false, fmt.Sprintf("nothing delivered, last send: %v", err)
+	})
 	base := received.Load()
 	b.SetBytes(int64(len(payload)))
 	b.ResetTimer()
@@ -537,9 +541,7 @@ func BenchmarkNetnsForwarding(b *testing.B) {
 		n++
 	}
 	b.StopTimer()
-	deadline := time.Now().Add(2 * time.Second)
-	for received.Load()-base < int64(n) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// What is still on its way, for at most 2 s: the rest is lost.
+	testenv.Poll(2*time.Second, func() (bool, string) { return received.Load()-base >= int64(n), "" })
 	b.ReportMetric(100*float64(received.Load()-base)/float64(n), "%delivered")
 }

@@ -6,12 +6,14 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/inet"
 	"github.com/fhkey/fhkey/internal/testbed"
+	"github.com/fhkey/fhkey/internal/testenv"
 )
 
 // fastBindingUpdate is an FBU-shaped Mobility Header (MH Type 8, RFC 5568
@@ -136,7 +138,12 @@ func TestMHBatchPartial(t *testing.T) {
 		if k, err := mn.WriteBatch(context.Background(), ps); k != 7 || err != nil {
 			t.Fatalf("WriteBatch = %d, %v", k, err)
 		}
-		time.Sleep(50 * time.Millisecond) // all seven queued
+		// All seven in par's queue before the first read, so that the
+		// reads are limited by their room only.
+		testenv.Eventually(t, 5*time.Second, "seven packets queued", func() (bool, string) {
+			n := par.queue.len()
+			return n == 7, fmt.Sprintf("%d queued", n)
+		})
 		got, calls := readN(t, par, 7, 3)
 		if len(calls) != 3 || calls[0] != 3 || calls[1] != 3 || calls[2] != 1 {
 			t.Fatalf("batches of %v, want [3 3 1]", calls)
@@ -179,7 +186,7 @@ func TestMHBatchCancelAndClose(t *testing.T) {
 		_, err := par.ReadBatch(context.Background(), ps)
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	waitBlocked(t, par.queue)
 	par.Close()
 	select {
 	case err := <-errc:

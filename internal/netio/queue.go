@@ -3,6 +3,7 @@ package netio
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // received is one packet (or a fatal reader error) handed from a reader
@@ -25,6 +26,11 @@ type packetQueue struct {
 	ready chan struct{}
 	space chan struct{}
 	done  <-chan struct{}
+
+	// blocked counts the readers waiting in pop for a packet, ctx or
+	// close, so that tests can act once a reader waits instead of
+	// sleeping and hoping it does.
+	blocked atomic.Int32
 }
 
 func newPacketQueue(limit int, done <-chan struct{}) *packetQueue {
@@ -108,12 +114,23 @@ func (q *packetQueue) pop(ctx context.Context, ps []Packet) (int, error) {
 		if len(ps) == 0 {
 			return 0, nil
 		}
-		select {
-		case <-q.ready:
-		case <-q.done:
-			return 0, ErrClosed
-		case <-ctx.Done():
-			return 0, ctx.Err()
+		if err := q.wait(ctx); err != nil {
+			return 0, err
 		}
+	}
+}
+
+// wait blocks until a push signals ready (nil), done closes (ErrClosed)
+// or ctx ends (its error).
+func (q *packetQueue) wait(ctx context.Context) error {
+	q.blocked.Add(1)
+	defer q.blocked.Add(-1)
+	select {
+	case <-q.ready:
+		return nil
+	case <-q.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

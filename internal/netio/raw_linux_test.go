@@ -255,7 +255,7 @@ func TestICMPListenAndClose(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { _, err := c.ReadPacket(context.Background()); done <- err }()
-	time.Sleep(10 * time.Millisecond)
+	waitBlocked(t, c.queue)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -128,6 +128,29 @@ func (r *Receiver) WaitQuiet(quiet, max time.Duration) {
 	}
 }
 
+// Await waits until the datagrams of [from, to) have arrived, and returns
+// their statistics: all of them, or at least want when no more has come
+// for 50 ms (the rest is then taken as lost), for at most max. Unlike
+// WaitQuiet, a slow receiver cannot make it return before want have
+// arrived: tests wait with it for what they then check.
+func (r *Receiver) Await(from, to uint64, want int, max time.Duration) StreamStats {
+	deadline := time.Now().Add(max)
+	for pause := 100 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
+		r.mu.Lock()
+		n, last := 0, r.last
+		for seq := from; seq < to; seq++ {
+			if _, ok := r.seen[seq]; ok {
+				n++
+			}
+		}
+		r.mu.Unlock()
+		if n == int(to-from) || (n >= want && time.Since(last) >= 50*time.Millisecond) || time.Now().After(deadline) {
+			return r.Stats(from, to)
+		}
+		time.Sleep(pause)
+	}
+}
+
 // StreamStats summarize what a Receiver got from sequence numbers [from, to).
 type StreamStats struct {
 	Sent      int     `json:"sent"`

@@ -345,23 +345,49 @@ func (tb *Testbed) Attach(ctx context.Context, router Node) error {
 	if err := tb.waitLinkLocal(ctx, router, IfaceAccess); err != nil {
 		return err
 	}
+	// The bridge may be up through another port (the attacker's).
+	if err := tb.waitOperUp(ctx, router, "mn0"); err != nil {
+		return err
+	}
 	tb.attached = router
 	return nil
 }
 
-// waitLinkLocal waits until iface of node n has a usable (not tentative)
-// link-local address, for at most 5 s.
+// waitLinkLocal waits until iface of node n is operationally up and has a
+// usable (not tentative) link-local address, for at most 5 s. An address
+// kept over "link set down" (keep_addr_on_down) is there before the link
+// works: until the kernel's link watcher has run (up to a second after
+// "link set up", longer on a loaded host), the link drops what it is
+// given, and a Neighbor Solicitation dropped then holds the packets
+// behind it for a second.
 func (tb *Testbed) waitLinkLocal(ctx context.Context, n Node, iface string) error {
+	return tb.waitLink(ctx, n, iface, true)
+}
+
+// waitOperUp waits until iface of node n is operationally up, for at most
+// 5 s (see waitLinkLocal).
+func (tb *Testbed) waitOperUp(ctx context.Context, n Node, iface string) error {
+	return tb.waitLink(ctx, n, iface, false)
+}
+
+func (tb *Testbed) waitLink(ctx context.Context, n Node, iface string, linkLocal bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for {
-		out, err := tb.IP(ctx, n, "-6", "-o", "addr", "show", "dev", iface, "scope", "link", "-tentative")
-		if err == nil && strings.Contains(out, "inet6 fe80:") {
-			return nil
+		last, err := tb.IP(ctx, n, "-o", "link", "show", "dev", iface)
+		if err == nil && strings.Contains(last, "state UP") {
+			if !linkLocal {
+				return nil
+			}
+			out, err := tb.IP(ctx, n, "-6", "-o", "addr", "show", "dev", iface, "scope", "link", "-tentative")
+			if err == nil && strings.Contains(out, "inet6 fe80:") {
+				return nil
+			}
+			last = "up, no usable link-local address"
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("testbed: %s %s: no link-local address: %w", tb.Namespace(n), iface, ctx.Err())
+			return fmt.Errorf("testbed: %s %s: not ready (%s): %w", tb.Namespace(n), iface, strings.TrimSpace(last), ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -1,6 +1,7 @@
 package hokey
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -114,7 +115,8 @@ func (k *Key) mac(sum *[sha256.Size]byte, careOf, correspondent netip.Addr, mhDa
 }
 
 // macLong is mac through crypto/hmac, for MH Data longer than any
-// Mobility Header. It allocates; the heap copy of the key is wiped, the
+// Mobility Header. It allocates (copies of the key and of mhData, so that
+// callers' buffers stay on their stacks); the heap copy of the key is wiped, the
 // ipad/opad blocks crypto/hmac keeps cannot be.
 func (k *Key) macLong(sum *[sha256.Size]byte, careOf, correspondent netip.Addr, mhData []byte) []byte {
 	key := append([]byte(nil), k.buf[:k.n]...) // a copy, so that k does not escape
@@ -123,7 +125,7 @@ func (k *Key) macLong(sum *[sha256.Size]byte, careOf, correspondent netip.Addr, 
 	c, p := careOf.As16(), correspondent.As16()
 	m.Write(c[:])
 	m.Write(p[:])
-	m.Write(mhData)
+	m.Write(bytes.Clone(mhData)) // a copy, so that mhData does not escape
 	full := m.Sum(nil)
 	n := copy(sum[:], full)
 	clear(full)

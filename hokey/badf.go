@@ -14,11 +14,21 @@ import (
 // Address option is sent, RFC 6275 §6.1.1). Both the MN (FBU) and the PAR
 // (FBack) sign with it.
 func SignBADF(m mh.Message, k *Key, careOf, par, ckSrc, dst netip.Addr) ([]byte, error) {
-	b, err := mh.MarshalMessage(m)
+	return AppendSignedBADF(nil, m, k, careOf, par, ckSrc, dst)
+}
+
+// AppendSignedBADF is SignBADF appending the signed message to out. With
+// room in out it allocates nothing itself (boxing m in mh.Message may: a
+// pointer to a message in memory that is on the heap anyway avoids that).
+func AppendSignedBADF(out []byte, m mh.Message, k *Key, careOf, par, ckSrc, dst netip.Addr) ([]byte, error) {
+	start := len(out)
+	out, err := mh.Codepoints{}.AppendMessage(out, m)
 	if err != nil {
 		return nil, err
 	}
-	cov, err := mh.CoveredByBADF(b, careOf, par)
+	b := out[start:]
+	var data [mh.MaxMobilityDataLen]byte
+	cov, err := mh.AppendCoveredByBADF(data[:0], b, careOf, par)
 	if err != nil {
 		return nil, err
 	}
@@ -28,11 +38,11 @@ func SignBADF(m mh.Message, k *Key, careOf, par, ckSrc, dst netip.Addr) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	if err := mh.WriteAuthenticator(b, cov, auth); err != nil {
+	if err := mh.WriteAuthenticator(b, &cov, auth); err != nil {
 		return nil, err
 	}
 	if err := mh.SetChecksum(b, ckSrc, dst); err != nil {
 		return nil, err
 	}
-	return b, nil
+	return out, nil
 }

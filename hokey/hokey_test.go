@@ -187,3 +187,59 @@ func BenchmarkVerifyAuthenticator(b *testing.B) {
 		})
 	}
 }
+
+// TestAuthenticatorMatchesCryptoHMAC checks the stack HMAC against
+// crypto/hmac for every AT, on MH Data of every length class: empty,
+// typical, the longest Mobility Header and beyond (the crypto/hmac path).
+func TestAuthenticatorMatchesCryptoHMAC(t *testing.T) {
+	coa := netip.MustParseAddr("2001:db8:2::1")
+	par := netip.MustParseAddr("2001:db8:1::1")
+	for _, at := range Supported() {
+		k, err := GenerateKey(at, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{0, 1, 54, 63, 64, maxStackMHData, maxStackMHData + 1, 3000} {
+			mhData := make([]byte, n)
+			rand.Read(mhData)
+			m := hmac.New(algorithms[at].newHash, k.Bytes())
+			m.Write(coa.AsSlice())
+			m.Write(par.AsSlice())
+			m.Write(mhData)
+			want := m.Sum(nil)[:at.AuthenticatorLen()]
+			got, err := k.Authenticator([]byte{0xee}, coa, par, mhData)
+			if err != nil || !bytes.Equal(got, append([]byte{0xee}, want...)) {
+				t.Errorf("%s, %d octets: got %x, %v; want ee%x", at, n, got, err, want)
+			}
+			if err := k.VerifyAuthenticator(coa, par, mhData, want); err != nil {
+				t.Errorf("%s, %d octets: %v", at, n, err)
+			}
+		}
+	}
+}
+
+// TestVerifyAuthenticatorAllocs keeps the FBU's HMAC allocation-free, for
+// a good and for a wrong authenticator (docs/handover-keys.md).
+func TestVerifyAuthenticatorAllocs(t *testing.T) {
+	coa := netip.MustParseAddr("2001:db8:2::1")
+	par := netip.MustParseAddr("2001:db8:1::1")
+	mhData := make([]byte, 54)
+	for _, at := range Supported() {
+		k, _ := GenerateKey(at, rand.Reader)
+		var buf [MaxKeyLen]byte
+		good, _ := k.Authenticator(nil, coa, par, mhData)
+		bad := append([]byte(nil), good...)
+		bad[0] ^= 1
+		allocs := testing.AllocsPerRun(100, func() {
+			if k.VerifyAuthenticator(coa, par, mhData, good) != nil || !errors.Is(k.VerifyAuthenticator(coa, par, mhData, bad), ErrAuthenticator) {
+				t.Fatal("verify")
+			}
+			if _, err := k.Authenticator(buf[:0], coa, par, mhData); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per verify, want 0", at, allocs)
+		}
+	}
+}

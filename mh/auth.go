@@ -59,35 +59,59 @@ func WriteAuthenticator(msg []byte, c *Covered, auth []byte) error {
 // with the Checksum as zero. The BADF option "MUST be the last Mobility
 // Option present"; otherwise the error wraps ErrBADFNotLast.
 func CoveredByBADF(msg []byte, careOf, par netip.Addr) (*Covered, error) {
-	return locateLast(msg, OptionTypeBADF, badfSPILen, careOf, par, "BADF")
+	return ptr(locateLast(nil, msg, OptionTypeBADF, badfSPILen, careOf, par, "BADF"))
+}
+
+// AppendCoveredByBADF is CoveredByBADF with the Mobility Data appended to
+// dst and the result returned by value: with room in dst (such as a
+// [MaxMobilityDataLen]byte array on the caller's stack) it does not
+// allocate. The returned Data aliases dst's array.
+func AppendCoveredByBADF(dst, msg []byte, careOf, par netip.Addr) (Covered, error) {
+	return locateLast(dst, msg, OptionTypeBADF, badfSPILen, careOf, par, "BADF")
+}
+
+// MaxMobilityDataLen is the longest Mobility Data an authenticator can
+// cover: two addresses and the longest Mobility Header, (255+1)*8 octets
+// (RFC 6275 §6.1.1).
+const MaxMobilityDataLen = 2*ipv6Len + maxMHLen
+
+// ptr returns &c, or nil with err.
+func ptr(c Covered, err error) (*Covered, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // CoveredByBindingAuthorizationData is CoveredByBADF for the Binding
 // Authorization Data option of RFC 6275 §6.2.7 (no SPI; correspondent is
 // the correspondent node's address).
 func CoveredByBindingAuthorizationData(msg []byte, careOf, correspondent netip.Addr) (*Covered, error) {
-	return locateLast(msg, OptionTypeBindingAuthorizationData, 0, careOf, correspondent, "Binding Authorization Data")
+	return ptr(locateLast(nil, msg, OptionTypeBindingAuthorizationData, 0, careOf, correspondent, "Binding Authorization Data"))
 }
 
-func locateLast(msg []byte, typ uint8, spiLen int, a1, a2 netip.Addr, name string) (*Covered, error) {
+// locateLast locates the option of type typ, which must be the last, and
+// appends the Mobility Data a1 | a2 | MH Data its authenticator covers to
+// dst (a new exact-size slice when dst is nil).
+func locateLast(dst, msg []byte, typ uint8, spiLen int, a1, a2 netip.Addr, name string) (Covered, error) {
 	if err := checkAddrs(a1, a2); err != nil {
-		return nil, err
+		return Covered{}, err
 	}
 	cp := DefaultCodepoints()
 	off, n, next, err := cp.locate(msg, func(t uint8, _ []byte) bool { return t == typ })
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return Covered{}, fmt.Errorf("%s: %w", name, err)
 	}
 	if next < len(msg) {
-		return nil, fmt.Errorf("%w: %s option at offset %d is followed by octets at offset %d: %w",
+		return Covered{}, fmt.Errorf("%w: %s option at offset %d is followed by octets at offset %d: %w",
 			ErrAuthenticator, name, off, next, ErrBADFNotLast)
 	}
 	if n <= spiLen {
-		return nil, fmt.Errorf("%w: %s option at offset %d: Option Length %d leaves no Authenticator: %w",
+		return Covered{}, fmt.Errorf("%w: %s option at offset %d: Option Length %d leaves no Authenticator: %w",
 			ErrAuthenticator, name, off, n, ErrOptionLength)
 	}
 	auth := off + 2 + spiLen
-	c := &Covered{Data: mobilityData(a1, a2, msg[:auth]), Authenticator: msg[auth : off+2+n], Offset: auth}
+	c := Covered{Data: appendMobilityData(dst, a1, a2, msg[:auth]), Authenticator: msg[auth : off+2+n], Offset: auth}
 	if spiLen > 0 {
 		c.SPI = be32(msg[off+2:])
 	}
@@ -126,7 +150,7 @@ func CoveredByMobilityMessageAuthentication(msg []byte, subtype uint8, careOf, h
 		return nil, err
 	}
 	spiEnd := off + 2 + authSubtypeSPILen
-	return &Covered{Data: mobilityData(careOf, home, msg[:spiEnd]), Authenticator: msg[spiEnd : off+2+n],
+	return &Covered{Data: appendMobilityData(nil, careOf, home, msg[:spiEnd]), Authenticator: msg[spiEnd : off+2+n],
 		Offset: spiEnd, SPI: be32(msg[off+3:]), Subtype: subtype}, nil
 }
 
@@ -245,12 +269,16 @@ func checkAddrs(a ...netip.Addr) error {
 	return nil
 }
 
-// mobilityData returns a1 | a2 | mh with the Checksum field of mh zeroed.
-func mobilityData(a1, a2 netip.Addr, mh []byte) []byte {
-	d := make([]byte, 0, 2*ipv6Len+len(mh))
+// appendMobilityData appends a1 | a2 | mh with the Checksum field of mh
+// zeroed to dst; a nil dst gets an exact-size new slice.
+func appendMobilityData(dst []byte, a1, a2 netip.Addr, mh []byte) []byte {
+	if dst == nil {
+		dst = make([]byte, 0, 2*ipv6Len+len(mh))
+	}
+	start := len(dst)
 	x, y := a1.As16(), a2.As16()
-	d = append(append(append(d, x[:]...), y[:]...), mh...)
-	d[2*ipv6Len+checksumOff], d[2*ipv6Len+checksumOff+1] = 0, 0
+	d := append(append(append(dst, x[:]...), y[:]...), mh...)
+	d[start+2*ipv6Len+checksumOff], d[start+2*ipv6Len+checksumOff+1] = 0, 0
 	return d
 }
 

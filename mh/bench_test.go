@@ -18,6 +18,19 @@ func BenchmarkParseFastBindingUpdate(b *testing.B) {
 	}
 }
 
+// BenchmarkParseFastBindingUpdateView is the PAR's allocation-free decode
+// of the same FBU.
+func BenchmarkParseFastBindingUpdateView(b *testing.B) {
+	_, _, wire := fbuWithBADF()
+	b.SetBytes(int64(len(wire)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseFastBindingUpdate(wire); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkMarshalFastBindingUpdate(b *testing.B) {
 	msg, _, wire := fbuWithBADF()
 	b.SetBytes(int64(len(wire)))
@@ -50,6 +63,44 @@ func BenchmarkCoveredByBADF(b *testing.B) {
 		if _, err := CoveredByBADF(wire, newCoA, parAddr); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func BenchmarkAppendCoveredByBADF(b *testing.B) {
+	_, _, wire := fbuWithBADF()
+	var buf [MaxMobilityDataLen]byte
+	b.SetBytes(int64(len(wire)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := AppendCoveredByBADF(buf[:0], wire, newCoA, parAddr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestReceiveFastBindingUpdateAllocs keeps the PAR's decode of an FBU
+// allocation-free: checksum, ParseFastBindingUpdate, AppendCoveredByBADF.
+func TestReceiveFastBindingUpdateAllocs(t *testing.T) {
+	_, _, wire := fbuWithBADF()
+	if err := SetChecksum(wire, mnCoA, parAddr); err != nil {
+		t.Fatal(err)
+	}
+	var buf [MaxMobilityDataLen]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := VerifyChecksum(wire, mnCoA, parAddr); err != nil {
+			t.Fatal(err)
+		}
+		v, err := ParseFastBindingUpdate(wire)
+		if err != nil || !v.BADF || v.AlternateCareOfAddress != newCoA || v.Sequence != 7 {
+			t.Fatalf("%+v, %v", v, err)
+		}
+		c, err := AppendCoveredByBADF(buf[:0], wire, newCoA, parAddr)
+		if err != nil || len(c.Authenticator) != len(auth96) {
+			t.Fatalf("%+v, %v", c, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per FBU decode, want 0", allocs)
 	}
 }
 

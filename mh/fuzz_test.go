@@ -33,6 +33,7 @@ func FuzzParseMessage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkHelpers(t, data)
+		checkAllocationFree(t, data)
 		if len(data) >= headerLen {
 			if got, want := Checksum(data, mnCoA, parAddr), refChecksum(data, mnCoA, parAddr); got != want {
 				t.Fatalf("Checksum = %#04x, reference %#04x", got, want)
@@ -69,6 +70,47 @@ func FuzzParseMessage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkAllocationFree checks that the allocation-free receive functions
+// agree with ParseMessage and CoveredByBADF on data.
+func checkAllocationFree(t *testing.T, data []byte) {
+	t.Helper()
+	v, verr := ParseFastBindingUpdate(data)
+	m, err := ParseMessage(data)
+	fbu, isFBU := m.(FastBindingUpdate)
+	switch {
+	case err != nil && verr == nil:
+		t.Fatalf("ParseFastBindingUpdate accepts what ParseMessage rejects (%v): %x", err, data)
+	case err == nil && isFBU != (verr == nil):
+		t.Fatalf("ParseFastBindingUpdate: %v, ParseMessage gives %T: %x", verr, m, data)
+	case verr != nil && !errors.Is(verr, ErrParse):
+		t.Fatalf("error %v does not wrap ErrParse", verr)
+	case isFBU:
+		want := FastBindingUpdateView{FastBindingUpdate: fbu}
+		want.Options = nil
+		for _, o := range fbu.Options {
+			switch o := o.(type) {
+			case AlternateCareOfAddress:
+				want.AlternateCareOfAddress = o.Address
+			case BindingAuthorizationDataForFMIPv6:
+				want.BADF = true
+			}
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("ParseFastBindingUpdate = %+v, ParseMessage gives %+v", v, want)
+		}
+	}
+	c, err := CoveredByBADF(data, newCoA, parAddr)
+	prefix := []byte{0xee}
+	c2, err2 := AppendCoveredByBADF(prefix, data, newCoA, parAddr)
+	if (err == nil) != (err2 == nil) {
+		t.Fatalf("CoveredByBADF: %v, AppendCoveredByBADF: %v", err, err2)
+	}
+	if err == nil && (!bytes.Equal(c2.Data, append(prefix, c.Data...)) || !bytes.Equal(c.Authenticator, c2.Authenticator) ||
+		c.Offset != c2.Offset || c.SPI != c2.SPI) {
+		t.Fatalf("AppendCoveredByBADF = %+v, CoveredByBADF %+v", c2, *c)
+	}
 }
 
 // significant returns, for each octet of a message that parsed, the bits a

@@ -350,21 +350,12 @@ func MarshalMessage(m Message) ([]byte, error) { return Codepoints{}.MarshalMess
 // a RawMessage. The result does not alias b.
 func (cp Codepoints) ParseMessage(b []byte) (Message, error) {
 	r := cp.resolved()
-	if err := r.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrParse, err)
-	}
-	total, err := frame(b)
+	typ, total, fixed, err := r.frameMessage(b)
 	if err != nil {
 		return nil, err
 	}
-	typ := b[2]
-	fixed := r.fixedLenOf(typ)
 	if fixed < 0 {
 		return RawMessage{Type: typ, Data: bytes.Clone(b[headerLen:total])}, nil
-	}
-	if headerLen+fixed > total {
-		return nil, parseErr("MH Type %d: Header Len %d is less than the %d octets of the message: %w",
-			typ, b[1], headerLen+fixed, ErrHeaderLen)
 	}
 	d := b[headerLen : headerLen+fixed]
 	opts, err := r.parseOptions(b[headerLen+fixed:total], headerLen+fixed)
@@ -380,9 +371,9 @@ func (cp Codepoints) ParseMessage(b []byte) (Message, error) {
 			LinkLocalCompatibility: d[2]&flagL != 0, KeyManagement: d[2]&flagK != 0,
 			Lifetime: time.Duration(u16(d[4:])) * lifetimeUnit, Options: opts}, nil
 	case TypeFastBindingUpdate:
-		return FastBindingUpdate{Sequence: u16(d), Acknowledge: d[2]&flagA != 0, HomeRegistration: d[2]&flagH != 0,
-			LinkLocalCompatibility: d[2]&flagL != 0, KeyManagement: d[2]&flagK != 0,
-			Lifetime: time.Duration(u16(d[4:])) * time.Second, Options: opts}, nil
+		m := fastBindingUpdateFixed(d)
+		m.Options = opts
+		return m, nil
 	case TypeBindingAcknowledgement:
 		return BindingAcknowledgement{Status: d[0], KeyManagement: d[1]&0x80 != 0, Sequence: u16(d[2:]),
 			Lifetime: time.Duration(u16(d[4:])) * lifetimeUnit, Options: opts}, nil
@@ -402,6 +393,83 @@ func (cp Codepoints) ParseMessage(b []byte) (Message, error) {
 			Status: u16(d[2:]), Lifetime: time.Duration(u16(d[4:])) * time.Second,
 			SPI: binary.BigEndian.Uint32(d[6:]), Options: opts}, nil
 	}
+}
+
+// frameMessage validates cp (resolved) and the framing of b, and returns
+// its MH Type, its length and the length of its fixed part: -1 for an MH
+// Type this package does not decode.
+func (cp *Codepoints) frameMessage(b []byte) (typ uint8, total, fixed int, err error) {
+	if err := cp.Validate(); err != nil {
+		return 0, 0, 0, fmt.Errorf("%w: %w", ErrParse, err)
+	}
+	if total, err = frame(b); err != nil {
+		return 0, 0, 0, err
+	}
+	typ = b[2]
+	fixed = cp.fixedLenOf(typ)
+	if fixed >= 0 && headerLen+fixed > total {
+		return 0, 0, 0, parseErr("MH Type %d: Header Len %d is less than the %d octets of the message: %w",
+			typ, b[1], headerLen+fixed, ErrHeaderLen)
+	}
+	return typ, total, fixed, nil
+}
+
+// fastBindingUpdateFixed decodes the fixed part of a Fast Binding Update.
+func fastBindingUpdateFixed(d []byte) FastBindingUpdate {
+	u16 := binary.BigEndian.Uint16
+	return FastBindingUpdate{Sequence: u16(d), Acknowledge: d[2]&flagA != 0, HomeRegistration: d[2]&flagH != 0,
+		LinkLocalCompatibility: d[2]&flagL != 0, KeyManagement: d[2]&flagK != 0,
+		Lifetime: time.Duration(u16(d[4:])) * time.Second}
+}
+
+// FastBindingUpdateView is what an access router needs of a received Fast
+// Binding Update (RFC 5568 §6.2.2): its fixed fields, the Alternate
+// Care-of Address and whether it carries a BADF option (RFC 5568 §6.4.5).
+// ParseFastBindingUpdate fills it without allocating.
+type FastBindingUpdateView struct {
+	// FastBindingUpdate holds the fixed fields; its Options are nil.
+	FastBindingUpdate
+	// AlternateCareOfAddress is the address of the last Alternate Care-of
+	// Address option (RFC 6275 §6.2.5), the zero Addr when there is none.
+	AlternateCareOfAddress netip.Addr
+	// BADF reports that a BADF option is present; it is then the last
+	// option. CoveredByBADF locates it.
+	BADF bool
+}
+
+// ParseFastBindingUpdate decodes a Fast Binding Update with the default
+// codepoints; see Codepoints.ParseFastBindingUpdate.
+func ParseFastBindingUpdate(b []byte) (FastBindingUpdateView, error) {
+	return Codepoints{}.ParseFastBindingUpdate(b)
+}
+
+// ParseFastBindingUpdate is ParseMessage for a Fast Binding Update (MH
+// Type 8) that keeps only the fields of FastBindingUpdateView, and so does
+// not allocate when b is valid. It accepts and rejects exactly the inputs
+// ParseMessage does for MH Type 8, with the same errors; another MH Type is
+// an error wrapping ErrParse and ErrValue. Nothing in the result aliases b.
+func (cp Codepoints) ParseFastBindingUpdate(b []byte) (FastBindingUpdateView, error) {
+	r := cp.resolved()
+	typ, total, fixed, err := r.frameMessage(b)
+	if err != nil {
+		return FastBindingUpdateView{}, err
+	}
+	if typ != TypeFastBindingUpdate {
+		return FastBindingUpdateView{}, parseErr("MH Type %d is not a Fast Binding Update (%d): %w", typ, TypeFastBindingUpdate, ErrValue)
+	}
+	v := FastBindingUpdateView{FastBindingUpdate: fastBindingUpdateFixed(b[headerLen : headerLen+fixed])}
+	err = r.walkOptions(b[headerLen+fixed:total], headerLen+fixed, func(typ uint8, d []byte) {
+		switch typ {
+		case OptionTypeAlternateCareOfAddress:
+			v.AlternateCareOfAddress = netip.AddrFrom16([16]byte(d))
+		case OptionTypeBADF:
+			v.BADF = true
+		}
+	})
+	if err != nil {
+		return FastBindingUpdateView{}, fmt.Errorf("MH Type %d: %w", typ, err)
+	}
+	return v, nil
 }
 
 // frame checks the framing of RFC 6275 §6.1.1 and returns the length.

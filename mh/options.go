@@ -450,40 +450,56 @@ func (cp *Codepoints) parseOptions(b []byte, offset int) ([]Option, error) {
 	if n := countOptions(b); n > 0 {
 		opts = make([]Option, 0, n)
 	}
+	err := cp.walkOptions(b, offset, func(typ uint8, d []byte) {
+		opts = append(opts, cp.buildOption(typ, d))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return opts, nil
+}
+
+// walkOptions checks the mobility options in b as ParseOptions describes
+// and calls visit, in order, with the type and Option Data of each (nil
+// data for Pad1). offset is the position of b[0] from the start of the
+// Mobility Header. It allocates only for an error, so receivers that need
+// a few fields (ParseFastBindingUpdate) decode without allocating.
+func (cp *Codepoints) walkOptions(b []byte, offset int, visit func(typ uint8, d []byte)) error {
 	lastOnly := -1 // offset of a Binding Authorization Data or BADF option
 	for i := 0; i < len(b); {
 		off := offset + i
 		if lastOnly >= 0 {
-			return nil, parseErr("option type %d at offset %d follows the authorization data option at offset %d: %w",
+			return parseErr("option type %d at offset %d follows the authorization data option at offset %d: %w",
 				b[i], off, lastOnly, ErrBADFNotLast)
 		}
 		if b[i] == OptionTypePad1 {
-			opts = append(opts, Pad1{})
+			visit(OptionTypePad1, nil)
 			i++
 			continue
 		}
 		if len(b)-i < 2 {
-			return nil, parseErr("option type %d at offset %d: no Option Length: %w", b[i], off, io.ErrUnexpectedEOF)
+			return parseErr("option type %d at offset %d: no Option Length: %w", b[i], off, io.ErrUnexpectedEOF)
 		}
 		typ, n := b[i], int(b[i+1])
 		if len(b)-i-2 < n {
-			return nil, parseErr("option type %d at offset %d: Option Length %d overruns the message by %d octets: %w",
+			return parseErr("option type %d at offset %d: Option Length %d overruns the message by %d octets: %w",
 				typ, off, n, n-(len(b)-i-2), io.ErrUnexpectedEOF)
 		}
-		o, err := cp.parseOption(typ, b[i+2:i+2+n])
-		if err != nil {
-			return nil, parseErr("option type %d at offset %d: %w", typ, off, err)
+		d := b[i+2 : i+2+n]
+		spec := cp.specOf(typ)
+		if err := spec.check(d); err != nil {
+			return parseErr("option type %d at offset %d: %w", typ, off, err)
 		}
-		if a := o.alignment(); !a.last && a.pad(off, 2+n) != 0 {
-			return nil, parseErr("option type %d at offset %d: not at %dn+%d: %w", typ, off, a.x, a.y, ErrAlignment)
+		if a := spec.align; !a.last && a.x > 1 && a.pad(off, 2+n) != 0 {
+			return parseErr("option type %d at offset %d: not at %dn+%d: %w", typ, off, a.x, a.y, ErrAlignment)
 		}
-		if isLastOnly(o) {
+		if spec.align.last {
 			lastOnly = off
 		}
-		opts = append(opts, o)
+		visit(typ, d)
 		i += 2 + n
 	}
-	return opts, nil
+	return nil
 }
 
 // countOptions returns the number of TLVs in b (at most len(b)), stopping
@@ -502,95 +518,108 @@ func countOptions(b []byte) int {
 	return n
 }
 
-// parseOption decodes the Option Data d of an option of type typ (not Pad1).
-func (cp *Codepoints) parseOption(typ uint8, d []byte) (Option, error) {
-	exact := func(name string, want int) error {
-		if len(d) != want {
-			return fmt.Errorf("%s: Option Length %d, want %d: %w", name, len(d), want, ErrOptionLength)
-		}
-		return nil
-	}
-	atLeast := func(name string, want int) error {
-		if len(d) < want {
-			return fmt.Errorf("%s: Option Length %d, want at least %d: %w", name, len(d), want, ErrOptionLength)
-		}
-		return nil
-	}
+// optionSpec is what a received option of one type must satisfy before it
+// is decoded: an Option Length of exactly n octets, or at least n when
+// atLeast, the alignment of its type (whose last flag marks the options
+// that must be last), and for the IPv6 Address/Prefix option a Prefix
+// Length of at most 128.
+type optionSpec struct {
+	name    string
+	n       int
+	atLeast bool
+	align   alignment
+	prefix  bool
+}
+
+// specOf returns the spec of option type typ (not Pad1). Unknown types,
+// decoded as RawOption, take any length and have no alignment.
+func (cp *Codepoints) specOf(typ uint8) optionSpec {
 	switch typ {
 	case OptionTypePadN:
-		return PadN{N: 2 + len(d)}, nil
+		return optionSpec{name: "PadN", atLeast: true, align: PadN{}.alignment()}
 	case OptionTypeBindingRefreshAdvice:
-		if err := exact("Binding Refresh Advice", bindingRefreshAdviceLen); err != nil {
-			return nil, err
-		}
-		return BindingRefreshAdvice{RefreshInterval: time.Duration(binary.BigEndian.Uint16(d)) * lifetimeUnit}, nil
+		return optionSpec{name: "Binding Refresh Advice", n: bindingRefreshAdviceLen, align: BindingRefreshAdvice{}.alignment()}
 	case OptionTypeAlternateCareOfAddress:
-		if err := exact("Alternate Care-of Address", ipv6Len); err != nil {
-			return nil, err
-		}
-		return AlternateCareOfAddress{Address: netip.AddrFrom16([16]byte(d))}, nil
+		return optionSpec{name: "Alternate Care-of Address", n: ipv6Len, align: AlternateCareOfAddress{}.alignment()}
 	case OptionTypeNonceIndices:
-		if err := exact("Nonce Indices", nonceIndicesLen); err != nil {
-			return nil, err
-		}
-		return NonceIndices{HomeNonceIndex: binary.BigEndian.Uint16(d), CareOfNonceIndex: binary.BigEndian.Uint16(d[2:])}, nil
+		return optionSpec{name: "Nonce Indices", n: nonceIndicesLen, align: NonceIndices{}.alignment()}
 	case OptionTypeBindingAuthorizationData:
-		if err := atLeast("Binding Authorization Data", 1); err != nil {
-			return nil, err
-		}
-		return BindingAuthorizationData{Authenticator: bytes.Clone(d)}, nil
+		return optionSpec{name: "Binding Authorization Data", n: 1, atLeast: true, align: BindingAuthorizationData{}.alignment()}
 	case OptionTypeLinkLayerAddress:
-		if err := atLeast("MH Link-Layer Address", linkLayerAddressCodeLen); err != nil {
-			return nil, err
-		}
-		return MobilityHeaderLinkLayerAddress{OptionCode: d[0], LinkLayerAddress: bytes.Clone(d[1:])}, nil
+		return optionSpec{name: "MH Link-Layer Address", n: linkLayerAddressCodeLen, atLeast: true,
+			align: MobilityHeaderLinkLayerAddress{}.alignment()}
 	case OptionTypeMobileNodeIdentifier:
-		if err := atLeast("Mobile Node Identifier", mobileNodeIdentifierSubtypeLen); err != nil {
-			return nil, err
-		}
-		return MobileNodeIdentifier{Subtype: d[0], Identifier: bytes.Clone(d[1:])}, nil
+		return optionSpec{name: "Mobile Node Identifier", n: mobileNodeIdentifierSubtypeLen, atLeast: true,
+			align: MobileNodeIdentifier{}.alignment()}
 	case OptionTypeMobilityMessageAuthentication:
-		if err := atLeast("Mobility Message Authentication", authSubtypeSPILen+1); err != nil {
-			return nil, err
-		}
-		return MobilityMessageAuthentication{Subtype: d[0], SPI: binary.BigEndian.Uint32(d[1:]),
-			AuthenticationData: bytes.Clone(d[authSubtypeSPILen:])}, nil
+		return optionSpec{name: "Mobility Message Authentication", n: authSubtypeSPILen + 1, atLeast: true,
+			align: MobilityMessageAuthentication{}.alignment()}
 	case OptionTypeMobilityMessageReplayProtection:
-		if err := exact("Mobility Message Replay Protection", timestampLen); err != nil {
-			return nil, err
-		}
-		return MobilityMessageReplayProtection{Timestamp: NTPTimestamp(binary.BigEndian.Uint64(d))}, nil
+		return optionSpec{name: "Mobility Message Replay Protection", n: timestampLen, align: MobilityMessageReplayProtection{}.alignment()}
 	case OptionTypeBADF:
-		if err := atLeast("BADF", badfSPILen+1); err != nil {
-			return nil, err
-		}
-		return BindingAuthorizationDataForFMIPv6{SPI: binary.BigEndian.Uint32(d), Authenticator: bytes.Clone(d[badfSPILen:])}, nil
+		return optionSpec{name: "BADF", n: badfSPILen + 1, atLeast: true, align: BindingAuthorizationDataForFMIPv6{}.alignment()}
 	case OptionTypeIPv6AddressPrefix:
-		if err := exact("IPv6 Address/Prefix", ipv6AddressPrefixLen); err != nil {
-			return nil, err
-		}
-		if d[1] > maxPrefixLength {
-			return nil, fmt.Errorf("IPv6 Address/Prefix: Prefix Length %d > 128: %w", d[1], ErrValue)
-		}
-		return MobilityHeaderIPv6AddressPrefix{OptionCode: d[0], PrefixLength: d[1], Address: netip.AddrFrom16([16]byte(d[2:]))}, nil
+		return optionSpec{name: "IPv6 Address/Prefix", n: ipv6AddressPrefixLen, align: MobilityHeaderIPv6AddressPrefix{}.alignment(), prefix: true}
 	case cp.HandoverNonce:
-		if err := atLeast("Handover Nonce", nonceHeaderLen+1); err != nil {
-			return nil, err
-		}
-		return HandoverNonce{Subtype: d[0], Nonce: bytes.Clone(d[nonceHeaderLen:])}, nil
+		return optionSpec{name: "Handover Nonce", n: nonceHeaderLen + 1, atLeast: true, align: HandoverNonce{}.alignment()}
 	case cp.MAC:
-		if err := atLeast("MAC", macHeaderLen+1); err != nil {
-			return nil, err
-		}
-		return MessageAuthenticationCode{Subtype: d[0], AlgorithmType: d[1] & maxAlgorithmType,
-			AuthValue: bytes.Clone(d[macHeaderLen:])}, nil
+		return optionSpec{name: "MAC", n: macHeaderLen + 1, atLeast: true, align: MessageAuthenticationCode{}.alignment()}
 	case cp.Timestamp:
-		if err := exact("Timestamp", timestampLen); err != nil {
-			return nil, err
-		}
-		return Timestamp{Value: NTPTimestamp(binary.BigEndian.Uint64(d))}, nil
+		return optionSpec{name: "Timestamp", n: timestampLen, align: Timestamp{}.alignment()}
 	}
-	return RawOption{Type: typ, Data: bytes.Clone(d)}, nil
+	return optionSpec{atLeast: true, align: RawOption{}.alignment()}
+}
+
+// check reports why d cannot be the Option Data of an option of spec s.
+func (s *optionSpec) check(d []byte) error {
+	switch {
+	case s.atLeast && len(d) < s.n:
+		return fmt.Errorf("%s: Option Length %d, want at least %d: %w", s.name, len(d), s.n, ErrOptionLength)
+	case !s.atLeast && len(d) != s.n:
+		return fmt.Errorf("%s: Option Length %d, want %d: %w", s.name, len(d), s.n, ErrOptionLength)
+	case s.prefix && d[1] > maxPrefixLength:
+		return fmt.Errorf("%s: Prefix Length %d > 128: %w", s.name, d[1], ErrValue)
+	}
+	return nil
+}
+
+// buildOption decodes the Option Data d of an option of type typ that
+// passed its spec's check.
+func (cp *Codepoints) buildOption(typ uint8, d []byte) Option {
+	switch typ {
+	case OptionTypePad1:
+		return Pad1{}
+	case OptionTypePadN:
+		return PadN{N: 2 + len(d)}
+	case OptionTypeBindingRefreshAdvice:
+		return BindingRefreshAdvice{RefreshInterval: time.Duration(binary.BigEndian.Uint16(d)) * lifetimeUnit}
+	case OptionTypeAlternateCareOfAddress:
+		return AlternateCareOfAddress{Address: netip.AddrFrom16([16]byte(d))}
+	case OptionTypeNonceIndices:
+		return NonceIndices{HomeNonceIndex: binary.BigEndian.Uint16(d), CareOfNonceIndex: binary.BigEndian.Uint16(d[2:])}
+	case OptionTypeBindingAuthorizationData:
+		return BindingAuthorizationData{Authenticator: bytes.Clone(d)}
+	case OptionTypeLinkLayerAddress:
+		return MobilityHeaderLinkLayerAddress{OptionCode: d[0], LinkLayerAddress: bytes.Clone(d[1:])}
+	case OptionTypeMobileNodeIdentifier:
+		return MobileNodeIdentifier{Subtype: d[0], Identifier: bytes.Clone(d[1:])}
+	case OptionTypeMobilityMessageAuthentication:
+		return MobilityMessageAuthentication{Subtype: d[0], SPI: binary.BigEndian.Uint32(d[1:]),
+			AuthenticationData: bytes.Clone(d[authSubtypeSPILen:])}
+	case OptionTypeMobilityMessageReplayProtection:
+		return MobilityMessageReplayProtection{Timestamp: NTPTimestamp(binary.BigEndian.Uint64(d))}
+	case OptionTypeBADF:
+		return BindingAuthorizationDataForFMIPv6{SPI: binary.BigEndian.Uint32(d), Authenticator: bytes.Clone(d[badfSPILen:])}
+	case OptionTypeIPv6AddressPrefix:
+		return MobilityHeaderIPv6AddressPrefix{OptionCode: d[0], PrefixLength: d[1], Address: netip.AddrFrom16([16]byte(d[2:]))}
+	case cp.HandoverNonce:
+		return HandoverNonce{Subtype: d[0], Nonce: bytes.Clone(d[nonceHeaderLen:])}
+	case cp.MAC:
+		return MessageAuthenticationCode{Subtype: d[0], AlgorithmType: d[1] & maxAlgorithmType, AuthValue: bytes.Clone(d[macHeaderLen:])}
+	case cp.Timestamp:
+		return Timestamp{Value: NTPTimestamp(binary.BigEndian.Uint64(d))}
+	}
+	return RawOption{Type: typ, Data: bytes.Clone(d)}
 }
 
 // MarshalOptions encodes opts as the options area of a Mobility Header in

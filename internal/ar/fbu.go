@@ -192,7 +192,13 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 
 // checkFastBindingUpdate authenticates p. The key is returned for the
 // answer when one was found.
-func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.FastBindingUpdate, pcoa, ncoa netip.Addr, key hokey.Key) {
+//
+// It does not allocate on success, nor for a wrong authenticator
+// (TestFBUVerifyAllocs): the FBU is decoded by mh.ParseFastBindingUpdate,
+// the Mobility Data is built in an array on the stack, the key is copied
+// from the store's record into key (a fixed array, zeroed by the caller)
+// and the HMAC runs on the stack (hokey.Key.VerifyAuthenticator).
+func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.FastBindingUpdateView, pcoa, ncoa netip.Addr, key hokey.Key) {
 	src, home := p.Src.WithZone(""), p.HomeAddress.WithZone("")
 	if p.Dst.WithZone("") != r.addr || !src.Is6() {
 		return fbuMalformed, fbu, pcoa, ncoa, key
@@ -206,12 +212,8 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 	if mh.VerifyChecksum(p.Payload, ckSrc, r.addr) != nil {
 		return fbuMalformed, fbu, pcoa, ncoa, key
 	}
-	m, err := mh.ParseMessage(p.Payload)
+	fbu, err := mh.ParseFastBindingUpdate(p.Payload)
 	if err != nil {
-		return fbuMalformed, fbu, pcoa, ncoa, key
-	}
-	fbu, ok := m.(mh.FastBindingUpdate)
-	if !ok {
 		return fbuMalformed, fbu, pcoa, ncoa, key
 	}
 	// RFC 5568 §6.2.2: from the NAR's link the source is the NCoA and the
@@ -223,19 +225,14 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 	if home.IsValid() {
 		pcoa, ncoa = home, src
 	}
-	hasBADF := false
-	for _, o := range fbu.Options {
-		switch o := o.(type) {
-		case mh.AlternateCareOfAddress:
-			ncoa = o.Address.WithZone("")
-		case mh.BindingAuthorizationDataForFMIPv6:
-			hasBADF = true
-		}
+	if fbu.AlternateCareOfAddress.IsValid() {
+		ncoa = fbu.AlternateCareOfAddress.WithZone("")
 	}
-	if !hasBADF || !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa {
+	if !fbu.BADF || !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa {
 		return fbuMalformed, fbu, pcoa, ncoa, key
 	}
-	cov, err := mh.CoveredByBADF(p.Payload, ncoa, r.addr)
+	var data [mh.MaxMobilityDataLen]byte
+	cov, err := mh.AppendCoveredByBADF(data[:0], p.Payload, ncoa, r.addr)
 	if err != nil {
 		return fbuMalformed, fbu, pcoa, ncoa, key
 	}
@@ -269,24 +266,60 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 // fastBindingAck builds the FBack for fbu (RFC 5568 §6.2.3) with a BADF
 // computed with key: care-of address NCoA, correspondent the PAR's address,
 // sent from the PAR to the NCoA.
-func (r *Router) fastBindingAck(fbu mh.FastBindingUpdate, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key) []netio.Packet {
+func (r *Router) fastBindingAck(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key) []netio.Packet {
 	return r.fastBindingAckTo(fbu, status, lifetime, ncoa, ncoa, key)
 }
 
 // fastBindingAckTo builds the FBack authenticated over ncoa (RFC 5568
 // §6.4.5: the care-of address of the binding) and sends it to dst.
-func (r *Router) fastBindingAckTo(fbu mh.FastBindingUpdate, status uint8, lifetime time.Duration, ncoa, dst netip.Addr, key *hokey.Key) []netio.Packet {
+//
+// The answer costs one allocation, an fbackOut: the returned slice, the
+// message it is marshalled from and the payload octets. It is new for each
+// FBack and owned by the caller, as HandlePacket's answers always were:
+// reusing a buffer would need every caller to be done with the packet
+// before the next FBU, which HandlePacket cannot know.
+func (r *Router) fastBindingAckTo(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa, dst netip.Addr, key *hokey.Key) []netio.Packet {
 	at := key.Algorithm()
-	ack := mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime,
-		Options: []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, at.AuthenticatorLen())}}}
-	b, err := SignBADF(ack, key, ncoa, r.addr, r.addr, dst)
+	if !at.Valid() {
+		r.stats.internal.Add(1)
+		return nil
+	}
+	out := new(fbackOut)
+	out.ack = mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime, Options: fbackOptions[at]}
+	// &out.ack is a mh.Message (the methods have value receivers) that,
+	// unlike out.ack, needs no boxing: it points into out.
+	b, err := hokey.AppendSignedBADF(out.buf[:0], &out.ack, key, ncoa, r.addr, r.addr, dst)
 	if err != nil {
 		r.stats.internal.Add(1)
 		return nil
 	}
 	r.stats.fback.Add(1)
-	return []netio.Packet{{Src: r.addr, Dst: dst, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}}
+	out.p[0] = netio.Packet{Src: r.addr, Dst: dst, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}
+	return out.p[:]
 }
+
+// fbackOut is the answer to one FBU in one allocation.
+type fbackOut struct {
+	p   [1]netio.Packet
+	ack mh.FastBindingAcknowledgment
+	// buf holds the FBack: 6 octets of header, 6 of fixed fields, the
+	// BADF (2 + 4 + 16 octets at most) and up to 7 of padding: 41.
+	buf [48]byte
+}
+
+// fbackOptions are the options of an FBack per AT: a BADF with SPI 0 (RFC
+// 5568 §6.4.5) and a placeholder Authenticator of the AT's length, which
+// hokey.AppendSignedBADF overwrites in the marshalled octets. They are
+// shared and never modified.
+var fbackOptions = func() (o [atValues][]mh.Option) {
+	for _, at := range hokey.Supported() {
+		o[at] = []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, at.AuthenticatorLen())}}
+	}
+	return o
+}()
+
+// atValues is the number of values of the 4-bit AT field (RFC 5269 §4.2).
+const atValues = 16
 
 // SignBADF is hokey.SignBADF (kept so existing callers need not change).
 var SignBADF = hokey.SignBADF

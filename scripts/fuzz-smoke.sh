@@ -24,7 +24,6 @@ counts='
 ./hokey FuzzVerifyMAC 300000
 ./internal/ar FuzzHandlePacket 200000
 ./internal/capture FuzzParse 600000
-./internal/capture FuzzReader 800000
 ./internal/certdisc FuzzHandleCPA 400000
 ./internal/config FuzzParseAR 50000
 ./internal/config FuzzParseMN 10000

@@ -1,10 +1,11 @@
-// Package capture writes and reads packet captures in the classic libpcap
-// file format and builds and parses the IPv6 packets they carry.
+// Package capture writes packet captures in the classic libpcap file format
+// (through gopacket's pcapgo) and builds and parses the IPv6 packets they
+// carry. Reading captures — pcap and pcapng, any link layer — is
+// internal/pcapread's.
 //
 // Captures use link type LINKTYPE_RAW (101): each record is an IPv6 packet
 // starting with its fixed header, the format tcpdump and Wireshark read
-// everywhere (https://www.tcpdump.org/linktypes.html). The reader also
-// accepts LINKTYPE_IPV6 (229), both byte orders and the nanosecond variant.
+// everywhere (https://www.tcpdump.org/linktypes.html).
 //
 // Packets are built as the IPv6 specification lays them out (RFC 8200 §3,
 // §4): the fixed header, extension headers such as the Destination Options

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/demo"
+	"github.com/fhkey/fhkey/internal/pcapread"
 	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/ndp"
@@ -55,7 +56,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := capture.NewReader(f)
+	r, err := pcapread.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fhkey/fhkey/internal/capture"
+	"github.com/fhkey/fhkey/internal/pcapread"
 	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/ndp"
 	"github.com/fhkey/fhkey/send"
@@ -31,7 +32,7 @@ func TestWriteDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := capture.NewReader(bytes.NewReader(b))
+		r, err := pcapread.NewReader(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -174,7 +174,10 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"short", good[:19], []error{ErrMalformed, io.ErrUnexpectedEOF}},
 		{"Length beyond datagram", good[:len(good)-1], []error{ErrMalformed, io.ErrUnexpectedEOF}},
 		{"not Access-Request", edit(func(b []byte) []byte { b[0] = 4; return b }), []error{ErrMalformed}},
-		{"wrong secret", func() []byte { b, _ := EncodeRequest(testKeyRequest(), 7, testAuth, testNAS, []byte("other")); return b }(), []error{ErrMessageAuthenticator}},
+		{"wrong secret", func() []byte {
+			b, _ := EncodeRequest(testKeyRequest(), 7, testAuth, testNAS, []byte("other"))
+			return b
+		}(), []error{ErrMessageAuthenticator}},
 		{"Message-Authenticator flipped", edit(func(b []byte) []byte { b[30] ^= 1; return b }), []error{ErrMessageAuthenticator}},
 		{"attribute after signing", edit(func(b []byte) []byte { return setLen(append(b, 0x21, 0x03, 0x00)) }), []error{ErrMessageAuthenticator}},
 		{"no Message-Authenticator", edit(func(b []byte) []byte { return setLen(append(b[:20], b[38:]...)) }), []error{ErrMessageAuthenticator}},

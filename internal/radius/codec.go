@@ -153,6 +153,9 @@ func DecodeRequest(b, secret []byte) (Request, error) {
 				return Request{}, wrongLength(AttrARID, len(a.value), 16)
 			}
 			r.KeyRequest.AR = netip.AddrFrom16([16]byte(a.value))
+			if r.KeyRequest.AR.Is4In6() {
+				return Request{}, fmt.Errorf("%w: %s: %v is not an IPv6 address", ErrAttribute, AttrARID, r.KeyRequest.AR)
+			}
 			haveAR = true
 		case a.vendor && a.vt == AttrHKReq:
 			r.KeyRequest.HKReq = append(r.KeyRequest.HKReq, a.value...)

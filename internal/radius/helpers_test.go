@@ -48,11 +48,10 @@ func testKeyRequest() aaa.KeyRequest {
 	return aaa.KeyRequest{NAI: "mn@example.com", AR: testAR, HKReq: testHKReq}
 }
 
-func testKeyResponse(t testing.TB) aaa.KeyResponse {
-	t.Helper()
+func testKeyResponse(testing.TB) aaa.KeyResponse {
 	hk, err := hokey.NewHandoverKey(hokey.MACHMACSHA1, testHK)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return aaa.KeyResponse{HK: hk, HKSNonce: testNonce, Lifetime: 300 * time.Second}
 }

@@ -261,16 +261,15 @@ func TestDecodeResponseErrors(t *testing.T) {
 		return resign(f(b), true)
 	}
 	setLen := func(b []byte) []byte { b[2], b[3] = byte(len(b)>>8), byte(len(b)); return b }
-	vsaAttr := func(t VendorType, v []byte) []byte { return append([]byte{0x1a, byte(8 + len(v))}, vsa(t, v)...) }
 	for _, tc := range []struct {
 		name string
 		b    []byte
 		want error
 		attr string
 	}{
-		{"lifetime of 3 octets", accept(func(b []byte) []byte { return setLen(append(b, vsaAttr(AttrKeyLifetime, []byte{1, 2, 3})...)) }), ErrAttribute, "FHkey-Key-Lifetime"},
-		{"nonce repeated", accept(func(b []byte) []byte { return setLen(append(b, vsaAttr(AttrHKSNonce, []byte{1})...)) }), ErrAttribute, "FHkey-HKS-Nonce"},
-		{"status on accept", accept(func(b []byte) []byte { return setLen(append(b, vsaAttr(AttrStatus, []byte{0, 0, 0, 130})...)) }), ErrAttribute, "FHkey-Status"},
+		{"lifetime of 3 octets", accept(func(b []byte) []byte { return setLen(append(b, vsaAttrBytes(AttrKeyLifetime, []byte{1, 2, 3})...)) }), ErrAttribute, "FHkey-Key-Lifetime"},
+		{"nonce repeated", accept(func(b []byte) []byte { return setLen(append(b, vsaAttrBytes(AttrHKSNonce, []byte{1})...)) }), ErrAttribute, "FHkey-HKS-Nonce"},
+		{"status on accept", accept(func(b []byte) []byte { return setLen(append(b, vsaAttrBytes(AttrStatus, []byte{0, 0, 0, 130})...)) }), ErrAttribute, "FHkey-Status"},
 		{"key of 16 octets", func() []byte {
 			kr := testKeyResponse(t)
 			b, _ := EncodeResponse(req, Response{KeyResponse: kr}, testSecret, 9)
@@ -288,15 +287,15 @@ func TestDecodeResponseErrors(t *testing.T) {
 		}(), ErrAttribute, "FHkey-Handover-Key"},
 		{"reject with HKResp, no Status", func() []byte {
 			b, _ := EncodeResponse(req, Response{Discarded: true}, testSecret, 9)
-			return resign(setLen(append(b, vsaAttr(AttrHKResp, []byte{1, 2})...)), true)
+			return resign(setLen(append(b, vsaAttrBytes(AttrHKResp, []byte{1, 2})...)), true)
 		}(), ErrAttribute, "FHkey-Status"},
 		{"reject with Status 0", func() []byte {
 			b, _ := EncodeResponse(req, Response{Discarded: true}, testSecret, 9)
-			return resign(setLen(append(b, vsaAttr(AttrStatus, []byte{0, 0, 0, 0})...)), true)
+			return resign(setLen(append(b, vsaAttrBytes(AttrStatus, []byte{0, 0, 0, 0})...)), true)
 		}(), ErrAttribute, "FHkey-Status"},
 		{"oversized vendor length", func() []byte {
 			b, _ := EncodeResponse(req, Response{Discarded: true}, testSecret, 9)
-			a := vsaAttr(AttrHKResp, []byte{1, 2})
+			a := vsaAttrBytes(AttrHKResp, []byte{1, 2})
 			a[7] = 9
 			return resign(setLen(append(b, a...)), true)
 		}(), io.ErrUnexpectedEOF, "FHkey-HKResp"},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -445,4 +446,28 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := NewServer(ServerConfig{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("server without KeyServer: %v", err)
 	}
+}
+
+// TestClientInvalidReply: an authenticated Access-Accept without the key
+// is an error wrapping aaa.ErrDiscarded and ErrAttribute, naming the
+// attribute, and is counted.
+func TestClientInvalidReply(t *testing.T) {
+	addr := fakeHomeServer(t, func(req *Request, _ []byte) [][]byte {
+		p := packetWith(2, vsaAttrBytes(AttrKeyLifetime, []byte{0, 0, 0, 5}), &req.Authenticator)
+		p[1] = req.Identifier
+		sign(p, maOffset, &req.Authenticator, testSecret)
+		return [][]byte{p}
+	})
+	c := newClient(t, ClientConfig{Realms: realm(addr, testSecret), Timeout: 5 * time.Second, Tries: 1})
+	_, err := c.RequestKey(context.Background(), testKeyRequest())
+	if !errors.Is(err, aaa.ErrDiscarded) || !errors.Is(err, ErrAttribute) || !strings.Contains(err.Error(), "FHkey-Handover-Key") {
+		t.Fatalf("err %v, want aaa.ErrDiscarded and ErrAttribute naming FHkey-Handover-Key", err)
+	}
+	if s := c.Stats(); s.InvalidReplies != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func vsaAttrBytes(t VendorType, v []byte) []byte {
+	return append([]byte{byte(typeVendorSpecific), byte(vsaHeaderLen + 2 + len(v))}, vsa(t, v)...)
 }

@@ -263,8 +263,9 @@ func (s *Server) answer(ctx context.Context, req *Request, secret []byte) []byte
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HandlerTimeout)
 	defer cancel()
 	kr, err := s.cfg.KeyServer.RequestKey(ctx, req.KeyRequest)
-	defer kr.HK.Zero()
 	resp := Response{KeyResponse: kr}
+	kr.HK.Zero()
+	defer resp.KeyResponse.HK.Zero()
 	switch {
 	case errors.Is(err, aaa.ErrDiscarded):
 		resp = Response{Discarded: true}

@@ -11,7 +11,7 @@ GO      ?= go
 # multiplies every count (FUZZSCALE=10 for a longer campaign).
 FUZZSCALE ?= 1
 # Debian packages the interop tests need (command:package).
-TOOLS   := tshark:tshark openssl:openssl ip:iproute2 tcpdump:tcpdump editcap:wireshark-common
+TOOLS   := tshark:tshark openssl:openssl ip:iproute2 tcpdump:tcpdump editcap:wireshark-common freeradius:freeradius radclient:freeradius-utils
 
 .PHONY: check check-steps check-repeat deps fmt-check vet test interop-table fuzz-smoke build demo
 
@@ -38,8 +38,8 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# Real peers (tshark today; FreeRADIUS, PostgreSQL, wpa_supplicant with the
-# AAA, MSK and TLS modes) run inside 'test': each peer's tests live in one
+# Real peers (tshark, FreeRADIUS and radclient today; PostgreSQL, wpa_supplicant with the
+# MSK and TLS modes) run inside 'test': each peer's tests live in one
 # package whose TestMain starts the peer once from a private configuration
 # directory on loopback or in a namespace (testenv.StartServer, waited for
 # on a condition, stopped by its PID) and shares it (testenv.Shared), so a

@@ -10,6 +10,7 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sys v0.50.0
 	gonum.org/v1/plot v0.17.0
+	layeh.com/radius v0.0.0-20231213012653-1006025d24f8
 )
 
 require (

@@ -34,6 +34,8 @@ counts='
 ./internal/netio FuzzParseDestinationOptions 200000
 ./internal/pcapread FuzzDecode 200000
 ./internal/pcapread FuzzReadDecode 250000
+./internal/radius FuzzDecodeRequest 200000
+./internal/radius FuzzDecodeResponse 100000
 ./keystore FuzzDecodeRecord 25000
 ./mh FuzzParseMessage 300000
 ./mh FuzzParseOptions 100000

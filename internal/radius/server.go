@@ -1,0 +1,376 @@
+package radius
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/aaa"
+	"layeh.com/radius"
+)
+
+// NASClient is a RADIUS client the Server answers (an AR, or a proxy such
+// as FreeRADIUS in front of ARs): requests from a source address in Prefix
+// are authenticated with Secret. The longest matching prefix wins.
+type NASClient struct {
+	Name   string
+	Prefix netip.Prefix
+	Secret []byte
+}
+
+// ServerConfig configures a Server.
+type ServerConfig struct {
+	// KeyServer answers the decoded requests (the HKS role).
+	KeyServer aaa.KeyServer
+	// Clients are the NASes the server answers; others are dropped.
+	Clients []NASClient
+	// MaxInFlight bounds the requests handed to KeyServer at once; more
+	// are dropped (the client retransmits). Default 64.
+	MaxInFlight int
+	// HandlerTimeout bounds one RequestKey call. Default 5 s.
+	HandlerTimeout time.Duration
+	// DuplicateCache is how many answered requests are kept to answer
+	// their duplicates (RFC 5080 §2.2.2), DuplicateTTL for how long.
+	// Defaults 4096 and 30 s.
+	DuplicateCache int
+	DuplicateTTL   time.Duration
+	// Logger gets one debug line per dropped packet (never a secret or a
+	// key). Default: discard.
+	Logger *slog.Logger
+}
+
+// ServerStats are the Server's counters (monotonic).
+type ServerStats struct {
+	Received              uint64 // datagrams read
+	Accepts               uint64 // Access-Accepts sent
+	Rejects               uint64 // Access-Rejects sent (refusals and discards)
+	Discards              uint64 // of which: discards (Access-Reject without fhkey attributes)
+	StatusServer          uint64 // Status-Server requests answered (RFC 5997)
+	DuplicatesAnswered    uint64 // duplicates answered from the cache
+	DuplicatesInProgress  uint64 // duplicates of a request still being handled: dropped
+	DroppedUnknownClient  uint64 // source matches no NASClient
+	DroppedMalformed      uint64 // header or attributes that do not parse, wrong code
+	DroppedMessageAuth    uint64 // Message-Authenticator missing or wrong
+	DroppedInvalidRequest uint64 // authenticated, but attributes missing/wrong
+	DroppedOverload       uint64 // MaxInFlight reached
+	HandlerErrors         uint64 // KeyServer errors other than aaa.ErrDiscarded: no answer
+	EncodeErrors          uint64 // KeyResponses that could not be encoded: no answer
+	SendErrors            uint64
+}
+
+type serverCounters struct {
+	received, accepts, rejects, discards, statusServer, dupAnswered, dupInProgress,
+	unknownClient, malformed, messageAuth, invalid, overload, handlerErrors, encodeErrors, sendErrors atomic.Uint64
+}
+
+// Server answers Access-Requests for a KeyServer (the HKS side).
+type Server struct {
+	cfg     ServerConfig
+	log     *slog.Logger
+	clients []NASClient
+	slots   chan struct{}
+	c       serverCounters
+
+	mu    sync.Mutex
+	cache map[dupKey]*cacheEntry
+	order []dupKey // insertion order, for expiry
+}
+
+type dupKey struct {
+	src  netip.AddrPort
+	id   uint8
+	auth [16]byte
+}
+
+type cacheEntry struct {
+	reply []byte // nil while in progress
+	at    time.Time
+}
+
+// NewServer checks cfg and returns a Server.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.KeyServer == nil {
+		return nil, fmt.Errorf("%w: no KeyServer", ErrConfig)
+	}
+	for _, c := range cfg.Clients {
+		if !c.Prefix.IsValid() || len(c.Secret) == 0 {
+			return nil, fmt.Errorf("%w: client %q: prefix %v and a non-empty secret needed", ErrConfig, c.Name, c.Prefix)
+		}
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = 5 * time.Second
+	}
+	if cfg.DuplicateCache <= 0 {
+		cfg.DuplicateCache = 4096
+	}
+	if cfg.DuplicateTTL <= 0 {
+		cfg.DuplicateTTL = 30 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, slots: make(chan struct{}, cfg.MaxInFlight), cache: map[dupKey]*cacheEntry{}}
+	for _, c := range cfg.Clients {
+		c.Prefix = c.Prefix.Masked()
+		c.Secret = append([]byte(nil), c.Secret...)
+		s.clients = append(s.clients, c)
+	}
+	return s, nil
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() ServerStats {
+	c := &s.c
+	return ServerStats{
+		Received: c.received.Load(), Accepts: c.accepts.Load(), Rejects: c.rejects.Load(),
+		Discards: c.discards.Load(), StatusServer: c.statusServer.Load(),
+		DuplicatesAnswered: c.dupAnswered.Load(), DuplicatesInProgress: c.dupInProgress.Load(),
+		DroppedUnknownClient: c.unknownClient.Load(), DroppedMalformed: c.malformed.Load(),
+		DroppedMessageAuth: c.messageAuth.Load(), DroppedInvalidRequest: c.invalid.Load(),
+		DroppedOverload: c.overload.Load(), HandlerErrors: c.handlerErrors.Load(),
+		EncodeErrors: c.encodeErrors.Load(), SendErrors: c.sendErrors.Load(),
+	}
+}
+
+func (s *Server) client(src netip.Addr) *NASClient {
+	src = src.Unmap()
+	var best *NASClient
+	for i := range s.clients {
+		c := &s.clients[i]
+		if c.Prefix.Contains(src) && (best == nil || c.Prefix.Bits() > best.Prefix.Bits()) {
+			best = c
+		}
+	}
+	return best
+}
+
+// Serve reads requests from conn until ctx ends or conn fails, and waits
+// for the requests in progress. It closes conn when ctx ends.
+func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	buf := make([]byte, maxPacketLen+1)
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return err
+			}
+			continue // ICMP errors surfacing on the socket
+		}
+		src := addrPort(from)
+		pkt := append([]byte(nil), buf[:n]...)
+		s.handle(ctx, &wg, src, pkt, func(b []byte) {
+			if _, err := conn.WriteTo(b, from); err != nil {
+				s.c.sendErrors.Add(1)
+			}
+		})
+	}
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if u, ok := a.(*net.UDPAddr); ok {
+		return u.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// handle processes one received datagram; send writes an answer back.
+func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, src netip.AddrPort, b []byte, send func([]byte)) {
+	s.c.received.Add(1)
+	n, err := checkHeader(b)
+	if err != nil {
+		s.drop(&s.c.malformed, src, err)
+		return
+	}
+	b = b[:n]
+	nas := s.client(src.Addr())
+	if nas == nil {
+		s.drop(&s.c.unknownClient, src, errors.New("radius: unknown client"))
+		return
+	}
+	if radius.Code(b[0]) == radius.CodeStatusServer {
+		s.statusServer(src, b, nas, send)
+		return
+	}
+	req, err := DecodeRequest(b, nas.Secret)
+	switch {
+	case errors.Is(err, ErrMessageAuthenticator):
+		s.drop(&s.c.messageAuth, src, err)
+		return
+	case errors.Is(err, ErrAttribute):
+		s.drop(&s.c.invalid, src, err)
+		return
+	case err != nil:
+		s.drop(&s.c.malformed, src, err)
+		return
+	}
+	key := dupKey{src: src, id: req.Identifier, auth: req.Authenticator}
+	if reply, dup := s.lookup(key); dup {
+		if reply == nil {
+			s.c.dupInProgress.Add(1)
+			return
+		}
+		s.c.dupAnswered.Add(1)
+		send(reply)
+		return
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		s.forget(key)
+		s.drop(&s.c.overload, src, errors.New("radius: too many requests in flight"))
+		return
+	}
+	wg.Go(func() {
+		defer func() { <-s.slots }()
+		reply := s.answer(ctx, &req, nas.Secret)
+		if reply == nil {
+			s.forget(key)
+			return
+		}
+		s.remember(key, reply)
+		send(reply)
+	})
+}
+
+// answer calls the KeyServer and encodes its answer (nil: none).
+func (s *Server) answer(ctx context.Context, req *Request, secret []byte) []byte {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.HandlerTimeout)
+	defer cancel()
+	kr, err := s.cfg.KeyServer.RequestKey(ctx, req.KeyRequest)
+	resp := Response{KeyResponse: kr}
+	kr.HK.Zero()
+	defer resp.KeyResponse.HK.Zero()
+	switch {
+	case errors.Is(err, aaa.ErrDiscarded):
+		resp = Response{Discarded: true}
+	case err != nil:
+		s.c.handlerErrors.Add(1)
+		s.log.Debug("radius: key server failed", "nai", req.KeyRequest.NAI, "err", err)
+		return nil
+	}
+	reply, err := EncodeResponse(req, resp, secret, randomSalt())
+	if err != nil {
+		s.c.encodeErrors.Add(1)
+		s.log.Debug("radius: response not encodable", "nai", req.KeyRequest.NAI, "err", err)
+		return nil
+	}
+	switch {
+	case resp.Discarded:
+		s.c.rejects.Add(1)
+		s.c.discards.Add(1)
+	case kr.Status != 0:
+		s.c.rejects.Add(1)
+	default:
+		s.c.accepts.Add(1)
+	}
+	return reply
+}
+
+// statusServer answers an authenticated Status-Server with an
+// Access-Accept (RFC 5997 §3: Message-Authenticator required).
+func (s *Server) statusServer(src netip.AddrPort, b []byte, nas *NASClient, send func([]byte)) {
+	var auth [16]byte
+	copy(auth[:], b[4:headerLen])
+	if err := verifyMessageAuthenticator(b, &auth, nas.Secret); err != nil {
+		s.drop(&s.c.messageAuth, src, err)
+		return
+	}
+	p := &radius.Packet{Code: radius.CodeAccessAccept, Identifier: b[1], Authenticator: auth}
+	p.Add(typeMessageAuthenticator, make(radius.Attribute, authenticator))
+	reply, err := marshal(p, &auth, nas.Secret)
+	if err != nil {
+		s.c.encodeErrors.Add(1)
+		return
+	}
+	s.c.statusServer.Add(1)
+	send(reply)
+}
+
+func (s *Server) drop(c *atomic.Uint64, src netip.AddrPort, err error) {
+	c.Add(1)
+	s.log.Debug("radius: request dropped", "from", src, "err", err)
+}
+
+// lookup returns the cached reply for key (nil while in progress) and
+// true, or registers key as in progress and returns false.
+func (s *Server) lookup(key dupKey) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	s.expire(now)
+	if e, ok := s.cache[key]; ok {
+		return e.reply, true
+	}
+	s.cache[key] = &cacheEntry{at: now}
+	s.order = append(s.order, key)
+	return nil, false
+}
+
+func (s *Server) remember(key dupKey, reply []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.cache[key]; ok {
+		e.reply = reply
+	}
+}
+
+func (s *Server) forget(key dupKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cache, key)
+}
+
+// expire removes entries older than the TTL and the oldest beyond the
+// cache's size; in-progress entries go too (their answer is then not
+// cached).
+func (s *Server) expire(now time.Time) {
+	i := 0
+	for ; i < len(s.order); i++ {
+		k := s.order[i]
+		e, ok := s.cache[k]
+		if !ok {
+			continue // forgotten
+		}
+		if now.Sub(e.at) < s.cfg.DuplicateTTL && len(s.order)-i <= s.cfg.DuplicateCache {
+			break
+		}
+		delete(s.cache, k)
+	}
+	if i > 0 {
+		s.order = append(s.order[:0], s.order[i:]...)
+	}
+}
+
+// randomSalt returns a salt for EncryptKey (RFC 2548 §2.4.2: unique per
+// attribute; random 15 bits, the high bit is set by EncryptKey).
+func randomSalt() uint16 {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint16(b[:])
+}

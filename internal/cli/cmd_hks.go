@@ -41,14 +41,11 @@ func runHKS(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "hks", "-c FILE --check | subscriber add|remove|list", hksUsage)
 	file := fs.String("c", "", "configuration `FILE` (TOML, required)")
 	check := fs.Bool("check", false, "validate the configuration and the secret files it names, then exit")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsOnly(env, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	if *file == "" {
-		return fmt.Errorf("%w: -c FILE is required", errUsage)
+	if err := required("-c FILE", *file); err != nil {
+		return err
 	}
 	if *check {
 		return reportCheck(env.Stdout, *file, config.CheckHKS(*file))
@@ -130,14 +127,11 @@ Without --ar-prefix the subscriber is authorized at every AR.`)
 	maxLifetime := fs.Duration("max-lifetime", 0, "cap the lifetime of the subscriber's HKs at `D` (whole seconds; 0: the server's)")
 	replace := fs.Bool("replace", false, "replace an existing subscriber of that NAI (its replay state is kept)")
 	showKey := fs.Bool("show-key", false, "print the HMK (hex) on stdout")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsOnly(env, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	if *nai == "" {
-		return fmt.Errorf("%w: --nai is required", errUsage)
+	if err := required("--nai", *nai); err != nil {
+		return err
 	}
 	var hmk []byte
 	if *hmkFile != "" {
@@ -183,14 +177,11 @@ func runHKSSubscriberRemove(ctx context.Context, env *Env, args []string) error 
 Remove a subscriber of the Handover Key Server and its replay state.`)
 	sf := addStoreFlags(fs)
 	nai := fs.String("nai", "", "the subscriber's `NAI` (required)")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsOnly(env, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	if *nai == "" {
-		return fmt.Errorf("%w: --nai is required", errUsage)
+	if err := required("--nai", *nai); err != nil {
+		return err
 	}
 	store, err := sf.open(ctx)
 	if err != nil {
@@ -218,11 +209,8 @@ lifetime cap and the last accepted Timestamp. HMKs only with --show-key.`)
 	sf := addStoreFlags(fs)
 	showKey := fs.Bool("show-key", false, "also print each HMK (hex)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	if err := parseFlags(env, fs, args); err != nil {
+	if err := parseFlagsOnly(env, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	store, err := sf.open(ctx)
 	if err != nil {
@@ -278,4 +266,23 @@ lifetime cap and the last accepted Timestamp. HMKs only with --show-key.`)
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// parseFlagsOnly parses args, which must hold flags only.
+func parseFlagsOnly(env *Env, fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(env, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+// required is a usage error when the flag's value is empty.
+func required(flag, v string) error {
+	if v == "" {
+		return fmt.Errorf("%w: %s is required", errUsage, flag)
+	}
+	return nil
 }

@@ -30,6 +30,7 @@ counts='
 ./internal/decode FuzzBytes 25000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
+./internal/hks FuzzRequestKey 100000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000
 ./internal/pcapread FuzzDecode 200000

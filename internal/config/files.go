@@ -59,7 +59,7 @@ func checkPermissions(name string, fi fs.FileInfo, kind fileKind) error {
 	switch kind {
 	case secretFile:
 		if perm&0o077 != 0 {
-			return fmt.Errorf("%w: private key %s has mode %04o: it must not be accessible by group or others (chmod 600 %s)", ErrInsecureFile, name, perm, name)
+			return fmt.Errorf("%w: secret file %s has mode %04o: it must not be accessible by group or others (chmod 600 %s)", ErrInsecureFile, name, perm, name)
 		}
 	case trustedFile:
 		if perm&0o022 != 0 {

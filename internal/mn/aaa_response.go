@@ -3,7 +3,6 @@ package mn
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -183,8 +182,11 @@ func (m *MobileNode) keyStatus(p netio.Packet, ex *keyExchange, r *handoverKeyRe
 	switch {
 	case r.hksMAC != nil:
 		prf, mac := hokey.PRF(r.PRF), hokey.MACAlgorithm(r.hksMAC.AlgorithmType)
-		if !slices.Contains(a.cfg.PRFs, prf) || !slices.Contains(a.cfg.MACs, mac) {
-			return Event{}, fmt.Errorf("%w: HKResp status %d with PRF %v / MAC %v the node does not use", ErrDropped, r.Status, prf, mac)
+		// Verified with any PRF and MAC hokey implements: the node can
+		// then refuse, authenticated, an algorithm it is not configured
+		// for.
+		if !prf.Valid() || !mac.Valid() {
+			return Event{}, fmt.Errorf("%w: HKResp status %d with PRF %v / MAC %v", ErrDropped, r.Status, prf, mac)
 		}
 		hik, err := hokey.DeriveHIK(prf, a.cfg.HMK, ex.msgID, mac)
 		if err != nil {

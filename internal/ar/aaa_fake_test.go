@@ -24,11 +24,11 @@ type fakeHKS struct {
 	prf      hokey.PRF         // the PRF it accepts
 	mac      hokey.MACAlgorithm
 	lifetime time.Duration
-	skew     time.Duration      // added to now: the HKS's clock
-	admin    map[string]bool    // NAIs answered ADMINISTRATIVELY_PROHIBITED
-	force    uint16             // a status answered once, authenticated
-	block    chan struct{}      // when set, calls wait for it to close
-	down     atomic.Bool        // ErrNoAnswer
+	skew     time.Duration   // added to now: the HKS's clock
+	admin    map[string]bool // NAIs answered ADMINISTRATIVELY_PROHIBITED
+	force    uint16          // a status answered once, authenticated
+	block    chan struct{}   // when set, calls wait for it to close
+	down     atomic.Bool     // ErrNoAnswer
 	calls    atomic.Int64
 	refused  atomic.Int64
 	okCount  atomic.Int64

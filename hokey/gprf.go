@@ -118,6 +118,19 @@ func (m MACAlgorithm) BADFAlgorithm() (AlgorithmType, error) {
 	return 0, m.check()
 }
 
+// MACAlgorithmOf is the inverse of BADFAlgorithm: the MAC algorithm an HK
+// stored with BADF AT at was derived for (a key store record keeps the
+// BADF AT). Another AT wraps ErrInvalidMAC.
+func MACAlgorithmOf(at AlgorithmType) (MACAlgorithm, error) {
+	switch at {
+	case HMACSHA1Trunc96:
+		return MACHMACSHA1, nil
+	case HMACSHA256Trunc128:
+		return MACHMACSHA256, nil
+	}
+	return 0, fmt.Errorf("%w: no MAC algorithm for BADF AT %v", ErrInvalidMAC, at)
+}
+
 func (m MACAlgorithm) hash() func() hash.Hash { return hmacOf(uint8(m)).newHash }
 
 func (m MACAlgorithm) check() error {

@@ -267,3 +267,20 @@ func FuzzVerifyMAC(f *testing.F) {
 		}
 	})
 }
+
+// TestMACAlgorithmOf: the inverse of BADFAlgorithm for both MAC
+// algorithms; another AT is INVALID_MAC_ALG.
+func TestMACAlgorithmOf(t *testing.T) {
+	for _, m := range []MACAlgorithm{MACHMACSHA1, MACHMACSHA256} {
+		at, err := m.BADFAlgorithm()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := MACAlgorithmOf(at); err != nil || got != m {
+			t.Errorf("MACAlgorithmOf(%v) = %v, %v; want %v", at, got, err, m)
+		}
+	}
+	if _, err := MACAlgorithmOf(15); !errors.Is(err, ErrInvalidMAC) {
+		t.Errorf("AT 15: %v", err)
+	}
+}

@@ -22,6 +22,7 @@ counts='
 ./cga FuzzParseParameters 400000
 ./cga FuzzVerify 250000
 ./hokey FuzzVerifyMAC 300000
+./internal/ar FuzzHandleKeyRequest 150000
 ./internal/ar FuzzHandlePacket 200000
 ./internal/capture FuzzParse 600000
 ./internal/certdisc FuzzHandleCPA 400000
@@ -31,6 +32,7 @@ counts='
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
 ./internal/hks FuzzRequestKey 100000
+./internal/mn FuzzHandleKeyResponse 120000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000
 ./internal/pcapread FuzzDecode 200000

@@ -43,7 +43,7 @@ func TestFBUVerifyAllocs(t *testing.T) {
 		want fbuVerdict
 	}{{"accepted", good, fbuAccepted}, {"bad authenticator", bad, fbuBadAuth}} {
 		allocs := testing.AllocsPerRun(200, func() {
-			v, _, _, _, key := w.par.checkFastBindingUpdate(tc.p)
+			v, _, _, _, key, _ := w.par.checkFastBindingUpdate(tc.p)
 			key.Zero()
 			if v != tc.want {
 				t.Fatalf("verdict %d, want %d", v, tc.want)

@@ -108,7 +108,7 @@ func BenchmarkFBUVerify(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		v, _, _, _, key := w.par.checkFastBindingUpdate(p)
+		v, _, _, _, key, _ := w.par.checkFastBindingUpdate(p)
 		if v != fbuAccepted {
 			b.Fatal("FBU rejected")
 		}
@@ -123,7 +123,7 @@ func BenchmarkFBUVerifyParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			v, _, _, _, key := w.par.checkFastBindingUpdate(p)
+			v, _, _, _, key, _ := w.par.checkFastBindingUpdate(p)
 			if v != fbuAccepted {
 				panic("FBU rejected")
 			}

@@ -21,4 +21,10 @@
 // forwarding lifetimes, neighbors and accepted key sizes of a serving router
 // (a daemon's reload) without a lock on the packet path.
 // docs/handover-keys.md records the decisions where the RFCs are silent.
+//
+// With Config.AAA the router also implements the access router of
+// draft-vidya-mipshop-handover-keys-aaa-04 §6.3, §6.3.1 and §6.5: it answers
+// Handover Key Requests with handover keys obtained from a Handover Key
+// Server (aaa.KeyServer) asynchronously (Answers), and verifies FBUs whose
+// BADF names such a key's SPI. docs/aaa.md records its decisions.
 package ar

@@ -135,7 +135,7 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 	if r.cfg.Trace != nil {
 		start = time.Now()
 	}
-	v, fbu, pcoa, ncoa, key := r.checkFastBindingUpdate(p)
+	v, fbu, pcoa, ncoa, key, spi := r.checkFastBindingUpdate(p)
 	defer key.Zero()
 	if r.cfg.Trace != nil {
 		r.trace("fbu-verify", pcoa, start, verdictErrors[v], key.Algorithm())
@@ -156,15 +156,15 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 		return nil
 	case fbuBadAuth:
 		r.stats.fbuAuth.Add(1)
-		return r.fastBindingAck(fbu, mh.FastStatusAdministrativelyProhibited, 0, ncoa, &key)
+		return r.fastBindingAck(fbu, mh.FastStatusAdministrativelyProhibited, 0, ncoa, &key, spi)
 	case fbuStale:
 		r.stats.fbuStale.Add(1)
-		return r.fastBindingAck(fbu, mh.FastStatusReasonUnspecified, 0, ncoa, &key)
+		return r.fastBindingAck(fbu, mh.FastStatusReasonUnspecified, 0, ncoa, &key, spi)
 	}
 	lifetime := min(fbu.Lifetime, r.set.Load().fwd)
 	if err := r.bindings.Bind(Binding{Previous: pcoa, New: ncoa, Sequence: fbu.Sequence, Lifetime: lifetime, Expires: r.now().Add(lifetime)}); err != nil {
 		r.stats.fbuBind.Add(1)
-		return r.fastBindingAck(fbu, mh.FastStatusInsufficientResources, 0, ncoa, &key)
+		return r.fastBindingAck(fbu, mh.FastStatusInsufficientResources, 0, ncoa, &key, spi)
 	}
 	r.stats.fbuOK.Add(1)
 	if r.log.Enabled(context.Background(), slog.LevelInfo) { // no boxing on the hot path otherwise
@@ -187,21 +187,21 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 	if lifetime <= 0 && !p.HomeAddress.IsValid() {
 		dst = pcoa
 	}
-	return r.fastBindingAckTo(fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), ncoa, dst, &key)
+	return r.fastBindingAckTo(fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), ncoa, dst, &key, spi)
 }
 
-// checkFastBindingUpdate authenticates p. The key is returned for the
-// answer when one was found.
+// checkFastBindingUpdate authenticates p. The key and its SPI are returned
+// for the answer when one was found.
 //
 // It does not allocate on success, nor for a wrong authenticator
 // (TestFBUVerifyAllocs): the FBU is decoded by mh.ParseFastBindingUpdate,
 // the Mobility Data is built in an array on the stack, the key is copied
 // from the store's record into key (a fixed array, zeroed by the caller)
 // and the HMAC runs on the stack (hokey.Key.VerifyAuthenticator).
-func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.FastBindingUpdateView, pcoa, ncoa netip.Addr, key hokey.Key) {
+func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.FastBindingUpdateView, pcoa, ncoa netip.Addr, key hokey.Key, spi uint32) {
 	src, home := p.Src.WithZone(""), p.HomeAddress.WithZone("")
 	if p.Dst.WithZone("") != r.addr || !src.Is6() {
-		return fbuMalformed, fbu, pcoa, ncoa, key
+		return fbuMalformed, fbu, pcoa, ncoa, key, spi
 	}
 	// RFC 6275 §6.1.1: with a Home Address option the checksum uses the
 	// home address as the source.
@@ -210,11 +210,11 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 		ckSrc = home
 	}
 	if mh.VerifyChecksum(p.Payload, ckSrc, r.addr) != nil {
-		return fbuMalformed, fbu, pcoa, ncoa, key
+		return fbuMalformed, fbu, pcoa, ncoa, key, spi
 	}
 	fbu, err := mh.ParseFastBindingUpdate(p.Payload)
 	if err != nil {
-		return fbuMalformed, fbu, pcoa, ncoa, key
+		return fbuMalformed, fbu, pcoa, ncoa, key, spi
 	}
 	// RFC 5568 §6.2.2: from the NAR's link the source is the NCoA and the
 	// Home Address option holds the PCoA; from the PAR's link the source is
@@ -228,46 +228,50 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 	if fbu.AlternateCareOfAddress.IsValid() {
 		ncoa = fbu.AlternateCareOfAddress.WithZone("")
 	}
-	if !fbu.BADF || !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa {
-		return fbuMalformed, fbu, pcoa, ncoa, key
+	// The PCoA names the key: never a record indexed by MN ID (aaa.go).
+	if !fbu.BADF || !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa || isNAIIndex(pcoa) {
+		return fbuMalformed, fbu, pcoa, ncoa, key, spi
 	}
 	var data [mh.MaxMobilityDataLen]byte
 	cov, err := mh.AppendCoveredByBADF(data[:0], p.Payload, ncoa, r.addr)
 	if err != nil {
-		return fbuMalformed, fbu, pcoa, ncoa, key
+		return fbuMalformed, fbu, pcoa, ncoa, key, spi
 	}
 	rec, err := r.cfg.Store.Get(r.addr, pcoa)
 	switch {
 	case errors.Is(err, keystore.ErrExpired):
-		return fbuExpiredKey, fbu, pcoa, ncoa, key
+		return fbuExpiredKey, fbu, pcoa, ncoa, key, spi
 	case err != nil:
-		return fbuUnknownKey, fbu, pcoa, ncoa, key
+		return fbuUnknownKey, fbu, pcoa, ncoa, key, spi
 	}
 	key, err = hokey.NewKey(hokey.AlgorithmType(rec.AT), rec.KeyBytes())
+	spi = rec.SPI
 	rec.Zero()
 	if err != nil {
 		r.stats.internal.Add(1)
-		return fbuUnknownKey, fbu, pcoa, ncoa, key
+		return fbuUnknownKey, fbu, pcoa, ncoa, key, spi
 	}
 	// SPI 0 "is reserved for the Authenticator computed using SEND-based
-	// handover keys" (RFC 5568 §6.4.5). The MAC is compared in constant
-	// time over the received bytes.
-	if cov.SPI != 0 || key.VerifyAuthenticator(ncoa, r.addr, cov.Data[32:], cov.Authenticator) != nil {
-		return fbuBadAuth, fbu, pcoa, ncoa, key
+	// handover keys" (RFC 5568 §6.4.5); a key from the Handover Key Server
+	// has the SPI of its HKResp (docs/aaa.md). The BADF must name the key
+	// stored for the PCoA. The MAC is compared in constant time over the
+	// received bytes.
+	if cov.SPI != spi || key.VerifyAuthenticator(ncoa, r.addr, cov.Data[32:], cov.Authenticator) != nil {
+		return fbuBadAuth, fbu, pcoa, ncoa, key, spi
 	}
 	// A replayed FBU would re-point the PCoA at an earlier NCoA: the
 	// Sequence Number must advance (RFC 6275 §9.5.1, modulo 2^16).
 	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {
-		return fbuStale, fbu, pcoa, ncoa, key
+		return fbuStale, fbu, pcoa, ncoa, key, spi
 	}
-	return fbuAccepted, fbu, pcoa, ncoa, key
+	return fbuAccepted, fbu, pcoa, ncoa, key, spi
 }
 
 // fastBindingAck builds the FBack for fbu (RFC 5568 §6.2.3) with a BADF
-// computed with key: care-of address NCoA, correspondent the PAR's address,
-// sent from the PAR to the NCoA.
-func (r *Router) fastBindingAck(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key) []netio.Packet {
-	return r.fastBindingAckTo(fbu, status, lifetime, ncoa, ncoa, key)
+// computed with key (BADF SPI spi): care-of address NCoA, correspondent the
+// PAR's address, sent from the PAR to the NCoA.
+func (r *Router) fastBindingAck(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key, spi uint32) []netio.Packet {
+	return r.fastBindingAckTo(fbu, status, lifetime, ncoa, ncoa, key, spi)
 }
 
 // fastBindingAckTo builds the FBack authenticated over ncoa (RFC 5568
@@ -277,15 +281,20 @@ func (r *Router) fastBindingAck(fbu mh.FastBindingUpdateView, status uint8, life
 // message it is marshalled from and the payload octets. It is new for each
 // FBack and owned by the caller, as HandlePacket's answers always were:
 // reusing a buffer would need every caller to be done with the packet
-// before the next FBU, which HandlePacket cannot know.
-func (r *Router) fastBindingAckTo(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa, dst netip.Addr, key *hokey.Key) []netio.Packet {
+// before the next FBU, which HandlePacket cannot know. A key of the
+// shared-key mode (SPI not 0) costs two more: its BADF option.
+func (r *Router) fastBindingAckTo(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa, dst netip.Addr, key *hokey.Key, spi uint32) []netio.Packet {
 	at := key.Algorithm()
 	if !at.Valid() {
 		r.stats.internal.Add(1)
 		return nil
 	}
 	out := new(fbackOut)
-	out.ack = mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime, Options: fbackOptions[at]}
+	opts := fbackOptions[at]
+	if spi != 0 {
+		opts = []mh.Option{mh.BindingAuthorizationDataForFMIPv6{SPI: spi, Authenticator: make([]byte, at.AuthenticatorLen())}}
+	}
+	out.ack = mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime, Options: opts}
 	// &out.ack is a mh.Message (the methods have value receivers) that,
 	// unlike out.ack, needs no boxing: it points into out.
 	b, err := hokey.AppendSignedBADF(out.buf[:0], &out.ack, key, ncoa, r.addr, r.addr, dst)

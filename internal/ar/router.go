@@ -19,6 +19,7 @@ import (
 	"github.com/fhkey/fhkey/internal/inet"
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/keystore"
+	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/send"
 )
 
@@ -81,6 +82,12 @@ type Config struct {
 	// encryption (nil: crypto/rand.Reader).
 	Now  func() time.Time
 	Rand io.Reader
+	// AAA, when set, enables the shared-key mode of
+	// draft-vidya-mipshop-handover-keys-aaa-04 beside SEND (docs/aaa.md):
+	// HKReqs are answered with keys from AAA.KeyServer and FBUs with a BADF
+	// SPI other than 0 are verified with the key of that SPI. The node's
+	// Mobility Header socket must then pass the HKReq MH type too.
+	AAA *AAAConfig
 	// Logger receives a record per key created and per binding made or
 	// ended (info) and per dropped message (debug); nil discards. A
 	// message that fails authentication is logged at debug only; key
@@ -137,6 +144,8 @@ type Router struct {
 
 	keyLocks [64]sync.Mutex
 	stats    counters
+	aaa      *aaaState // nil: shared-key mode off
+	hkreq    uint8     // its HKReq MH Type
 }
 
 // New returns a Router for cfg.
@@ -179,6 +188,15 @@ func New(cfg Config) (*Router, error) {
 	r.perKey = newBucketTable[[16]byte](s.limits.PerKey, s.limits.MaxTracked)
 	r.total.rate, r.unsecured.rate = s.limits.Total, s.limits.UnsecuredReplies
 	r.set.Store(s)
+	if cfg.AAA != nil {
+		if r.aaa, err = newAAAState(cfg.AAA, r.addr, cfg.Store); err != nil {
+			return nil, err
+		}
+		r.hkreq = cfg.AAA.Codepoints.HandoverKeyRequest
+		if r.hkreq == 0 {
+			r.hkreq = mh.DefaultHandoverKeyRequestType
+		}
+	}
 	return r, nil
 }
 
@@ -189,9 +207,13 @@ func (r *Router) Address() netip.Addr { return r.addr }
 func (r *Router) Bindings() Bindings { return r.bindings }
 
 // HandlePacket processes one received packet and returns the packets to send
-// in answer (none for most failures). It never blocks on the network.
+// in answer (none for most failures). It never blocks on the network: an
+// HKReq relayed to the Handover Key Server is answered later through
+// Answers; ctx bounds that work too.
 func (r *Router) HandlePacket(ctx context.Context, p netio.Packet) []netio.Packet {
 	switch {
+	case r.aaa != nil && p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == r.hkreq:
+		return r.handleKeyRequest(ctx, p)
 	case p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) >= 5 && p.Payload[0] == 154 && p.Payload[4] == 2:
 		return r.handleSolicitation(ctx, p)
 	case p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == 8:
@@ -236,6 +258,21 @@ func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error 
 				}
 			}
 		}()
+	}
+	if r.aaa != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case out := <-r.aaa.outbox:
+					if err := conn.WritePacket(ctx, out); err != nil {
+						r.log.Debug("ar: write", "dst", out.Dst, "err", err)
+					}
+				}
+			}
+		}()
+		defer r.aaa.wg.Wait() // the KeyServer calls end with ctx
 	}
 	go func() {
 		t := time.NewTicker(time.Second)
@@ -295,6 +332,9 @@ func (r *Router) serveBatch(ctx context.Context, conn netio.BatchConn) error {
 func (r *Router) ExpireKeys() (int, error) {
 	n, err := r.cfg.Store.Expire(r.now())
 	r.stats.keysExpired.Add(uint64(n))
+	if r.aaa != nil {
+		r.aaa.expireSPIs(r.now())
+	}
 	if bt, ok := r.bindings.(*BindingTable); ok {
 		bt.Expire()
 	}
@@ -342,12 +382,38 @@ type Stats struct {
 	FBUBindingFailed uint64 // authenticated but the binding was refused
 	FBackSent        uint64
 	InternalErrors   uint64 // store, RNG or signing failures
+	// Handover Key Requests (shared-key mode, docs/aaa.md)
+	HKReqReceived      uint64
+	HKReqMalformed     uint64 // checksum, parse, addresses
+	HKReqNoMNID        uint64 // no MN ID (NAI) option: discarded (§6.3)
+	HKReqNoMAC         uint64 // MN-HKS MAC or MN-Nonce missing (V clear), MN-AR MAC missing (V set)
+	HKReqDuplicate     uint64 // same (MN ID, Message ID) while the HKS has not answered: discarded
+	HKReqReplayed      uint64 // Timestamp not newer than the MN ID's live key's: discarded
+	HKReqPendingFull   uint64 // MaxPending requests already wait for the HKS: discarded
+	HKReqCoAFailed     uint64 // CoA check failed (CoA_AUTH_FAILED)
+	HKReqBadMAC        uint64 // V set, MN-AR MAC does not verify: discarded
+	HKReqVerifyNoKey   uint64 // V set, no key, no MN-HKS MAC (HK_VERIFY_FAILED)
+	HKReqVerifyRelayed uint64 // V set, no key, relayed to the HKS as if V were clear
+	HKSNoAnswer        uint64 // aaa.ErrNoAnswer: state dropped, no reply
+	HKSDiscarded       uint64 // aaa.ErrDiscarded: state dropped, no reply
+	HKSRefused         uint64 // error status from the HKS, relayed
+	HKSErrors          uint64 // other KeyServer errors or unusable answers
+	HKRespSent         uint64 // success HKResps with a new key
+	HKRespVerified     uint64 // V-flag HKResps (existing key)
+	HKRespStatus       uint64 // error HKResps sent (relayed or the router's)
+	HKRespResent       uint64 // buffered answers resent to a retransmitted HKReq
+	HKRespRateLimited  uint64 // retransmissions beyond RETRANS_RATE: not answered
+	AAAKeysStored      uint64 // handover keys stored from the HKS
+	AnswersDropped     uint64 // asynchronous answers dropped: Answers not read
 }
 
 type counters struct {
 	rtsolpr, malformed, cgaFailed, sendFailed, rlSource, rlKey, rlTotal, unsecured, badReq,
 	created, reused, prrtadv, prrtadvNoKey, keysExpired, keysDiscarded,
-	fbu, fbuOK, fbuMalformed, fbuUnknown, fbuExpired, fbuAuth, fbuStale, fbuBind, fback, internal atomic.Uint64
+	fbu, fbuOK, fbuMalformed, fbuUnknown, fbuExpired, fbuAuth, fbuStale, fbuBind, fback, internal,
+	hkreq, hkreqMalformed, hkreqNoMNID, hkreqNoMAC, hkreqDuplicate, hkreqReplayed, hkreqPendingFull, hkreqCoAFailed, hkreqBadMAC,
+	hkreqVerifyNoKey, hkreqVerifyRelayed, hksNoAnswer, hksDiscarded, hksRefused, hksErrors,
+	hkrespSent, hkrespVerified, hkrespStatus, hkrespResent, hkrespRateLimited, aaaKeys, answersDropped atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters (for /metrics).
@@ -362,5 +428,12 @@ func (r *Router) Stats() Stats {
 		FBUReceived: c.fbu.Load(), FBUAccepted: c.fbuOK.Load(), FBUMalformed: c.fbuMalformed.Load(),
 		FBUUnknownKey: c.fbuUnknown.Load(), FBUExpiredKey: c.fbuExpired.Load(), FBUBadAuth: c.fbuAuth.Load(), FBUStale: c.fbuStale.Load(),
 		FBUBindingFailed: c.fbuBind.Load(), FBackSent: c.fback.Load(), InternalErrors: c.internal.Load(),
+		HKReqReceived: c.hkreq.Load(), HKReqMalformed: c.hkreqMalformed.Load(), HKReqNoMNID: c.hkreqNoMNID.Load(),
+		HKReqNoMAC: c.hkreqNoMAC.Load(), HKReqDuplicate: c.hkreqDuplicate.Load(), HKReqReplayed: c.hkreqReplayed.Load(), HKReqPendingFull: c.hkreqPendingFull.Load(),
+		HKReqCoAFailed: c.hkreqCoAFailed.Load(), HKReqBadMAC: c.hkreqBadMAC.Load(), HKReqVerifyNoKey: c.hkreqVerifyNoKey.Load(),
+		HKReqVerifyRelayed: c.hkreqVerifyRelayed.Load(), HKSNoAnswer: c.hksNoAnswer.Load(), HKSDiscarded: c.hksDiscarded.Load(),
+		HKSRefused: c.hksRefused.Load(), HKSErrors: c.hksErrors.Load(), HKRespSent: c.hkrespSent.Load(),
+		HKRespVerified: c.hkrespVerified.Load(), HKRespStatus: c.hkrespStatus.Load(), HKRespResent: c.hkrespResent.Load(),
+		HKRespRateLimited: c.hkrespRateLimited.Load(), AAAKeysStored: c.aaaKeys.Load(), AnswersDropped: c.answersDropped.Load(),
 	}
 }

@@ -119,7 +119,7 @@ func newSettings(u Settings, base *send.Verifier) (*settings, error) {
 }
 
 // orDefault is v, or def when v is zero.
-func orDefault(v, def int) int {
+func orDefault[T int | time.Duration](v, def T) T {
 	if v == 0 {
 		return def
 	}

@@ -15,4 +15,10 @@
 // The core (Solicit, HandlePacket, FastBindingUpdate) does no I/O; RequestKey
 // and FastHandover drive it over a netio.Conn with the retransmissions of RFC
 // 5568 §6.1.1 and §6.2.2.
+//
+// With Config.AAA the node also implements the mobile node of
+// draft-vidya-mipshop-handover-keys-aaa-04 §6.2 and §6.5: HandoverKeyRequest
+// builds HKReqs, HandlePacket checks HKResps, RequestHandoverKey drives the
+// exchange (retransmissions, error statuses, the V flag), and FBUs carry
+// the key's SPI. docs/aaa.md records its decisions.
 package mn

@@ -26,7 +26,8 @@ const FBULifetime = 10 * time.Second
 //   - from the previous link: source pcoa, Alternate Care-of Address ncoa,
 //     no Home Address option;
 //
-// with A and H set and the BADF option last, SPI 0, its Authenticator
+// with A and H set and the BADF option last, SPI 0 (SEND) or the key's
+// SPI (shared-key mode), its Authenticator
 // computed with the key stored for (par, pcoa) over ncoa | par | MH Data.
 // It counts as one handover of the handover key encryption key (§3.1).
 func (m *MobileNode) FastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousLink bool) (netio.Packet, error) {
@@ -51,6 +52,7 @@ func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousL
 		return netio.Packet{}, fmt.Errorf("%w: %s for %s: %w", ErrNoKey, par, pcoa, err)
 	}
 	key, err := hokey.NewKey(hokey.AlgorithmType(rec.AT), rec.KeyBytes())
+	spi := rec.SPI
 	rec.Zero()
 	if err != nil {
 		return netio.Packet{}, err
@@ -72,7 +74,9 @@ func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousL
 	} else {
 		p.Src, p.HomeAddress = ncoa, pcoa
 	}
-	opts = append(opts, mh.BindingAuthorizationDataForFMIPv6{SPI: 0, Authenticator: make([]byte, key.Algorithm().AuthenticatorLen())})
+	// The SPI of the key: 0 for SEND (RFC 5568 §6.4.5), the HKResp's for
+	// a key from the Handover Key Server (docs/aaa.md).
+	opts = append(opts, mh.BindingAuthorizationDataForFMIPv6{SPI: spi, Authenticator: make([]byte, key.Algorithm().AuthenticatorLen())})
 	fbu := mh.FastBindingUpdate{Sequence: seq, Acknowledge: true, HomeRegistration: true, Lifetime: lifetime, Options: opts}
 	// The checksum pseudo-header uses the home address when there is a
 	// Home Address option (RFC 6275 §6.1.1); pcoa either way.
@@ -116,13 +120,14 @@ func (m *MobileNode) handleFastBindingAck(p netio.Packet) (Event, error) {
 		return Event{}, fmt.Errorf("%w: FBack: %w", ErrNoKey, err)
 	}
 	key, err := hokey.NewKey(hokey.AlgorithmType(rec.AT), rec.KeyBytes())
+	spi := rec.SPI
 	rec.Zero()
 	if err != nil {
 		return Event{}, err
 	}
 	defer key.Zero()
 	start := time.Now()
-	ok = cov.SPI == 0 && key.VerifyAuthenticator(out.ncoa, par, cov.Data[32:], cov.Authenticator) == nil
+	ok = cov.SPI == spi && key.VerifyAuthenticator(out.ncoa, par, cov.Data[32:], cov.Authenticator) == nil
 	m.trace("fback-verify", start, nil)
 	if !ok {
 		return Event{}, fmt.Errorf("%w: FBack authenticator does not verify", ErrDropped)

@@ -41,6 +41,7 @@ var (
 	ErrWeakerAT  = errors.New("mn: algorithm type weaker than the first request")
 	errNotForMe  = fmt.Errorf("%w: not a PrRtAdv or FBack", ErrDropped)
 	errNoPending = fmt.Errorf("%w: nonce matches no outstanding solicitation", ErrDropped)
+	errNoSEND    = errors.New("mn: SEND not configured (Config.Key, Config.Authorizer)")
 )
 
 // CareOf is a care-of CGA with its CGA Parameters.
@@ -82,6 +83,11 @@ type Config struct {
 	Rand  io.Reader
 	// Logger receives debug records; nil discards.
 	Logger *slog.Logger
+	// AAA, when set, enables the shared-key mode
+	// (draft-vidya-mipshop-handover-keys-aaa-04, docs/aaa.md):
+	// RequestHandoverKey and the HKResps of HandlePacket. Key and
+	// Authorizer are then optional (without them the SEND methods fail).
+	AAA *AAAConfig
 }
 
 // encryptionKey is a handover key encryption key pair (RFC 5269 §3.1).
@@ -123,12 +129,13 @@ type MobileNode struct {
 	pending  map[string]*pending
 	fbus     map[netip.Addr]outstandingFBU // by PAR
 	sequence uint16
+	aaa      *aaaState // nil: shared-key mode off
 }
 
 // New returns a MobileNode for cfg.
 func New(cfg Config) (*MobileNode, error) {
-	if cfg.Key == nil || cfg.Authorizer == nil {
-		return nil, errors.New("mn: Config needs Key and Authorizer")
+	if (cfg.Key == nil || cfg.Authorizer == nil) && cfg.AAA == nil {
+		return nil, errors.New("mn: Config needs Key and Authorizer, or AAA")
 	}
 	if !cfg.PreferredAT.Valid() {
 		return nil, fmt.Errorf("mn: unsupported preferred AT %v", cfg.PreferredAT)
@@ -168,6 +175,17 @@ func New(cfg Config) (*MobileNode, error) {
 		return nil, err
 	}
 	m.sequence = binary.BigEndian.Uint16(b[:])
+	if cfg.AAA != nil {
+		if _, err := io.ReadFull(m.rand, b[:]); err != nil {
+			return nil, err
+		}
+		var err error
+		// "The Message ID may be random or it may be a sequence number"
+		// (§6.2.1): a sequence from a random start.
+		if m.aaa, err = newAAAState(cfg.AAA, b[0]); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -194,6 +212,9 @@ func (m *MobileNode) SetPreferredAT(at hokey.AlgorithmType) error {
 // when the current pair is older than HKEPK-LIFETIME or has served
 // HKEPK-HANDOVERS handovers; outstanding solicitations keep their pair.
 func (m *MobileNode) RotateEncryptionKey() error {
+	if m.cfg.Key == nil {
+		return errNoSEND
+	}
 	ek, err := m.newEncryptionKey()
 	if err != nil {
 		return err
@@ -316,6 +337,14 @@ const (
 	AdvertisementWithoutKey
 	// FastBindingAcknowledged: an authenticated FBack arrived (Status).
 	FastBindingAcknowledged
+	// HandoverKeyEstablished: an HKResp delivered a new key from the
+	// Handover Key Server (Record, with its SPI).
+	HandoverKeyEstablished
+	// HandoverKeyVerified: an HKResp with V set confirmed the key the node
+	// holds (Record, bound to the request's CoA).
+	HandoverKeyVerified
+	// HandoverKeyStatus: an HKResp with an error status (KeyResponse).
+	HandoverKeyStatus
 )
 
 // Event is the outcome of HandlePacket.
@@ -330,6 +359,8 @@ type Event struct {
 	Status   uint8
 	Sequence uint16
 	Lifetime time.Duration
+	// KeyResponse is the error HKResp (HandoverKeyStatus).
+	KeyResponse *KeyResponse
 }
 
 // HandlePacket processes a received packet: a PrRtAdv (RFC 5269 §3.3) or an
@@ -341,11 +372,16 @@ func (m *MobileNode) HandlePacket(ctx context.Context, p netio.Packet) (Event, e
 		return m.handleAdvertisement(ctx, p)
 	case p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == 9:
 		return m.handleFastBindingAck(p)
+	case m.aaa != nil && p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == m.aaa.respType:
+		return m.handleKeyResponse(p)
 	}
 	return Event{}, errNotForMe
 }
 
 func (m *MobileNode) handleAdvertisement(ctx context.Context, p netio.Packet) (Event, error) {
+	if m.cfg.Authorizer == nil {
+		return Event{}, errNotForMe
+	}
 	if p.HopLimit != 255 {
 		return Event{}, fmt.Errorf("%w: PrRtAdv hop limit %d", ErrDropped, p.HopLimit)
 	}

@@ -104,6 +104,11 @@ type ARConfig struct {
 	// TrustAnchorFiles hold the trust anchors the path chains to (RFC 3971
 	// §6.5), used to check the path and to answer CPS (§6.4).
 	TrustAnchorFiles []string
+	// Address is the router's global address on the access link when it
+	// has no SEND credentials (an AAA-only router): the AR ID of its
+	// handover keys, where MNs send HKReqs and FBUs. With SEND it is the
+	// CGA's address (CGAFile) and this is the zero Addr.
+	Address netip.Addr
 	// Prefixes are the prefixes the router serves; its certificate must
 	// authorize each one (RFC 3971 §6.3.1).
 	Prefixes []netip.Prefix
@@ -119,10 +124,27 @@ type ARConfig struct {
 	// MaxCPARate is MAX_CPA_RATE (RFC 3971 §10.1), CPAs a second.
 	MaxCPARate int
 	KeyStore   KeyStore
-	Log        Log
-	HTTP       HTTP
+	// AAA is the [aaa] section: the shared-key mode beside (or, without
+	// SEND credentials, instead of) SEND; nil when absent.
+	AAA  *ARAAA
+	Log  Log
+	HTTP HTTP
 
 	lines map[string]int
+}
+
+// SENDEnabled reports whether the router has SEND credentials and serves
+// RtSolPr/PrRtAdv provisioning and CPS; false only for an AAA-only
+// router.
+func (cfg *ARConfig) SENDEnabled() bool { return cfg.KeyFile != "" || cfg.AAA == nil }
+
+// RouterAddress is the router's address on the access link, the AR ID:
+// Address, or the CGA's for a SEND router (cr from Open).
+func (cfg *ARConfig) RouterAddress(cr *ARCredentials) netip.Addr {
+	if cr != nil && cr.CGA != nil {
+		return cr.CGA.Address
+	}
+	return cfg.Address
 }
 
 type rawRate struct {
@@ -132,6 +154,7 @@ type rawRate struct {
 
 type rawAR struct {
 	Interface    string   `toml:"interface"`
+	Address      string   `toml:"address"`
 	Key          string   `toml:"key"`
 	CGA          string   `toml:"cga"`
 	Certificates string   `toml:"certificates"`
@@ -168,6 +191,7 @@ type rawAR struct {
 		MaxCPARate *int `toml:"max_cpa_rate"`
 	} `toml:"send"`
 	KeyStore rawKeyStore `toml:"key_store"`
+	AAA      *rawARAAA   `toml:"aaa"`
 	Log      rawLog      `toml:"log"`
 	HTTP     rawHTTP     `toml:"http"`
 }
@@ -194,13 +218,36 @@ func ParseAR(file string, data []byte) (*ARConfig, error) {
 	dir := configDir(file)
 	cfg := &ARConfig{File: file, lines: c.lines}
 	cfg.Interface = c.interfaceName("interface", raw.Interface)
-	c.required("key", raw.Key)
-	c.required("cga", raw.CGA)
-	c.required("certificates", raw.Certificates)
-	cfg.KeyFile = resolve(dir, raw.Key)
-	cfg.CGAFile = resolve(dir, raw.CGA)
-	cfg.CertificateFile = resolve(dir, raw.Certificates)
-	cfg.TrustAnchorFiles = c.files("trust_anchors", raw.TrustAnchors, dir, 1)
+	// An AAA-only router (docs/aaa.md): [aaa] and none of the SEND
+	// credentials. It has a plain address instead of a CGA.
+	aaaOnly := raw.AAA != nil && raw.Key == "" && raw.CGA == "" && raw.Certificates == "" && raw.TrustAnchors == nil
+	if aaaOnly {
+		if raw.Address == "" {
+			c.addf("address", ErrMissing, "required without SEND credentials: the router's global address on the access link (the AR ID)")
+		} else if a := c.unicast("address", raw.Address); a.IsValid() {
+			if a.IsLinkLocalUnicast() || a.IsLoopback() {
+				c.addf("address", ErrInvalid, "%s: want a global address: the FBU comes from another link (AR ID, §6.1.2)", a)
+			} else {
+				cfg.Address = a
+			}
+		}
+		for _, k := range []string{"send", "neighbor"} {
+			if c.hasTable(k) {
+				c.addf(k, ErrInvalid, "set, but the router has no SEND credentials (key, cga, certificates, trust_anchors): it sends no PrRtAdv")
+			}
+		}
+	} else {
+		if raw.Address != "" {
+			c.addf("address", ErrInvalid, "set, but the router's address is its CGA (cga); address is for routers without SEND credentials")
+		}
+		c.required("key", raw.Key)
+		c.required("cga", raw.CGA)
+		c.required("certificates", raw.Certificates)
+		cfg.KeyFile = resolve(dir, raw.Key)
+		cfg.CGAFile = resolve(dir, raw.CGA)
+		cfg.CertificateFile = resolve(dir, raw.Certificates)
+		cfg.TrustAnchorFiles = c.files("trust_anchors", raw.TrustAnchors, dir, 1)
+	}
 
 	if len(raw.Prefixes) == 0 {
 		c.addf("prefixes", ErrMissing, "at least one prefix required")
@@ -215,6 +262,9 @@ func ParseAR(file string, data []byte) (*ARConfig, error) {
 			c.addf(k, ErrInvalid, "%s listed twice", p)
 		}
 		cfg.Prefixes = append(cfg.Prefixes, p)
+	}
+	if cfg.Address.IsValid() && len(cfg.Prefixes) > 0 && !slices.ContainsFunc(cfg.Prefixes, func(p netip.Prefix) bool { return p.Contains(cfg.Address) }) {
+		c.addf("address", ErrInvalid, "%s is in none of prefixes: it must be the router's address on the access link", cfg.Address)
 	}
 
 	hk := raw.HandoverKeys
@@ -281,6 +331,7 @@ func ParseAR(file string, data []byte) (*ARConfig, error) {
 	cfg.SEND = c.sendSection(raw.SEND.rawSEND)
 	cfg.MaxCPARate = c.intRange("send.max_cpa_rate", raw.SEND.MaxCPARate, DefaultMaxCPARate, 1, 65536)
 	cfg.KeyStore = c.keyStoreSection(raw.KeyStore, dir)
+	cfg.AAA = c.arAAASection(raw.AAA, dir, cfg.Prefixes)
 	cfg.Log = c.logSection(raw.Log)
 	cfg.HTTP = c.httpSection(raw.HTTP)
 	if err := c.ps.err(); err != nil {
@@ -335,6 +386,9 @@ type ARCredentials struct {
 	// Authorization is the verified path: the router's certificate
 	// certifies Key and authorizes every configured prefix.
 	Authorization *certpath.Authorization
+	// RADIUSSecrets are the secrets of the [aaa] home servers, by
+	// address. The caller clears them once the RADIUS client has them.
+	RADIUSSecrets map[netip.AddrPort][]byte
 }
 
 // Open loads the key, CGA, certificate and trust anchor files and checks
@@ -358,6 +412,7 @@ func (cfg *ARConfig) Open(now time.Time) (*ARCredentials, error) {
 		}
 	}
 	cr.Anchors = c.loadAnchors(cfg.TrustAnchorFiles)
+	cr.RADIUSSecrets = c.loadRADIUSSecrets(cfg.AAA)
 	if cfg.CertificateFile == "" {
 		// reported by ParseAR
 	} else if chain, err := LoadCertificates(cfg.CertificateFile); err != nil {
@@ -381,6 +436,13 @@ func (cfg *ARConfig) Open(now time.Time) (*ARCredentials, error) {
 		return nil, err
 	}
 	return cr, nil
+}
+
+// ClearSecrets zeroes the RADIUS secrets.
+func (cr *ARCredentials) ClearSecrets() {
+	for _, b := range cr.RADIUSSecrets {
+		clear(b)
+	}
 }
 
 // loadAnchors loads every trust anchor file, recording problems.
@@ -411,7 +473,10 @@ func CheckAR(file string, now time.Time) error {
 	}
 	cfg, err := ParseAR(file, data)
 	if err == nil {
-		_, err = cfg.Open(now)
+		cr, err := cfg.Open(now)
+		if cr != nil {
+			cr.ClearSecrets()
+		}
 		return err
 	}
 	var raw rawAR
@@ -430,5 +495,8 @@ func CheckAR(file string, now time.Time) error {
 			partial.Prefixes = append(partial.Prefixes, p)
 		}
 	}
+	// The [aaa] secret files, as far as the section names them (its
+	// problems are already in err).
+	partial.AAA = (&collector{lines: c.lines}).arAAASection(raw.AAA, dir, nil)
 	return mergeProblems(err, openErr(partial.Open(now)))
 }

@@ -57,7 +57,13 @@ type Handover struct {
 	// keys for the new CGA once the node is there, so that it can hand
 	// over again (back to the first link); empty means All-Routers.
 	AccessRouters []netip.Addr
+	// NewCareOf is the care-of address on the new link of a node without
+	// SEND credentials (handover.new_care_of), instead of NewCGAFile.
+	NewCareOf netip.Addr
 }
+
+// Enabled reports whether the node hands over to a new link.
+func (h Handover) Enabled() bool { return h.NewCGAFile != "" || h.NewCareOf.IsValid() }
 
 type MNConfig struct {
 	File      string
@@ -74,6 +80,10 @@ type MNConfig struct {
 	// AccessRouters are the routers asked for handover keys; empty means
 	// All-Routers (ff02::2) on the link, and every router that answers.
 	AccessRouters []netip.Addr
+	// CareOf is the care-of address on Interface of a node without SEND
+	// credentials (the shared-key mode only); with SEND it is the CGA's
+	// address and this is the zero Addr.
+	CareOf netip.Addr
 	// PreferredAlgorithm is the AT requested (RFC 5269 §3.1); Algorithms
 	// the ATs accepted in replies. Never weaker than the first request
 	// (§3.3), so every accepted AT is at least as strong as the preferred.
@@ -88,14 +98,22 @@ type MNConfig struct {
 	Handover       Handover
 	SEND           SEND
 	KeyStore       KeyStore
-	Log            Log
-	HTTP           HTTP
+	// AAA is the [aaa] section: the shared-key mode, instead of SEND
+	// (docs/aaa.md, The mobile node); nil when absent.
+	AAA  *MNAAA
+	Log  Log
+	HTTP HTTP
 
 	lines map[string]int
 }
 
+// SENDEnabled reports whether the node provisions its keys with SEND
+// (RtSolPr/PrRtAdv); false in the shared-key mode.
+func (cfg *MNConfig) SENDEnabled() bool { return cfg.AAA == nil }
+
 type rawMN struct {
 	Interface     string   `toml:"interface"`
+	CareOf        string   `toml:"care_of"`
 	Key           string   `toml:"key"`
 	CGA           string   `toml:"cga"`
 	TrustAnchors  []string `toml:"trust_anchors"`
@@ -111,6 +129,7 @@ type rawMN struct {
 	Handover struct {
 		NewInterface  string   `toml:"new_interface"`
 		NewCGA        string   `toml:"new_cga"`
+		NewCareOf     string   `toml:"new_care_of"`
 		AccessRouters []string `toml:"access_routers"`
 	} `toml:"handover"`
 	Decapsulation struct {
@@ -121,6 +140,7 @@ type rawMN struct {
 	} `toml:"decapsulation"`
 	SEND     rawSEND     `toml:"send"`
 	KeyStore rawKeyStore `toml:"key_store"`
+	AAA      *rawMNAAA   `toml:"aaa"`
 	Log      rawLog      `toml:"log"`
 	HTTP     rawHTTP     `toml:"http"`
 }
@@ -146,11 +166,37 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 	dir := configDir(file)
 	cfg := &MNConfig{File: file, lines: c.lines}
 	cfg.Interface = c.interfaceName("interface", raw.Interface)
-	c.required("key", raw.Key)
-	c.required("cga", raw.CGA)
-	cfg.KeyFile = resolve(dir, raw.Key)
-	cfg.CGAFile = resolve(dir, raw.CGA)
-	cfg.TrustAnchorFiles = c.files("trust_anchors", raw.TrustAnchors, dir, 1)
+	aaa := raw.AAA != nil
+	if aaa {
+		// The shared-key mode replaces SEND at the node: its care-of
+		// addresses are plain addresses, no CGA, no trust anchor.
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"key", raw.Key != ""}, {"cga", raw.CGA != ""}, {"trust_anchors", raw.TrustAnchors != nil},
+			{"handover.new_cga", raw.Handover.NewCGA != ""}, {"handover_keys", c.hasTable("handover_keys")}, {"send", c.hasTable("send")}} {
+			if k.set {
+				c.addf(k.key, ErrInvalid, "set, but [aaa] is: a node in the shared-key mode has no SEND credentials (its care-of addresses are care_of and handover.new_care_of)")
+			}
+		}
+		if raw.CareOf == "" {
+			c.addf("care_of", ErrMissing, "required with [aaa]: the node's address on interface (the Key Care of Address)")
+		} else {
+			cfg.CareOf = c.unicast("care_of", raw.CareOf)
+		}
+	} else {
+		if raw.CareOf != "" {
+			c.addf("care_of", ErrInvalid, "set, but the node's care-of address is its CGA (cga); care_of is for the shared-key mode ([aaa])")
+		}
+		if raw.Handover.NewCareOf != "" {
+			c.addf("handover.new_care_of", ErrInvalid, "set, but the node's care-of address on the new link is new_cga; new_care_of is for the shared-key mode ([aaa])")
+		}
+		c.required("key", raw.Key)
+		c.required("cga", raw.CGA)
+		cfg.KeyFile = resolve(dir, raw.Key)
+		cfg.CGAFile = resolve(dir, raw.CGA)
+		cfg.TrustAnchorFiles = c.files("trust_anchors", raw.TrustAnchors, dir, 1)
+	}
 	cfg.AccessRouters = c.routerList("access_routers", raw.AccessRouters)
 
 	hk := raw.HandoverKeys
@@ -201,19 +247,33 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 		c.addf("decapsulation.allowed", ErrMissing, "required when enabled: a node never decapsulates from arbitrary sources")
 	}
 
-	if h := raw.Handover; h.NewCGA != "" {
-		cfg.Handover.NewCGAFile = resolve(dir, h.NewCGA)
+	newCoAKey := "handover.new_cga"
+	if aaa {
+		newCoAKey = "handover.new_care_of"
+	}
+	if h := raw.Handover; h.NewCGA != "" || (aaa && h.NewCareOf != "") {
+		if aaa {
+			if a := c.unicast("handover.new_care_of", h.NewCareOf); a.IsValid() {
+				cfg.Handover.NewCareOf = a
+				if a == cfg.CareOf {
+					c.addf("handover.new_care_of", ErrInvalid, "%s is care_of: the new link's address must differ", a)
+				}
+			}
+		} else {
+			cfg.Handover.NewCGAFile = resolve(dir, h.NewCGA)
+		}
 		cfg.Handover.NewInterface = cfg.Interface
 		if h.NewInterface != "" {
 			cfg.Handover.NewInterface = c.interfaceName("handover.new_interface", h.NewInterface)
 		}
 		cfg.Handover.AccessRouters = c.routerList("handover.access_routers", h.AccessRouters)
 	} else if h.NewInterface != "" || len(h.AccessRouters) > 0 {
-		c.addf("handover.new_cga", ErrMissing, "required when handover.new_interface or handover.access_routers is set")
+		c.addf(newCoAKey, ErrMissing, "required when handover.new_interface or handover.access_routers is set")
 	}
-	if d.Enabled && raw.Handover.NewCGA == "" {
-		c.addf("handover.new_cga", ErrMissing, "required when decapsulation is enabled: tunnelled packets arrive at the new care-of address")
+	if d.Enabled && !cfg.Handover.Enabled() {
+		c.addf(newCoAKey, ErrMissing, "required when decapsulation is enabled: tunnelled packets arrive at the new care-of address")
 	}
+	cfg.AAA = c.mnAAASection(raw.AAA, dir, cfg.AccessRouters, cfg.Handover.AccessRouters)
 
 	cfg.SEND = c.sendSection(raw.SEND)
 	cfg.KeyStore = c.keyStoreSection(raw.KeyStore, dir)
@@ -233,6 +293,9 @@ type MNCredentials struct {
 	// when not configured.
 	NewCGA  *CGA
 	Anchors []*certpath.TrustAnchor
+	// HMK is the [aaa] Handover Master Key (nil without [aaa]); the
+	// caller clears it once the node has a copy.
+	HMK []byte
 }
 
 // Open loads the key, CGA and trust anchor files and checks them (see
@@ -259,7 +322,13 @@ func (cfg *MNConfig) Open() (*MNCredentials, error) {
 		}
 	}
 	cr.Anchors = c.loadAnchors(cfg.TrustAnchorFiles)
+	if cfg.AAA != nil && cfg.AAA.HMKFile != "" {
+		if cr.HMK, err = LoadHMK(cfg.AAA.HMKFile); err != nil {
+			c.add("aaa.hmk_file", err)
+		}
+	}
 	if err := c.ps.err(); err != nil {
+		clear(cr.HMK)
 		return nil, err
 	}
 	return cr, nil
@@ -274,7 +343,10 @@ func CheckMN(file string) error {
 	}
 	cfg, err := ParseMN(file, data)
 	if err == nil {
-		_, err = cfg.Open()
+		cr, err := cfg.Open()
+		if cr != nil {
+			clear(cr.HMK)
+		}
 		return err
 	}
 	var raw rawMN
@@ -289,6 +361,9 @@ func CheckMN(file string) error {
 	}
 	for _, f := range raw.TrustAnchors {
 		partial.TrustAnchorFiles = append(partial.TrustAnchorFiles, resolve(dir, f))
+	}
+	if raw.AAA != nil && raw.AAA.HMKFile != "" {
+		partial.AAA = &MNAAA{HMKFile: resolve(dir, raw.AAA.HMKFile)}
 	}
 	return mergeProblems(err, openErr(partial.Open()))
 }

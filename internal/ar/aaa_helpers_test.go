@@ -42,6 +42,8 @@ type aaaWorld struct {
 	ncoa    netip.Addr // on the NAR's link
 	cfg     AAAConfig
 	stop    func()
+	// noSEND starts the PAR without SEND credentials (AAA only).
+	noSEND bool
 }
 
 func newAAAWorld(t testing.TB, cfg AAAConfig, mcfg *mn.AAAConfig) *aaaWorld {
@@ -89,8 +91,12 @@ func (w *aaaWorld) startPAR(store keystore.Store) {
 	w.t.Helper()
 	c := labCreds(w.t, 1024)
 	cfg := w.cfg
-	par, err := New(Config{Address: w.parAdr, Parameters: c.PAR.CGA.Parameters, Signer: c.PAR.Key, Store: store,
-		Limits: &Limits{}, Now: w.clock.Now, AAA: &cfg})
+	rc := Config{Address: w.parAdr, Parameters: c.PAR.CGA.Parameters, Signer: c.PAR.Key, Store: store,
+		Limits: &Limits{}, Now: w.clock.Now, AAA: &cfg}
+	if w.noSEND {
+		rc.Parameters, rc.Signer = nil, nil
+	}
+	par, err := New(rc)
 	if err != nil {
 		w.t.Fatal(err)
 	}

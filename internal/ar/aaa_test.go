@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -514,5 +515,28 @@ func TestAAAForgedStatusIgnored(t *testing.T) {
 	}
 	if _, err := w.mn.HandoverKeyRequest(w.parAdr, w.pcoa, w.pcoa, false); err != nil {
 		t.Fatalf("a forged ADMINISTRATIVELY_PROHIBITED stopped the MN: %v", err)
+	}
+}
+
+// TestAAAOnlyRouter: without SEND credentials the router needs AAA; it
+// then serves HKReqs and FBUs and leaves RtSolPrs to Other.
+func TestAAAOnlyRouter(t *testing.T) {
+	if _, err := New(Config{Address: netip.MustParseAddr("2001:db8:1::1"), Store: keystore.NewMemory()}); err == nil {
+		t.Fatal("New without SEND credentials nor AAA succeeded")
+	}
+	w := newAAAWorld(t, AAAConfig{}, nil)
+	w.stopPAR()
+	w.noSEND = true
+	w.startPAR(w.store)
+	var other atomic.Int64
+	w.par.cfg.Other = func(context.Context, netio.Packet) { other.Add(1) }
+	rtsolpr := netio.Packet{Src: w.pcoa, Dst: w.parAdr, HopLimit: 255, NextHeader: inet.ProtocolICMPv6,
+		Payload: []byte{154, 0, 0, 0, 2, 0, 0, 1}}
+	if out := w.par.HandlePacket(context.Background(), rtsolpr); len(out) != 0 || other.Load() != 1 || w.par.Stats().RtSolPrReceived != 0 {
+		t.Fatalf("RtSolPr at an AAA-only router: %d answers, %d to Other, stats %+v", len(out), other.Load(), w.par.Stats())
+	}
+	w.mustKey(w.pcoa)
+	if err := w.fastHandover(w.pcoa); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -44,9 +44,12 @@ type Neighbor struct {
 type Config struct {
 	// Address is the router's CGA on the link: the source of its PrRtAdvs,
 	// the destination of FBUs and the AR half of every key record (RFC 5269
-	// §3.3 names the key with "the AR's CGA").
+	// §3.3 names the key with "the AR's CGA"). Without SEND credentials
+	// (AAA only) any global address of the router on the link: the AR ID.
 	Address netip.Addr
 	// Parameters are the CGA Parameters of Address, sent in the CGA option.
+	// With AAA set, Parameters and Signer may both be nil: the router then
+	// serves the shared-key mode only (RtSolPrs go to Other).
 	Parameters *cga.Parameters
 	// Signer is the private key of Parameters' public key, which the
 	// router's certificate certifies (RFC 5269 §3.2).
@@ -150,15 +153,21 @@ type Router struct {
 
 // New returns a Router for cfg.
 func New(cfg Config) (*Router, error) {
-	if !cfg.Address.Is6() || cfg.Parameters == nil || cfg.Signer == nil || cfg.Store == nil {
-		return nil, errors.New("ar: Config needs Address, Parameters, Signer and Store")
+	// Without SEND credentials the router serves the shared-key mode
+	// only (docs/aaa.md): no RtSolPr/PrRtAdv provisioning.
+	sendless := cfg.Parameters == nil && cfg.Signer == nil && cfg.AAA != nil
+	if !cfg.Address.Is6() || cfg.Store == nil || (!sendless && (cfg.Parameters == nil || cfg.Signer == nil)) {
+		return nil, errors.New("ar: Config needs Address, Parameters, Signer and Store (Parameters and Signer may be left out with AAA)")
 	}
-	params, err := cfg.Parameters.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("ar: CGA Parameters: %w", err)
-	}
-	if _, err := cga.Verify(cfg.Address, params); err != nil {
-		return nil, fmt.Errorf("ar: Address is not a CGA of Parameters: %w", err)
+	var params []byte
+	if !sendless {
+		var err error
+		if params, err = cfg.Parameters.Marshal(); err != nil {
+			return nil, fmt.Errorf("ar: CGA Parameters: %w", err)
+		}
+		if _, err := cga.Verify(cfg.Address, params); err != nil {
+			return nil, fmt.Errorf("ar: Address is not a CGA of Parameters: %w", err)
+		}
 	}
 	r := &Router{cfg: cfg, addr: cfg.Address.WithZone(""), params: params, baseVerifier: cfg.Verifier,
 		bindings: cfg.Bindings, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger}
@@ -214,7 +223,7 @@ func (r *Router) HandlePacket(ctx context.Context, p netio.Packet) []netio.Packe
 	switch {
 	case r.aaa != nil && p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == r.hkreq:
 		return r.handleKeyRequest(ctx, p)
-	case p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) >= 5 && p.Payload[0] == 154 && p.Payload[4] == 2:
+	case r.cfg.Signer != nil && p.NextHeader == inet.ProtocolICMPv6 && len(p.Payload) >= 5 && p.Payload[0] == 154 && p.Payload[4] == 2:
 		return r.handleSolicitation(ctx, p)
 	case p.NextHeader == inet.ProtocolMobility && len(p.Payload) >= 3 && p.Payload[2] == 8:
 		return r.handleFastBindingUpdate(p)

@@ -16,6 +16,7 @@ import (
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
+	"github.com/fhkey/fhkey/internal/radius"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -26,7 +27,7 @@ var docRow = regexp.MustCompile("(?m)^\\| `(fhkey_[a-z_]+)(?:\\{([a-z_,]+)\\})?`
 
 // documentedFamilies returns the fhkey_* families docs/deployment.md lists,
 // as "name{labels} type" lines.
-func documentedFamilies(t *testing.T, prefix string) []string {
+func documentedFamilies(t *testing.T, prefixes ...string) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../docs/deployment.md")
 	if err != nil {
@@ -34,7 +35,7 @@ func documentedFamilies(t *testing.T, prefix string) []string {
 	}
 	var out []string
 	for _, m := range docRow.FindAllStringSubmatch(string(b), -1) {
-		if strings.HasPrefix(m[1], prefix) || strings.HasPrefix(m[1], "fhkey_config_") || strings.HasPrefix(m[1], "fhkey_start_") {
+		if slices.ContainsFunc(append(prefixes, "fhkey_config_", "fhkey_start_"), func(p string) bool { return strings.HasPrefix(m[1], p) }) {
 			out = append(out, family(m[1], strings.Split(m[2], ","), m[3]))
 		}
 	}
@@ -86,13 +87,15 @@ func servedFamilies(t *testing.T, reg prometheus.Gatherer) (fhkey, runtime []str
 func TestServedFamilies(t *testing.T) {
 	for _, role := range []struct {
 		name     string
+		prefixes []string
 		register func(reg prometheus.Registerer)
 	}{
-		{"ar", func(reg prometheus.Registerer) {
+		{"ar", []string{"fhkey_ar_", "fhkey_radius_client_"}, func(reg prometheus.Registerer) {
 			trace := rolemetrics.RegisterAR(reg, func() ar.Stats { return ar.Stats{} }, func() int { return 0 })
 			trace(ar.Trace{Step: "fbu-verify", Took: time.Millisecond, Err: ar.ErrFBU})
+			rolemetrics.RegisterAAA(reg, func() (int, int) { return 0, 0 }, func() radius.ClientStats { return radius.ClientStats{} })
 		}},
-		{"mn", func(reg prometheus.Registerer) {
+		{"mn", []string{"fhkey_mn_"}, func(reg prometheus.Registerer) {
 			trace := rolemetrics.RegisterMN(reg, func() int { return 0 })
 			trace("fbu-build", time.Millisecond, errors.New("failed"))
 		}},
@@ -107,7 +110,7 @@ func TestServedFamilies(t *testing.T) {
 			})
 			reg := h.runtime().Metrics
 			fhkey, runtime := servedFamilies(t, reg)
-			if want := documentedFamilies(t, "fhkey_"+role.name+"_"); !slices.Equal(fhkey, want) {
+			if want := documentedFamilies(t, role.prefixes...); !slices.Equal(fhkey, want) {
 				t.Errorf("fhkey_* families served:\n%s\ndocumented in docs/deployment.md:\n%s", strings.Join(fhkey, "\n"), strings.Join(want, "\n"))
 			}
 			golden := "testdata/runtime_families.golden"

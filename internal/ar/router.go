@@ -241,6 +241,17 @@ func (r *Router) HandlePacket(ctx context.Context, p netio.Packet) []netio.Packe
 // received together and sends their answers together (recvmmsg and
 // sendmmsg on Linux); the answers are the same.
 func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error {
+	return r.serve(ctx, conn, workers, true)
+}
+
+// ServeNoAnswers is Serve for a second Conn of the router that carries no
+// Mobility Headers (the ICMPv6 socket beside the Mobility Header one): the
+// asynchronous answers (Answers) are left to the Serve of the other Conn.
+func (r *Router) ServeNoAnswers(ctx context.Context, conn netio.Conn, workers int) error {
+	return r.serve(ctx, conn, workers, false)
+}
+
+func (r *Router) serve(ctx context.Context, conn netio.Conn, workers int, answers bool) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -268,7 +279,7 @@ func (r *Router) Serve(ctx context.Context, conn netio.Conn, workers int) error 
 			}
 		}()
 	}
-	if r.aaa != nil {
+	if r.aaa != nil && answers {
 		go func() {
 			for {
 				select {

@@ -174,7 +174,9 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 			key string
 			set bool
 		}{{"key", raw.Key != ""}, {"cga", raw.CGA != ""}, {"trust_anchors", raw.TrustAnchors != nil},
-			{"handover.new_cga", raw.Handover.NewCGA != ""}, {"handover_keys", c.hasTable("handover_keys")}, {"send", c.hasTable("send")}} {
+			{"handover.new_cga", raw.Handover.NewCGA != ""}, {"send", c.hasTable("send")},
+			{"handover_keys.preferred_algorithm", raw.HandoverKeys.PreferredAlgorithm != ""}, {"handover_keys.algorithms", raw.HandoverKeys.Algorithms != nil},
+			{"handover_keys.hkepk_lifetime", raw.HandoverKeys.HKEPKLifetime != ""}, {"handover_keys.hkepk_handovers", raw.HandoverKeys.HKEPKHandovers != nil}} {
 			if k.set {
 				c.addf(k.key, ErrInvalid, "set, but [aaa] is: a node in the shared-key mode has no SEND credentials (its care-of addresses are care_of and handover.new_care_of)")
 			}

@@ -17,18 +17,30 @@ import (
 	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
 	"github.com/fhkey/fhkey/internal/forward"
+	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/send"
 )
 
 // ARStatus is the "role" document of the access router's /status.
 type ARStatus struct {
-	Address   string                  `json:"address"`
-	Interface string                  `json:"interface"`
-	KeysHeld  int                     `json:"keys_held"`
-	Bindings  []forward.Entry         `json:"bindings,omitempty"`
-	Counters  ar.Stats                `json:"counters"`
-	CPS       certdisc.ResponderStats `json:"certification_path"`
-	Forwarder *forward.Counters       `json:"forwarder,omitempty"`
+	Address   string          `json:"address"`
+	Interface string          `json:"interface"`
+	KeysHeld  int             `json:"keys_held"`
+	Bindings  []forward.Entry `json:"bindings,omitempty"`
+	Counters  ar.Stats        `json:"counters"`
+	// CPS is absent on an AAA-only router (no SEND).
+	CPS       *certdisc.ResponderStats `json:"certification_path,omitempty"`
+	Forwarder *forward.Counters        `json:"forwarder,omitempty"`
+	// AAA is the shared-key mode, with [aaa].
+	AAA *ARAAAStatus `json:"aaa,omitempty"`
+}
+
+// ARAAAStatus is the shared-key mode's part of the access router's
+// /status: the exchanges with the HKS and the RADIUS client's counters.
+type ARAAAStatus struct {
+	Pending  int                `json:"pending"`
+	Buffered int                `json:"buffered"`
+	RADIUS   radius.ClientStats `json:"radius"`
 }
 
 // AROptions builds the daemon options of `fhkey ar` for the configuration
@@ -64,6 +76,22 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			})
 			spec := arSpec(cfg, cr)
 			spec.Trace, spec.Logger = trace, rt.Logger
+			if cfg.AAA != nil {
+				client, err := newRADIUSClient(cfg, cr, rt.Logger)
+				cr.ClearSecrets()
+				if err != nil {
+					return err
+				}
+				spec.AAA = &ar.AAAConfig{KeyServer: client, Prefixes: cfg.AAA.Prefixes, MaxPending: cfg.AAA.MaxPending,
+					HKSTimeout: cfg.AAA.HKSTimeout}
+				spec.RADIUS = client
+				rolemetrics.RegisterAAA(rt.Metrics, func() (int, int) {
+					if r := cur.Load(); r != nil {
+						return r.Role.Exchanges()
+					}
+					return 0, 0
+				}, client.Stats)
+			}
 			rt.Starting("opening the key store and sockets")
 			r, err := OpenRouter(ctx, spec)
 			if err != nil {
@@ -73,7 +101,8 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			started.Store(cfg)
 			iface.Store(cfg.Interface)
 			rt.Logger.Info("access router serving", "interface", cfg.Interface, "address", r.Address().String(),
-				"key_store", string(cfg.KeyStore.Type), "forwarding", cfg.Forwarding.Enabled, "keys_held", r.Store.Len())
+				"key_store", string(cfg.KeyStore.Type), "forwarding", cfg.Forwarding.Enabled, "keys_held", r.Store.Len(),
+				"send", cfg.SENDEnabled(), "aaa", cfg.AAA != nil)
 			rt.Go("ar", func(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
@@ -104,7 +133,16 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			if r == nil {
 				return nil
 			}
-			s := ARStatus{Address: r.Address().String(), KeysHeld: r.Store.Len(), Counters: r.Role.Stats(), CPS: r.Responder.Stats()}
+			s := ARStatus{Address: r.Address().String(), KeysHeld: r.Store.Len(), Counters: r.Role.Stats()}
+			if r.Responder != nil {
+				cps := r.Responder.Stats()
+				s.CPS = &cps
+			}
+			if r.RADIUS != nil {
+				a := &ARAAAStatus{RADIUS: r.RADIUS.Stats()}
+				a.Pending, a.Buffered = r.Role.Exchanges()
+				s.AAA = a
+			}
 			s.Interface, _ = iface.Load().(string)
 			if r.Forwarder != nil {
 				s.Bindings = r.Forwarder.Bindings()
@@ -123,8 +161,8 @@ func arSpec(cfg *config.ARConfig, cr *config.ARCredentials) RouterSpec {
 	s := arSettings(cfg)
 	spec := RouterSpec{
 		Interface: cfg.Interface,
-		Address:   cr.CGA.Address, Parameters: cr.CGA.Parameters, Signer: cr.Key,
-		Path: cr.Path, Anchors: cr.Anchors,
+		Address:   cfg.RouterAddress(cr),
+		Path:      cr.Path, Anchors: cr.Anchors,
 		Forwarding: cfg.Forwarding.Enabled,
 		TUN: forward.TUNConfig{Name: cfg.Forwarding.TUN, MTU: cfg.Forwarding.MTU, HopLimit: cfg.Forwarding.HopLimit,
 			Source: cfg.Forwarding.Source},
@@ -134,10 +172,42 @@ func arSpec(cfg *config.ARConfig, cr *config.ARCredentials) RouterSpec {
 		Verifier:   SENDVerifier(send.AuthorizeCGA, cfg.SEND),
 		MaxCPARate: cfg.MaxCPARate,
 	}
+	if cr.CGA != nil {
+		spec.Parameters, spec.Signer = cr.CGA.Parameters, cr.Key
+	}
 	if cfg.KeyStore.Type == config.KeyStoreBolt {
 		spec.StorePath = cfg.KeyStore.Path
 	}
 	return spec
+}
+
+// newRADIUSClient is the [aaa] section's RADIUS client (docs/aaa.md): a
+// realm per [[aaa.realms]] ("*": the default), the router identified by
+// its address (NAS-IPv6-Address) or aaa.nas_identifier. It copies the
+// secrets of cr.
+func newRADIUSClient(cfg *config.ARConfig, cr *config.ARCredentials, log *slog.Logger) (*radius.Client, error) {
+	a := cfg.AAA
+	cc := radius.ClientConfig{Realms: map[string][]radius.HomeServer{}, Timeout: a.Timeout, Tries: a.Tries,
+		MaxPending: a.MaxPending, Logger: log, NAS: radius.NAS{Address: cfg.RouterAddress(cr)}}
+	if a.NASIdentifier != "" {
+		cc.NAS = radius.NAS{Identifier: a.NASIdentifier}
+	}
+	for _, realm := range a.Realms {
+		var hs []radius.HomeServer
+		for _, s := range realm.Servers {
+			hs = append(hs, radius.HomeServer{Addr: s.Address, Secret: cr.RADIUSSecrets[s.Address]})
+		}
+		if realm.Name == config.DefaultRealm {
+			cc.Default = hs
+		} else {
+			cc.Realms[realm.Name] = hs
+		}
+	}
+	c, err := radius.NewClient(cc)
+	if err != nil {
+		return nil, fmt.Errorf("node: RADIUS client: %w", err)
+	}
+	return c, nil
 }
 
 // arLive are the configuration fields, by path, that a running router

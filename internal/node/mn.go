@@ -51,17 +51,31 @@ func MNOptions(file string, stderr io.Writer) daemon.Options[*config.MNConfig] {
 			trace := rolemetrics.RegisterMN(rt.Metrics, store.Len)
 			spec := MobileSpec{
 				PreviousInterface: cfg.Interface, NewInterface: cfg.Handover.NewInterface,
-				Key: cr.Key, PCoA: mn.CareOf{Address: cr.CGA.Address, Parameters: cr.CGA.Parameters},
+				Key:     cr.Key,
 				Anchors: cr.Anchors, Decapsulate: cfg.Decapsulation.Enabled, DecapsulatorName: cfg.Decapsulation.TUN,
 				DecapsulatorMTU: cfg.Decapsulation.MTU, Allowed: cfg.Decapsulation.Allowed,
 				PreferredAT: cfg.PreferredAlgorithm, Supported: slices.Clone(cfg.Algorithms), HKEPKLifetime: cfg.HKEPKLifetime,
 				HKEPKHandovers: cfg.HKEPKHandovers, RefreshBefore: cfg.RefreshBefore, Store: store,
 				Verifier: SENDVerifier(send.AuthorizeTrustAnchor, cfg.SEND), Logger: rt.Logger, Trace: trace,
 			}
-			if cr.NewCGA != nil {
+			switch {
+			case cr.CGA != nil:
+				spec.PCoA = mn.CareOf{Address: cr.CGA.Address, Parameters: cr.CGA.Parameters}
+			default:
+				spec.PCoA = mn.CareOf{Address: cfg.CareOf}
+			}
+			switch {
+			case cr.NewCGA != nil:
 				spec.NCoA = mn.CareOf{Address: cr.NewCGA.Address, Parameters: cr.NewCGA.Parameters}
+			case cfg.Handover.NewCareOf.IsValid():
+				spec.NCoA = mn.CareOf{Address: cfg.Handover.NewCareOf}
+			}
+			if a := cfg.AAA; a != nil {
+				// The role keeps its own copy of the HMK.
+				spec.AAA = &mn.AAAConfig{NAI: a.NAI, HMK: cr.HMK, PRF: a.PRF, MAC: a.MAC}
 			}
 			m, err := OpenMobile(ctx, spec)
+			clear(cr.HMK)
 			if err != nil {
 				return err
 			}
@@ -69,7 +83,7 @@ func MNOptions(file string, stderr io.Writer) daemon.Options[*config.MNConfig] {
 			cur.Store(n)
 			cl := n.links[n.current.Load()]
 			rt.Logger.Info("mobile node started", "interface", cl.iface, "care_of", cl.coa.String(),
-				"new_care_of", spec.NCoA.Address.String(), "decapsulation", cfg.Decapsulation.Enabled)
+				"new_care_of", spec.NCoA.Address.String(), "decapsulation", cfg.Decapsulation.Enabled, "aaa", cfg.AAA != nil)
 			rt.Go("provision", func(ctx context.Context) error { n.provision(ctx); return nil })
 			if len(n.links) > 1 {
 				rt.Go("handover", func(ctx context.Context) error { return n.watch(ctx) })

@@ -35,10 +35,12 @@ type mnLink struct {
 // between its links (the configured one, LinkPrevious, and the
 // [handover] one, LinkNew) as often as the interfaces say.
 type mnNode struct {
-	m       *Mobile
-	cfg     *config.MNConfig
-	log     *slog.Logger
-	links   []mnLink // one, or two with [handover]
+	m     *Mobile
+	cfg   *config.MNConfig
+	log   *slog.Logger
+	links []mnLink // one, or two with [handover]
+	// aaa: keys come from the shared-key mode (HKReq), not SEND.
+	aaa     bool
 	current atomic.Int32
 	wake    chan struct{} // a handover: provision on the new link now
 	// bound holds, per link, the router forwarding that link's care-of
@@ -76,11 +78,13 @@ type MNHandover struct {
 	Error string  `json:"error,omitempty"`
 }
 
-// MNKey is one handover key in /status (never its octets).
+// MNKey is one handover key in /status (never its octets). SPI is 0 for
+// a SEND key, the HKResp's for a shared-key mode one (docs/aaa.md).
 type MNKey struct {
 	Router  string    `json:"router"`
 	CareOf  string    `json:"care_of"`
 	AT      uint8     `json:"at"`
+	SPI     uint32    `json:"spi"`
 	Expires time.Time `json:"expires"`
 }
 
@@ -98,10 +102,15 @@ type MNStatus struct {
 }
 
 func newMNNode(m *Mobile, cfg *config.MNConfig, log *slog.Logger) *mnNode {
-	n := &mnNode{m: m, cfg: cfg, log: log, wake: make(chan struct{}, 1), bound: map[int32]mnBinding{},
-		links: []mnLink{{iface: cfg.Interface, coa: m.PCoA.Address, routers: cfg.AccessRouters}}}
+	routers, newRouters := cfg.AccessRouters, cfg.Handover.AccessRouters
+	if cfg.AAA != nil {
+		// HKReqs go to unicast routers only (the AR ID, §6.1.2).
+		routers, newRouters = cfg.AAA.Routers, cfg.AAA.NewRouters
+	}
+	n := &mnNode{m: m, cfg: cfg, log: log, aaa: cfg.AAA != nil, wake: make(chan struct{}, 1), bound: map[int32]mnBinding{},
+		links: []mnLink{{iface: cfg.Interface, coa: m.PCoA.Address, routers: routers}}}
 	if m.NCoA.Address.IsValid() {
-		n.links = append(n.links, mnLink{iface: cfg.Handover.NewInterface, coa: m.NCoA.Address, routers: cfg.Handover.AccessRouters})
+		n.links = append(n.links, mnLink{iface: cfg.Handover.NewInterface, coa: m.NCoA.Address, routers: newRouters})
 		if at := n.attachedLinks(); len(at) == 1 {
 			for l := range at {
 				n.current.Store(l) // started on the [handover] link
@@ -118,7 +127,7 @@ func (n *mnNode) status() MNStatus {
 		s.NewCareOf = n.m.NCoA.Address.String()
 	}
 	for _, r := range n.m.Role.Keys() {
-		s.Keys = append(s.Keys, MNKey{Router: r.AR.String(), CareOf: r.MN.String(), AT: r.AT, Expires: r.Expires.UTC()})
+		s.Keys = append(s.Keys, MNKey{Router: r.AR.String(), CareOf: r.MN.String(), AT: r.AT, SPI: r.SPI, Expires: r.Expires.UTC()})
 	}
 	n.mu.Lock()
 	s.Handover, s.Handovers, s.LastRequestErr = n.handover, n.handovers, n.lastErr

@@ -20,7 +20,13 @@ func (n *mnNode) provision(ctx context.Context) {
 		link := n.current.Load()
 		failed := false
 		for _, r := range n.needKeys(link) {
-			ev, err := n.m.RequestKeyOn(ctx, link, r)
+			var ev mn.Event
+			var err error
+			if n.aaa {
+				ev, err = n.requestHandoverKey(ctx, link, r)
+			} else {
+				ev, err = n.m.RequestKeyOn(ctx, link, r)
+			}
 			if ctx.Err() != nil {
 				return
 			}
@@ -35,12 +41,12 @@ func (n *mnNode) provision(ctx context.Context) {
 			case err != nil:
 				failed = true
 				n.log.Warn("handover key request failed: retrying", "router", r.String(), "err", err, "retry_in", wait.String())
-			case ev.Kind != mn.KeyProvisioned:
+			case ev.Kind != mn.KeyProvisioned && ev.Kind != mn.HandoverKeyEstablished && ev.Kind != mn.HandoverKeyVerified:
 				failed = true
 				n.log.Warn("router answered without a handover key: retrying", "router", ev.Router.String(), "retry_in", wait.String())
 			default:
 				n.log.Info("handover key provisioned", "router", ev.Router.String(), "care_of", ev.Record.MN.String(),
-					"at", ev.Record.AT, "expires", ev.Record.Expires.UTC())
+					"at", ev.Record.AT, "spi", ev.Record.SPI, "expires", ev.Record.Expires.UTC())
 			}
 		}
 		next := mnRefreshCheck
@@ -77,6 +83,9 @@ func (n *mnNode) needKeys(link int32) []netip.Addr {
 		}
 	}
 	routers := l.routers
+	if len(routers) == 0 && n.aaa {
+		return nil // HKReqs go to unicast routers only
+	}
 	if len(routers) == 0 {
 		routers = []netip.Addr{config.AllRouters}
 	}
@@ -97,4 +106,19 @@ func (n *mnNode) needKeys(link int32) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// requestHandoverKey gets a shared-key mode key from router for link's
+// care-of address (docs/aaa.md, The mobile node). A key of router due for
+// refresh is dropped first, so that the router asks the HKS for a new one
+// (§6.2.1 "before the expiry"): the V flag would only confirm the old key.
+// A key still held (after a restart on a bolt store) is confirmed with the
+// V flag.
+func (n *mnNode) requestHandoverKey(ctx context.Context, link int32, router netip.Addr) (mn.Event, error) {
+	for _, k := range n.m.Role.KeyRefreshDue() {
+		if k.Router == router {
+			_ = n.m.Role.Store().Delete(k.Router, k.CareOf)
+		}
+	}
+	return n.m.RequestHandoverKeyOn(ctx, link, router)
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -36,6 +37,12 @@ type Mobile struct {
 	Decapsulator *forward.Decapsulator // nil without decapsulation
 	MH           *netio.MHConn
 	PCoA, NCoA   mn.CareOf
+
+	// In the shared-key mode the Mobility Header socket carries two
+	// exchanges that may overlap (a key request and a handover): fbuConn
+	// gets its FBacks, keyConn its HKResps. Without it fbuConn is MH.
+	fbuConn netio.Conn
+	keyConn *queueConn
 
 	icmpPAR *netio.ICMPConn
 	icmpNAR *netio.ICMPConn // nil when both links are one interface
@@ -86,6 +93,10 @@ type MobileSpec struct {
 	// Trace is passed to mn.Config; CPS/CPA fetches are reported as
 	// "cps-fetch".
 	Trace func(step string, took time.Duration, err error)
+	// AAA enables the shared-key mode (docs/aaa.md); without Key the node
+	// has no SEND: no ICMPv6 sockets, no certification path solicitors,
+	// and PCoA and NCoA are plain addresses (no Parameters).
+	AAA *mn.AAAConfig
 }
 
 // OpenMobile opens the node's sockets and decapsulator (inside spec.Enter)
@@ -101,17 +112,28 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	if enter == nil {
 		enter = func(fn func() error) error { return fn() }
 	}
+	types := []uint8{mh.TypeFastBindingAcknowledgment}
+	var hkresp uint8
+	if spec.AAA != nil {
+		if hkresp = spec.AAA.Codepoints.HandoverKeyResponse; hkresp == 0 {
+			hkresp = mh.DefaultHandoverKeyResponseType
+		}
+		types = append(types, hkresp)
+	}
+	withSEND := spec.Key != nil
 	if err := enter(func() error {
 		var err error
-		if m.icmpPAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.PreviousInterface}); err != nil {
-			return err
-		}
-		if spec.NewInterface != "" && spec.NewInterface != spec.PreviousInterface {
-			if m.icmpNAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.NewInterface}); err != nil {
+		if withSEND {
+			if m.icmpPAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.PreviousInterface}); err != nil {
 				return err
 			}
+			if spec.NewInterface != "" && spec.NewInterface != spec.PreviousInterface {
+				if m.icmpNAR, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.NewInterface}); err != nil {
+					return err
+				}
+			}
 		}
-		if m.MH, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.TypeFastBindingAcknowledgment}}); err != nil {
+		if m.MH, err = netio.ListenMH(netio.MHConfig{Types: types}); err != nil {
 			return err
 		}
 		if spec.Decapsulate {
@@ -130,6 +152,27 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	m.cancel = cancel
 	if m.Decapsulator != nil {
 		m.wg.Go(func() { _ = m.Decapsulator.Serve(sctx) })
+	}
+	m.fbuConn = m.MH
+	if spec.AAA != nil {
+		m.keyConn = &queueConn{in: make(chan netio.Packet, 64), out: m.MH, done: sctx.Done()}
+		m.fbuConn = mn.SplitConn(sctx, m.MH, func(p netio.Packet) bool {
+			if len(p.Payload) < 3 || p.Payload[2] != hkresp {
+				return false
+			}
+			select {
+			case m.keyConn.in <- p:
+			default: // full, as a socket buffer would drop
+			}
+			return true
+		})
+	}
+	if !withSEND {
+		if m.Role, err = mn.New(mn.Config{PreferredAT: spec.PreferredAT, Supported: spec.Supported, RefreshBefore: spec.RefreshBefore,
+			Store: spec.Store, Logger: spec.Logger, Trace: spec.Trace, AAA: spec.AAA}); err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
 	cache := certpath.NewCache(8)
 	solicitor := func(c netio.Conn) (*certdisc.Solicitor, error) {
@@ -171,7 +214,8 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	}
 	if m.Role, err = mn.New(mn.Config{Key: spec.Key, Authorizer: &mn.CertCache{Cache: cache, Fetch: fetch},
 		PreferredAT: spec.PreferredAT, Supported: spec.Supported, HKEPKLifetime: spec.HKEPKLifetime, HKEPKHandovers: spec.HKEPKHandovers,
-		RefreshBefore: spec.RefreshBefore, Store: spec.Store, Verifier: spec.Verifier, Logger: spec.Logger, Trace: spec.Trace}); err != nil {
+		RefreshBefore: spec.RefreshBefore, Store: spec.Store, Verifier: spec.Verifier, Logger: spec.Logger, Trace: spec.Trace,
+		AAA: spec.AAA}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -205,6 +249,18 @@ func (m *Mobile) RequestKeyOn(ctx context.Context, link int32, router netip.Addr
 	return m.Role.RequestKey(ctx, conn, router, m.CareOf(link))
 }
 
+// RequestHandoverKeyOn obtains a shared-key mode handover key (docs/aaa.md)
+// from router for the care-of address of link, sent from that address over
+// the Mobility Header socket: a new key, or the V flag when the node holds
+// one from router. Calls must not overlap.
+func (m *Mobile) RequestHandoverKeyOn(ctx context.Context, link int32, router netip.Addr) (mn.Event, error) {
+	if m.keyConn == nil {
+		return mn.Event{}, errors.New("node: the shared-key mode is not configured")
+	}
+	coa := m.CareOf(link).Address
+	return m.Role.RequestHandoverKey(ctx, m.keyConn, router, coa, coa)
+}
+
 // RequestKey provisions a handover key from the PAR for the previous care-of
 // CGA over the PAR's link (RFC 5269 §3.1–§3.3).
 func (m *Mobile) RequestKey(ctx context.Context, router netip.Addr) (mn.Event, error) {
@@ -229,14 +285,14 @@ func (m *Mobile) FastHandover(ctx context.Context, par netip.Addr) (mn.Event, er
 // handover), from the other link's care-of address with the Home Address
 // option, and waits for the authenticated FBack.
 func (m *Mobile) FastHandoverFrom(ctx context.Context, par netip.Addr, from int32) (mn.Event, error) {
-	return m.Role.FastHandover(ctx, m.MH, par, m.CareOf(from).Address, m.CareOf(1-from).Address, false)
+	return m.Role.FastHandover(ctx, m.fbuConn, par, m.CareOf(from).Address, m.CareOf(1-from).Address, false)
 }
 
 // EndForwarding tells par, the router of link back where the node has
 // returned, to stop tunnelling back's care-of address to the other one:
 // an FBU with Lifetime 0 from that address (RFC 5568 §5.6).
 func (m *Mobile) EndForwarding(ctx context.Context, par netip.Addr, back int32) (mn.Event, error) {
-	return m.Role.EndForwarding(ctx, m.MH, par, m.CareOf(back).Address, m.CareOf(1-back).Address)
+	return m.Role.EndForwarding(ctx, m.fbuConn, par, m.CareOf(back).Address, m.CareOf(1-back).Address)
 }
 
 // Close stops the node's goroutines and closes its sockets and decapsulator.
@@ -245,7 +301,11 @@ func (m *Mobile) Close() {
 		if m.cancel != nil {
 			m.cancel()
 		}
-		for _, c := range []interface{ Close() error }{m.split, m.splitN, m.icmpPAR, m.icmpNAR, m.MH, m.Decapsulator} {
+		var split netio.Conn
+		if m.keyConn != nil {
+			split = m.fbuConn
+		}
+		for _, c := range []interface{ Close() error }{m.split, m.splitN, split, m.icmpPAR, m.icmpNAR, m.MH, m.Decapsulator} {
 			if c != nil && !isNil(c) {
 				_ = c.Close()
 			}
@@ -266,3 +326,28 @@ func isNil(c interface{ Close() error }) bool {
 	}
 	return false
 }
+
+// queueConn is a netio.Conn reading the packets another reader puts into
+// in (until done) and writing to out.
+type queueConn struct {
+	in   chan netio.Packet
+	out  netio.Conn
+	done <-chan struct{}
+}
+
+func (q *queueConn) ReadPacket(ctx context.Context) (netio.Packet, error) {
+	select {
+	case p := <-q.in:
+		return p, nil
+	case <-q.done:
+		return netio.Packet{}, netio.ErrClosed
+	case <-ctx.Done():
+		return netio.Packet{}, ctx.Err()
+	}
+}
+
+func (q *queueConn) WritePacket(ctx context.Context, p netio.Packet) error {
+	return q.out.WritePacket(ctx, p)
+}
+func (q *queueConn) Addrs() []netip.Addr { return q.out.Addrs() }
+func (q *queueConn) Close() error        { return nil }

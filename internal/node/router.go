@@ -17,6 +17,7 @@ import (
 	"github.com/fhkey/fhkey/internal/certdisc"
 	"github.com/fhkey/fhkey/internal/forward"
 	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/keystore"
 	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/send"
@@ -29,10 +30,13 @@ import (
 type Router struct {
 	Role      *ar.Router
 	Store     keystore.Store
-	Forwarder *forward.TUN // nil without forwarding
-	Responder *certdisc.Responder
-	ICMP      *netio.ICMPConn
+	Forwarder *forward.TUN        // nil without forwarding
+	Responder *certdisc.Responder // nil without SEND
+	ICMP      *netio.ICMPConn     // nil without SEND
 	MH        *netio.MHConn
+	// RADIUS is the shared-key mode's key server (RouterSpec.RADIUS),
+	// closed by Stop; nil without it.
+	RADIUS *radius.Client
 
 	ownStore bool
 	cancel   context.CancelFunc
@@ -92,13 +96,23 @@ type RouterSpec struct {
 	// WrapICMP, when set, wraps the router's ICMPv6 Conn (fault
 	// injection in tests).
 	WrapICMP func(netio.Conn) netio.Conn
+	// AAA enables the shared-key mode (docs/aaa.md) with its KeyServer;
+	// RADIUS, when set, is that KeyServer's client, which the router owns
+	// from then on (Stop closes it, also when OpenRouter fails). Without
+	// Signer and Parameters the router serves the shared-key mode only:
+	// no ICMPv6 socket, no certification path responder.
+	AAA    *ar.AAAConfig
+	RADIUS *radius.Client
 }
+
+// sendless reports whether spec is an AAA-only router.
+func (spec *RouterSpec) sendless() bool { return spec.AAA != nil && spec.Signer == nil }
 
 // OpenRouter opens the key store, the sockets and the forwarder of spec
 // (inside spec.Enter) and serves until Stop, or until a serving task fails
 // (Done is closed, Err tells why).
 func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
-	r := &Router{Store: spec.Store, failed: make(chan struct{})}
+	r := &Router{Store: spec.Store, RADIUS: spec.RADIUS, failed: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, r.close())
@@ -120,15 +134,25 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 		enter = func(fn func() error) error { return fn() }
 	}
 	var bindings ar.Bindings
+	// Only FBUs reach the role (RFC 5568 §6.2.2), and HKReqs in the
+	// shared-key mode; the queue and the kernel buffer absorb bursts
+	// (docs/testbed.md, fbu-throughput).
+	types := []uint8{mh.TypeFastBindingUpdate}
+	if spec.AAA != nil {
+		t := spec.AAA.Codepoints.HandoverKeyRequest
+		if t == 0 {
+			t = mh.DefaultHandoverKeyRequestType
+		}
+		types = append(types, t)
+	}
 	if err := enter(func() error {
 		var err error
-		if r.ICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.Interface, Groups: []netip.Addr{ar.AllRoutersMulticast}}); err != nil {
-			return err
+		if !spec.sendless() {
+			if r.ICMP, err = netio.ListenICMP(netio.ICMPConfig{Interface: spec.Interface, Groups: []netip.Addr{ar.AllRoutersMulticast}}); err != nil {
+				return err
+			}
 		}
-		// Only FBUs reach the role (RFC 5568 §6.2.2); the queue and the
-		// kernel buffer absorb bursts (docs/testbed.md, fbu-throughput).
-		if r.MH, err = netio.ListenMH(netio.MHConfig{Queue: 4096, ReceiveBuffer: 4 << 20,
-			Types: []uint8{mh.TypeFastBindingUpdate}}); err != nil {
+		if r.MH, err = netio.ListenMH(netio.MHConfig{Queue: 4096, ReceiveBuffer: 4 << 20, Types: types}); err != nil {
 			return err
 		}
 		if spec.Forwarding {
@@ -150,24 +174,32 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 	if r.Forwarder != nil {
 		bindings = ar.NewForwarderBindings(r.Forwarder, nil)
 	}
-	var icmp netio.Conn = r.ICMP
-	if spec.WrapICMP != nil {
-		icmp = spec.WrapICMP(icmp)
-	}
-	// RFC 5269 §3.2: the router must "support SEND certificate discovery".
-	if r.Responder, err = certdisc.NewResponder(icmp, certdisc.ResponderConfig{
-		Paths: []certdisc.Path{{Certificates: spec.Path, Anchors: spec.Anchors}}, MaxCPARate: spec.MaxCPARate, Logger: spec.Logger}); err != nil {
-		return nil, err
+	var icmp netio.Conn
+	var other func(context.Context, netio.Packet)
+	if r.ICMP != nil {
+		icmp = r.ICMP
+		if spec.WrapICMP != nil {
+			icmp = spec.WrapICMP(icmp)
+		}
+		// RFC 5269 §3.2: the router must "support SEND certificate discovery".
+		if r.Responder, err = certdisc.NewResponder(icmp, certdisc.ResponderConfig{
+			Paths: []certdisc.Path{{Certificates: spec.Path, Anchors: spec.Anchors}}, MaxCPARate: spec.MaxCPARate, Logger: spec.Logger}); err != nil {
+			return nil, err
+		}
+		other = func(ctx context.Context, p netio.Packet) { _ = r.Responder.HandlePacket(ctx, p) }
 	}
 	if r.Role, err = ar.New(ar.Config{Address: addr, Parameters: spec.Parameters, Signer: spec.Signer,
 		Store: r.Store, Bindings: bindings, Neighbors: spec.Neighbors, Limits: spec.Limits, ForwardingLifetime: spec.ForwardingLifetime,
 		Algorithms: spec.Algorithms, KeyLifetime: spec.KeyLifetime, Verifier: spec.Verifier, Logger: spec.Logger,
-		Trace: spec.Trace, Other: func(ctx context.Context, p netio.Packet) { _ = r.Responder.HandlePacket(ctx, p) }}); err != nil {
+		Trace: spec.Trace, Other: other, AAA: spec.AAA}); err != nil {
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	r.wg.Go(func() { r.fail("icmp", sctx, r.Role.Serve(sctx, icmp, 1)) })
+	if icmp != nil {
+		// The HKResps go out on the Mobility Header socket only.
+		r.wg.Go(func() { r.fail("icmp", sctx, r.Role.ServeNoAnswers(sctx, icmp, 1)) })
+	}
 	r.wg.Go(func() { r.fail("mh", sctx, r.Role.Serve(sctx, r.MH, spec.Workers)) })
 	if r.Forwarder != nil {
 		r.wg.Go(func() { r.fail("forwarder", sctx, r.Forwarder.Serve(sctx)) })
@@ -200,7 +232,8 @@ func (r *Router) Err() error {
 	}
 }
 
-// Address returns the router's CGA.
+// Address returns the router's address: its CGA, or the configured address
+// of an AAA-only router (the AR ID).
 func (r *Router) Address() netip.Addr { return r.Role.Address() }
 
 // Stop stops serving and releases the sockets, the forwarder (its routes go)
@@ -229,6 +262,9 @@ func (r *Router) close() error {
 	}
 	if r.ownStore && r.Store != nil {
 		errs = append(errs, r.Store.Close())
+	}
+	if r.RADIUS != nil {
+		errs = append(errs, r.RADIUS.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -7,13 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/radius/freeradius"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
 
@@ -83,121 +82,6 @@ func freePort() (int, error) {
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
-// dictionaryDir writes a dictionary directory for FreeRADIUS or radclient
-// -d: the system dictionary is read from its own directory, then this
-// one's "dictionary", which includes ours.
-func dictionaryDir(dir string) error {
-	abs, err := filepath.Abs("../../examples/dictionary.fhkey")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "dictionary"), []byte("$INCLUDE "+abs+"\n"), 0o600)
-}
-
-// proxyConf is examples/freeradius/proxy.conf with the home server's
-// ipaddr, port and secret replaced by the test HKS's.
-func proxyConf(hks netip.AddrPort, secret []byte) (string, error) {
-	b, err := os.ReadFile("../../examples/freeradius/proxy.conf")
-	if err != nil {
-		return "", err
-	}
-	s := string(b)
-	for _, r := range []struct{ key, value string }{
-		{"ipaddr", hks.Addr().String()},
-		{"port", fmt.Sprint(hks.Port())},
-		{"secret", string(secret)},
-	} {
-		re := regexp.MustCompile(`(?m)^(\s*` + r.key + `\s*=\s*)\S+$`)
-		if n := len(re.FindAllStringIndex(s, -1)); n != 1 {
-			return "", fmt.Errorf("proxy.conf: %d lines %q, want 1", n, r.key)
-		}
-		s = re.ReplaceAllString(s, "${1}"+r.value)
-	}
-	return s, nil
-}
-
-const radiusdConf = `# written by internal/radius's TestMain
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = {{DIR}}
-localstatedir = {{DIR}}
-sbindir = /usr/sbin
-logdir = {{DIR}}
-raddbdir = {{DIR}}
-radacctdir = {{DIR}}
-name = freeradius
-confdir = {{DIR}}
-modconfdir = {{DIR}}
-certdir = {{DIR}}
-cadir = {{DIR}}
-run_dir = {{DIR}}
-db_dir = {{DIR}}
-libdir = /usr/lib/freeradius
-pidfile = {{DIR}}/radiusd.pid
-max_request_time = 10
-cleanup_delay = 2
-max_requests = 1024
-hostname_lookups = no
-log {
-	destination = stdout
-	colourise = no
-	auth = yes
-}
-security {
-	allow_core_dumps = no
-	max_attributes = 200
-	reject_delay = 0
-	status_server = yes
-}
-proxy_requests = yes
-$INCLUDE proxy.conf
-$INCLUDE clients.conf
-thread pool {
-	start_servers = 1
-	max_servers = 4
-	min_spare_servers = 1
-	max_spare_servers = 4
-	max_requests_per_server = 0
-}
-modules {
-	realm suffix {
-		format = suffix
-		delimiter = "@"
-	}
-	always handled {
-		rcode = handled
-	}
-}
-server default {
-	listen {
-		type = auth
-		ipaddr = 127.0.0.1
-		port = {{PORT}}
-	}
-	# A realm proxy.conf does not list is not served: no answer.
-	authorize {
-		suffix
-		if (!&control:Proxy-To-Realm) {
-			update control {
-				&Response-Packet-Type := Do-Not-Respond
-			}
-			handled
-		}
-	}
-	authenticate {
-	}
-	post-proxy {
-	}
-}
-`
-
-const clientsConf = `client ar {
-	ipaddr = 127.0.0.1
-	secret = {{SECRET}}
-	require_message_authenticator = yes
-}
-`
-
 // startFreeRADIUS starts the shared HKS and FreeRADIUS in front of it.
 func startFreeRADIUS() (*testenv.Server, error) {
 	if err := startHKS(); err != nil {
@@ -212,28 +96,11 @@ func startFreeRADIUS() (*testenv.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	proxy, err := proxyConf(interop.hksAddr, hksSecret)
-	if err != nil {
-		return nil, err
-	}
-	files := map[string]string{
-		"radiusd.conf": strings.NewReplacer("{{DIR}}", dir, "{{PORT}}", fmt.Sprint(port)).Replace(radiusdConf),
-		"clients.conf": strings.ReplaceAll(clientsConf, "{{SECRET}}", string(arSecret)),
-		"proxy.conf":   proxy,
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			return nil, err
-		}
-	}
-	if err := dictionaryDir(dir); err != nil {
-		return nil, err
-	}
 	interop.frAddr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return testenv.StartServer(ctx, "freeradius", dir, testenv.OutputContains("Ready to process requests"),
-		"freeradius", "-f", "-X", "-d", dir)
+	return freeradius.Start(ctx, freeradius.Config{Dir: dir, Examples: "../../examples", Listen: interop.frAddr,
+		Client: netip.MustParseAddr("127.0.0.1"), ClientSecret: arSecret, HKS: interop.hksAddr, HKSSecret: hksSecret})
 }
 
 func requireFreeRADIUS(t *testing.T) *testenv.Server {
@@ -327,7 +194,7 @@ func TestRadclient(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := dictionaryDir(dir); err != nil {
+	if err := freeradius.DictionaryDir(dir, "../../examples"); err != nil {
 		t.Fatal(err)
 	}
 	attrs := fmt.Sprintf("User-Name = \"mn@example.com\"\nNAS-Identifier = \"radclient\"\nFHkey-AR-ID = %s\nFHkey-HKReq = 0x%x\nMessage-Authenticator = 0x00\n", testAR, testHKReq)

@@ -100,8 +100,8 @@ func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (Daem
 	}
 	f := DaemonFiles{Dir: dir, PAR: filepath.Join(dir, ConfigPAR), NAR: filepath.Join(dir, ConfigNAR),
 		MN: filepath.Join(dir, ConfigMN), PARKeyStore: filepath.Join(dir, "par-keys.db")}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return f, fmt.Errorf("scenario: daemon files: %w", err)
+	if err := mkdirPrivate(dir); err != nil {
+		return f, err
 	}
 	files := []daemonFile{
 		{"ta.pem", 0o644, func() ([]byte, error) { return certificatesPEM([][]byte{creds.AnchorDER}), nil }},
@@ -138,6 +138,14 @@ func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (Daem
 		}
 	}
 	return f, nil
+}
+
+// mkdirPrivate creates dir with mode 0700.
+func mkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("scenario: daemon files: %w", err)
+	}
+	return nil
 }
 
 // daemonFile is one file WriteDaemonFiles writes.

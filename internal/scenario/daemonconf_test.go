@@ -112,3 +112,33 @@ func TestWriteDaemonFiles(t *testing.T) {
 		t.Error("writing again changed par.toml")
 	}
 }
+
+// TestWriteAAADaemonFiles: the shared-key mode configurations pass the
+// daemons' validation with their secret files (0600).
+func TestWriteAAADaemonFiles(t *testing.T) {
+	c := labCredentials(t)
+	dir := filepath.Join(t.TempDir(), "aaa")
+	f, err := WriteAAADaemonFiles(dir, c, AAADaemonOptions{DaemonOptions: DaemonOptions{HTTP: DefaultDaemonHTTP},
+		RADIUS: netip.MustParseAddrPort("127.0.0.1:1812"), Secret: []byte("s3cret"), NAI: "mn@example.com", HMK: bytes.Repeat([]byte{7}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.CheckAR(f.PAR, time.Now()); err != nil {
+		t.Errorf("CheckAR: %v", err)
+	}
+	if err := config.CheckMN(f.MN); err != nil {
+		t.Errorf("CheckMN: %v", err)
+	}
+	ar, err := config.LoadAR(f.PAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mn, err := config.LoadMN(f.MN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ar.SENDEnabled() || ar.Address != c.PAR.CGA.Address || mn.CareOf != c.MN.PCoA.Address || mn.Handover.NewCareOf != c.MN.NCoA.Address ||
+		!slices.Equal(mn.AAA.Routers, []netip.Addr{c.PAR.CGA.Address}) || ar.KeyStore.Path != f.PARKeyStore {
+		t.Errorf("PAR %+v, MN %+v", ar, mn)
+	}
+}

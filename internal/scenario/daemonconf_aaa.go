@@ -1,0 +1,97 @@
+package scenario
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/lab"
+	"github.com/fhkey/fhkey/internal/testbed"
+)
+
+// Names of the shared-key mode configurations WriteAAADaemonFiles writes.
+const (
+	ConfigPARAAA = "par-aaa.toml"
+	ConfigMNAAA  = "mn-aaa.toml"
+)
+
+// AAADaemonOptions select the shared-key mode configurations
+// (docs/aaa.md): the PAR's RADIUS server (a proxy or the HKS) and the MN's
+// subscription.
+type AAADaemonOptions struct {
+	DaemonOptions
+	// RADIUS is the server the PAR sends Access-Requests to, in its
+	// namespace, and Secret the secret it shares with it.
+	RADIUS netip.AddrPort
+	Secret []byte
+	// NAI and HMK are the MN's subscription at the HKS.
+	NAI string
+	HMK []byte
+}
+
+// AAADaemonFiles are the shared-key mode configuration files.
+type AAADaemonFiles struct {
+	Dir, PAR, MN string
+	// PARKeyStore is the PAR's bbolt key store file.
+	PARKeyStore string
+}
+
+// WriteAAADaemonFiles writes, in dir (mode 0700), the configurations of an
+// AAA-only `fhkey ar` on the testbed's PAR (its address the PAR's lab CGA
+// address, used as a plain address; forwarding; a bbolt key store) and of
+// an `fhkey mn` in the shared-key mode (care-of addresses the MN's lab
+// CGA addresses on its two links, keys from the PAR only, decapsulation),
+// with the RADIUS secret and the HMK in 0600 files.
+func WriteAAADaemonFiles(dir string, creds *lab.Credentials, o AAADaemonOptions) (AAADaemonFiles, error) {
+	if o.ForwardingLifetime == 0 {
+		o.ForwardingLifetime = time.Minute
+	}
+	if o.LogFormat == "" {
+		o.LogFormat = "text"
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	f := AAADaemonFiles{Dir: dir, PAR: filepath.Join(dir, ConfigPARAAA), MN: filepath.Join(dir, ConfigMNAAA),
+		PARKeyStore: filepath.Join(dir, "par-aaa-keys.db")}
+	par, nar := creds.PAR.CGA.Address, creds.NAR.CGA.Address
+	var ar strings.Builder
+	fmt.Fprintf(&ar, "# fhkey ar for the testbed's PAR in the shared-key mode only (no SEND credentials).\n")
+	fmt.Fprintf(&ar, "interface = %q\naddress = %q\nprefixes = [%q]\n\n", testbed.IfaceAccess, par.String(), creds.PAR.Prefix.String())
+	fmt.Fprintf(&ar, "[aaa]\ntimeout = \"1s\"\ntries = 2\nmax_pending = 64\nhks_timeout = \"5s\"\n\n")
+	fmt.Fprintf(&ar, "[[aaa.realms]]\nname = \"*\"\nservers = [{ address = %q, secret_file = \"radius.secret\" }]\n\n", o.RADIUS.String())
+	fmt.Fprintf(&ar, "[forwarding]\nenabled = true\nlifetime = %q\ntun = %q\n\n", durationString(o.ForwardingLifetime), TUNForwarder)
+	fmt.Fprintf(&ar, "[key_store]\ntype = \"bolt\"\npath = %q\n\n", filepath.Base(f.PARKeyStore))
+	writeLogHTTP(&ar, o.DaemonOptions)
+
+	var mn strings.Builder
+	fmt.Fprintf(&mn, "# fhkey mn for the testbed's MN in the shared-key mode.\n")
+	fmt.Fprintf(&mn, "interface = %q\ncare_of = %q\n\n", testbed.IfaceMNToPAR, creds.MN.PCoA.Address.String())
+	fmt.Fprintf(&mn, "[aaa]\nnai = %q\nhmk_file = \"mn.hmk\"\nprf = \"HMAC-SHA256\"\nmac = 2\nrouters = [%q]\n\n", o.NAI, par.String())
+	fmt.Fprintf(&mn, "[handover]\nnew_care_of = %q\nnew_interface = %q\n\n", creds.MN.NCoA.Address.String(), testbed.IfaceMNToNAR)
+	fmt.Fprintf(&mn, "[decapsulation]\nenabled = true\ntun = %q\nallowed = [%q, %q]\n\n", TUNDecapsulator, par.String(), nar.String())
+	writeLogHTTP(&mn, o.DaemonOptions)
+
+	if err := mkdirPrivate(dir); err != nil {
+		return f, err
+	}
+	for _, file := range []struct {
+		name string
+		mode os.FileMode
+		data string
+	}{
+		{"radius.secret", 0o600, string(o.Secret) + "\n"},
+		{"mn.hmk", 0o600, hex.EncodeToString(o.HMK) + "\n"},
+		{ConfigPARAAA, 0o644, ar.String()},
+		{ConfigMNAAA, 0o644, mn.String()},
+	} {
+		if err := writeFileMode(filepath.Join(dir, file.name), []byte(file.data), file.mode); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}

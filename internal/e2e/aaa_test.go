@@ -1,0 +1,283 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/hokey"
+	"github.com/fhkey/fhkey/internal/aaa"
+	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/mn"
+	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/radius"
+	"github.com/fhkey/fhkey/internal/radius/freeradius"
+	"github.com/fhkey/fhkey/internal/scenario"
+	"github.com/fhkey/fhkey/internal/testbed"
+	"github.com/fhkey/fhkey/internal/testenv"
+	"github.com/fhkey/fhkey/mh"
+)
+
+// keyServerFunc is an aaa.KeyServer of a function.
+type keyServerFunc func(context.Context, aaa.KeyRequest) (aaa.KeyResponse, error)
+
+func (f keyServerFunc) RequestKey(ctx context.Context, r aaa.KeyRequest) (aaa.KeyResponse, error) {
+	return f(ctx, r)
+}
+
+// aaaMNStatus is the part of the MN's /status the shared-key test reads.
+type aaaMNStatus struct {
+	Keys []struct {
+		Router netip.Addr `json:"router"`
+		CareOf netip.Addr `json:"care_of"`
+		SPI    uint32     `json:"spi"`
+	} `json:"keys"`
+	Handovers int `json:"handovers"`
+	Handover  *struct {
+		PreviousRouter string `json:"previous_router"`
+		Status         int    `json:"status"`
+		Error          string `json:"error"`
+	} `json:"handover"`
+	LastRequestErr string `json:"last_request_error"`
+}
+
+// TestAAADaemonProcesses runs the shared-key mode (docs/aaa.md) on the
+// testbed as a user does: the HKS (hks.Server on a memory store behind
+// radius.Server, in this process, on the PAR namespace's loopback),
+// FreeRADIUS as the realm proxy in front of it (examples/freeradius/
+// proxy.conf, in the PAR's namespace), an AAA-only `fhkey ar` on the PAR
+// (no SEND credentials, bbolt key store, forwarder) and `fhkey mn` in the
+// shared-key mode, as processes. The MN daemon gets its key through the
+// chain; an HKReq with a forged MN-HKS MAC (wrong HMK) is discarded by the
+// HKS and answered by nobody; a replayed HKReq is refused by the PAR; with
+// the HKS down the restarted MN gets no key and holds nothing, and gets
+// one when the HKS is back; the PAR is killed and restarted on its key
+// store; the MN moves, its FBU with the key's SPI is accepted by the
+// restarted PAR, and the CN's stream follows it.
+func TestAAADaemonProcesses(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "freeradius")
+	b := newBed(t, "a", false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const nai = "mn@example.com"
+	arSecret, hksSecret := []byte("ar-to-proxy-7c1d"), []byte("proxy-to-hks-0e9a")
+	parAddr, pcoa := b.creds.PAR.CGA.Address, b.creds.MN.PCoA.Address
+	hmk := make([]byte, 64)
+	if _, err := rand.Read(hmk); err != nil {
+		t.Fatal(err)
+	}
+
+	// The HKS, switchable "down": it then answers nothing (as when its
+	// store fails), and FreeRADIUS gets no reply.
+	subs := hks.NewMemory()
+	if err := subs.Put(ctx, &hks.Subscriber{NAI: nai, HMK: hmk, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	server, err := hks.New(hks.Config{Subscribers: subs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	rs, err := radius.NewServer(radius.ServerConfig{
+		KeyServer: keyServerFunc(func(ctx context.Context, r aaa.KeyRequest) (aaa.KeyResponse, error) {
+			if down.Load() {
+				return aaa.KeyResponse{}, hks.ErrStore
+			}
+			return server.RequestKey(ctx, r)
+		}),
+		Clients: []radius.NASClient{{Name: "proxy", Prefix: netip.MustParsePrefix("127.0.0.0/8"), Secret: hksSecret}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hksConn net.PacketConn
+	var proxyPort int
+	if err := b.tb.Do(testbed.PAR, func() error {
+		var err error
+		if hksConn, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return err
+		}
+		c, err := net.ListenPacket("udp", "127.0.0.1:0") // a free port for FreeRADIUS
+		if err != nil {
+			return err
+		}
+		proxyPort = c.LocalAddr().(*net.UDPAddr).Port
+		return c.Close()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stopHKS := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); _ = rs.Serve(sctx, hksConn) }()
+	t.Cleanup(func() { stopHKS(); hksConn.Close(); <-served })
+
+	proxy := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(proxyPort))
+	fr, err := freeradius.Start(ctx, freeradius.Config{Dir: t.TempDir(), Examples: "../../examples", Listen: proxy,
+		Client: netip.MustParseAddr("127.0.0.1"), ClientSecret: arSecret,
+		HKS: hksConn.LocalAddr().(*net.UDPAddr).AddrPort(), HKSSecret: hksSecret,
+		Command: []string{"ip", "netns", "exec", b.tb.Namespace(testbed.PAR)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := fr.Stop(); err != nil {
+			t.Log(err)
+		}
+		if t.Failed() {
+			t.Logf("FreeRADIUS output:\n%s", tailOf(fr.Output()))
+		}
+	})
+
+	files, err := scenario.WriteAAADaemonFiles(b.dir, b.creds, scenario.AAADaemonOptions{
+		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"},
+		RADIUS:        proxy, Secret: arSecret, NAI: nai, HMK: hmk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A copy of every HKReq reaching the PAR, to replay one.
+	var sniff, mnMH *netio.MHConn
+	if err := b.tb.Do(testbed.PAR, func() error {
+		var err error
+		sniff, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyRequestType}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer sniff.Close()
+	if err := b.tb.Do(testbed.MN, func() error {
+		var err error
+		mnMH, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyResponseType}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer mnMH.Close()
+
+	par := startDaemon(t, b.tb, testbed.PAR, "PAR", "ar", "-c", files.PAR)
+	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
+	var ms aaaMNStatus
+	waitStatus := func(what string, cond func() bool) {
+		t.Helper()
+		testenv.Eventually(t, 15*time.Second, what, func() (bool, string) {
+			mobile.status(&ms)
+			return cond(), fmt.Sprintf("MN status %+v, handover %+v", ms, ms.Handover)
+		})
+	}
+	hasKey := func() bool {
+		return len(ms.Keys) == 1 && ms.Keys[0].Router == parAddr && ms.Keys[0].CareOf == pcoa && ms.Keys[0].SPI >= hokey.FirstAAASPI
+	}
+	waitStatus("key from the PAR through FreeRADIUS and the HKS", hasKey)
+	firstSPI := ms.Keys[0].SPI
+	par.waitMetric(`fhkey_ar_hkreq_answered_total{kind="key"}`, 1)
+	if v := par.metric(`fhkey_radius_client_replies_total{code="accept"}`); v != 1 {
+		t.Errorf("RADIUS accepts %v, want 1", v)
+	}
+	sctx2, cancel2 := context.WithTimeout(ctx, 5*time.Second)
+	genuine, err := sniff.ReadPacket(sctx2)
+	cancel2()
+	if err != nil || genuine.Src != pcoa {
+		t.Fatalf("no HKReq of the MN seen at the PAR: %v %v", genuine.Src, err)
+	}
+
+	// A forged MN-HKS MAC: an HKReq for the MN's NAI made with another HMK,
+	// from the MN's address. The HKS discards it; nobody answers.
+	forger, err := mn.New(mn.Config{AAA: &mn.AAAConfig{NAI: nai, HMK: bytes.Repeat([]byte{0x5a}, 64),
+		PRF: hokey.PRFHMACSHA256, MAC: hokey.MACHMACSHA256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := forger.HandoverKeyRequest(parAddr, pcoa, pcoa, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mnMH.WritePacket(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric(`fhkey_ar_hkreq_hks_failures_total{result="discarded"}`, 1)
+	if v := par.metric(`fhkey_ar_hkreq_answered_total{kind="key"}`) + par.metric(`fhkey_ar_hkreq_answered_total{kind="status"}`); v != 1 {
+		t.Errorf("answers after the forgery: %v, want the genuine one only", v)
+	}
+	if st := server.Stats(); st.BadMAC != 1 {
+		t.Errorf("HKS stats %+v, want one request discarded for its MAC", st)
+	}
+
+	// The MN's genuine HKReq replayed once its answer is no longer
+	// buffered (HKEY_REQ_TOUT): its Timestamp is the live key's.
+	par.waitMetric("fhkey_ar_hkreq_buffered", 0)
+	if err := mnMH.WritePacket(ctx, netio.Packet{Src: pcoa, Dst: parAddr, NextHeader: genuine.NextHeader, Payload: genuine.Payload}); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric(`fhkey_ar_hkreq_dropped_total{reason="replayed"}`, 1)
+	mobile.status(&ms)
+	if !hasKey() || ms.Keys[0].SPI != firstSPI {
+		t.Fatalf("MN keys after the replay %+v", ms.Keys)
+	}
+
+	// The HKS down: the restarted MN (memory key store) gets no key and
+	// shows none; when the HKS is back, its retransmission gets one.
+	down.Store(true)
+	failures := func() float64 {
+		return par.metric(`fhkey_ar_hkreq_hks_failures_total{result="no_answer"}`) + par.metric(`fhkey_ar_hkreq_hks_failures_total{result="discarded"}`)
+	}
+	before := failures()
+	mobile.kill()
+	mobile = startDaemon(t, b.tb, testbed.MN, "MN (restarted)", "mn", "-c", files.MN)
+	testenv.Eventually(t, 15*time.Second, "the PAR gives up on the silent HKS", func() (bool, string) {
+		f := failures()
+		return f > before, fmt.Sprintf("PAR HKS failures %v (before %v)", f, before)
+	})
+	mobile.status(&ms)
+	if len(ms.Keys) != 0 {
+		t.Fatalf("MN keys with the HKS down: %+v", ms.Keys)
+	}
+	down.Store(false)
+	waitStatus("key once the HKS is back", hasKey)
+
+	// The PAR dies and comes back on its key store (the CoA record and the
+	// NAI index record).
+	par.kill()
+	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted)", "ar", "-c", files.PAR)
+	var ps struct {
+		KeysHeld int `json:"keys_held"`
+	}
+	par.status(&ps)
+	if ps.KeysHeld != 2 {
+		t.Fatalf("restarted PAR holds %d key records, want the persisted 2", ps.KeysHeld)
+	}
+
+	// The move: the MN daemon sends the FBU with the key's SPI to the
+	// restarted PAR, and the CN's stream follows the MN.
+	recv, cn, dst := b.stream(pcoa)
+	if err := b.tb.Move(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus("handover", func() bool { return ms.Handover != nil })
+	if h := ms.Handover; h.Status != 0 || h.Error != "" || h.PreviousRouter != parAddr.String() {
+		t.Fatalf("MN handover %+v: want FBack status 0 from the PAR", h)
+	}
+	if v := par.metric("fhkey_ar_fbu_accepted_total"); !oneExchange(uint64(v)) {
+		t.Fatalf("PAR accepted %v FBUs", v)
+	}
+	from, to, _ := cn.Stream(ctx, dst, 200, time.Millisecond, nil)
+	if s := recv.Await(from, to, 190, 10*time.Second); s.Received < 190 {
+		t.Fatalf("redirected stream: %+v, want >= 95%% of 200", s)
+	}
+	for _, p := range []*process{mobile, par} {
+		p.stop()
+	}
+}
+
+// tailOf is the end of a long output, for failure messages.
+func tailOf(s string) string {
+	if len(s) > 8000 {
+		return "…" + s[len(s)-8000:]
+	}
+	return s
+}

@@ -112,8 +112,8 @@ func (n *mnNode) needKeys(link int32) []netip.Addr {
 // care-of address (docs/aaa.md, The mobile node). A key of router due for
 // refresh is dropped first, so that the router asks the HKS for a new one
 // (§6.2.1 "before the expiry"): the V flag would only confirm the old key.
-// A key still held (after a restart on a bolt store) is confirmed with the
-// V flag.
+// The role sets the V flag when it holds a key of router for another
+// care-of address.
 func (n *mnNode) requestHandoverKey(ctx context.Context, link int32, router netip.Addr) (mn.Event, error) {
 	for _, k := range n.m.Role.KeyRefreshDue() {
 		if k.Router == router {

@@ -31,19 +31,14 @@ func (d *Demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 		fmt.Fprintf(d.out, "fhkey demo: RFC 5269 handover keys over SEND, RFC 5568 fast handover (in-memory network)\n\n")
 	}
 	// 1. Credentials.
-	start := time.Now()
-	creds, err := lab.Load(ctx, cacheDir, nil)
+	creds, how, took, err := loadCredentials(ctx, cacheDir)
 	if err != nil {
 		return err
 	}
-	how := "read from the cache"
-	if creds.Generated {
-		how = "generated and cached"
-	}
-	d.step("credentials", time.Since(start), true, "trust anchor, PAR and NAR router certificates, RSA-%d keys: %s\nin %s",
+	d.step("credentials", took, true, "trust anchor, PAR and NAR router certificates, RSA-%d keys: %s\nin %s",
 		creds.Bits, how, cacheDir)
 
-	start = time.Now()
+	start := time.Now()
 	var cgaErr error
 	for _, c := range []struct {
 		name string
@@ -260,4 +255,18 @@ func storeRecords(stores ...keystore.Store) []keystore.Record {
 		})
 	}
 	return out
+}
+
+// loadCredentials loads (or generates and caches) the lab credentials in
+// cacheDir and says which it did.
+func loadCredentials(ctx context.Context, cacheDir string) (creds *lab.Credentials, how string, took time.Duration, err error) {
+	start := time.Now()
+	if creds, err = lab.Load(ctx, cacheDir, nil); err != nil {
+		return nil, "", 0, err
+	}
+	how = "read from the cache"
+	if creds.Generated {
+		how = "generated and cached"
+	}
+	return creds, how, time.Since(start), nil
 }

@@ -29,8 +29,8 @@ import (
 // checked by our reader, by gopacket, by tshark and by fhkey decode.
 func TestDemoAAA(t *testing.T) {
 	tmp := t.TempDir()
-	pcapFile := filepath.Join(tmp, "aaa.pcap")
-	args := []string{"demo", "--mode", "aaa", "--cache-dir", filepath.Join(tmp, "cache"), "--pcap", pcapFile, "--json"}
+	pcapFile, keysFile := filepath.Join(tmp, "aaa.pcap"), filepath.Join(tmp, "keys.json")
+	args := []string{"demo", "--mode", "aaa", "--cache-dir", filepath.Join(tmp, "cache"), "--pcap", pcapFile, "--json", "--show-keys", keysFile}
 	var out, errOut bytes.Buffer
 	if code := Run(context.Background(), args, nil, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out.String(), errOut.String())
@@ -119,6 +119,12 @@ func TestDemoAAA(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, "4 not IPv6") || !strings.Contains(stdout, "0 failing verification") ||
 			strings.Contains(stdout, "mh_checksum bad") {
 			t.Errorf("decode --verify: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		// With the PAR's keys: the FBU and its FBack verify with the HK
+		// (BADF SPI = the key's), the forged FBU does not.
+		code, stdout, stderr = runDecodeCLI(t, "", "decode", "--verify", "--keys", keysFile, pcapFile)
+		if code != 1 || strings.Count(stdout, "badf valid") < 2 || strings.Count(stdout, "badf invalid") != 1 || !strings.Contains(stdout, "1 failing verification") {
+			t.Errorf("decode --verify --keys: exit %d\n%s\n%s", code, stdout, stderr)
 		}
 	})
 }

@@ -5,7 +5,9 @@
 //
 // Captures use link type LINKTYPE_RAW (101): each record is an IPv6 packet
 // starting with its fixed header, the format tcpdump and Wireshark read
-// everywhere (https://www.tcpdump.org/linktypes.html).
+// everywhere (https://www.tcpdump.org/linktypes.html). The same link type
+// carries IPv4: UDPv4 builds the IPv4/UDP packets of the RADIUS datagrams
+// the AAA demo exchanges on loopback (RFC 791, RFC 768).
 //
 // Packets are built as the IPv6 specification lays them out (RFC 8200 §3,
 // §4): the fixed header, extension headers such as the Destination Options

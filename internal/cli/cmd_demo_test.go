@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/demo"
-	"github.com/fhkey/fhkey/internal/pcapread"
 	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/mh"
 	"github.com/fhkey/fhkey/ndp"
@@ -51,25 +48,9 @@ func TestDemo(t *testing.T) {
 
 	// The capture: complete IPv6 packets with correct checksums holding
 	// RtSolPr, PrRtAdv, FBU (with a Home Address option) and FBack.
-	f, err := os.Open(pcapFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapread.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]int{}
 	n := 0
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range pcapFrames(t, pcapFile) {
 		n++
 		p, err := capture.Parse(rec.Data)
 		if err != nil {

@@ -48,6 +48,7 @@ type Summary struct {
 // summary and, when out is set, printed as it happens.
 type Demo struct {
 	out     io.Writer // nil: steps recorded only (--json)
+	width   int       // of the step name column
 	sum     Summary
 	mu      sync.Mutex
 	traces  []ar.Trace
@@ -55,12 +56,17 @@ type Demo struct {
 	pcapErr error
 	badSum  int
 	keys    []keystore.Record // the routers' handover keys at the end
+
+	// The AAA walk-through (RunAAA).
+	aaa           AAAOutcome
+	radiusPackets int
+	counters      func() map[string]uint64
 }
 
 // New returns a walk-through printing its steps to out (nil: none) and
 // writing the in-memory run's packets to pcap (nil: none).
 func New(out io.Writer, pcap *capture.Writer) *Demo {
-	return &Demo{out: out, pcap: pcap, sum: Summary{Addresses: map[string]string{}}}
+	return &Demo{out: out, pcap: pcap, width: 12, sum: Summary{Addresses: map[string]string{}}}
 }
 
 // Run plays the in-memory walk-through with credentials from cacheDir and
@@ -80,12 +86,33 @@ func (d *Demo) Keys() []keystore.Record { return d.keys }
 // packet had a correct checksum and the pcap file (pcapName, closed with
 // closeErr) was written.
 func (d *Demo) Finish(runErr error, pcapName string, closeErr error) Summary {
+	o := d.sum.Outcome
+	d.settle(runErr, pcapName, closeErr, o.KeyProvisioned && o.GenuineFBUAccepted && o.ForgedFBURejected)
+	return d.sum
+}
+
+// FinishAAA returns RunAAA's summary: OK only if RunAAA succeeded, the key
+// was provisioned, the FBU accepted, both forgeries rejected, every packet
+// had a correct checksum and the pcap file was written (as Finish).
+func (d *Demo) FinishAAA(runErr error, pcapName string, closeErr error) AAASummary {
+	o := d.aaa
+	d.settle(runErr, pcapName, closeErr, o.KeyProvisioned && o.FBUAccepted && o.ForgedRejected)
+	s := AAASummary{OK: d.sum.OK, Mode: "aaa", Outcome: o, Steps: d.sum.Steps, Addresses: d.sum.Addresses, Counters: map[string]uint64{},
+		Pcap: d.sum.Pcap, Packets: d.sum.Packets, RADIUSPackets: d.radiusPackets, CacheDir: d.sum.CacheDir, Error: d.sum.Error}
+	if d.counters != nil {
+		s.Counters = d.counters()
+	}
+	return s
+}
+
+// settle sets OK and Error of the summary from the run's error, the
+// pcap's, the checksums and whether the outcome was reached.
+func (d *Demo) settle(runErr error, pcapName string, closeErr error, reached bool) {
 	if closeErr != nil && d.pcapErr == nil {
 		d.pcapErr = closeErr
 	}
 	d.sum.Pcap = pcapName
-	o := d.sum.Outcome
-	d.sum.OK = runErr == nil && o.KeyProvisioned && o.GenuineFBUAccepted && o.ForgedFBURejected && d.pcapErr == nil && d.badSum == 0
+	d.sum.OK = runErr == nil && reached && d.pcapErr == nil && d.badSum == 0
 	switch {
 	case runErr != nil:
 		d.sum.Error = runErr.Error()
@@ -96,7 +123,6 @@ func (d *Demo) Finish(runErr error, pcapName string, closeErr error) Summary {
 	case !d.sum.OK:
 		d.sum.Error = "the demo did not reach its expected outcome"
 	}
-	return d.sum
 }
 
 func (d *Demo) step(name string, took time.Duration, ok bool, format string, args ...any) {
@@ -110,9 +136,9 @@ func (d *Demo) step(name string, took time.Duration, ok bool, format string, arg
 		mark = "FAILED"
 	}
 	lines := strings.Split(desc, "\n")
-	fmt.Fprintf(d.out, "%2d. %-12s %9s %-6s %s\n", len(d.sum.Steps), name, FormatDuration(took), mark, lines[0])
+	fmt.Fprintf(d.out, "%2d. %-*s %9s %-6s %s\n", len(d.sum.Steps), d.width, name, FormatDuration(took), mark, lines[0])
 	for _, l := range lines[1:] {
-		fmt.Fprintf(d.out, "%34s%s\n", "", l)
+		fmt.Fprintf(d.out, "%*s%s\n", d.width+22, "", l)
 	}
 }
 

@@ -9,7 +9,14 @@
 //   - RunNetns: the same on the testbed (internal/testbed) over raw sockets,
 //     with the `fhkey ar` and `fhkey mn` daemons as processes (or the nodes
 //     in process), a correspondent node's stream redirected by the FBU and a
-//     forged FBU from an attacker namespace.
+//     forged FBU from an attacker namespace;
+//   - RunAAA (fhkey demo --mode aaa): the shared-key mode of
+//     draft-vidya-mipshop-handover-keys-aaa-04 (docs/aaa.md, The demo): the
+//     HKReq, its relay in a RADIUS Access-Request to a Handover Key Server
+//     (internal/hks behind internal/radius on a loopback UDP socket), the
+//     Access-Accept with the salt-encrypted HK, the HKResp, the FBU with the
+//     key's SPI, a forged FBU and a forged HKReq rejected; the RADIUS
+//     datagrams go into the pcap file as IPv4/UDP packets.
 //
 // The command (internal/cli) parses the flags, opens the files and prints
 // the summary.

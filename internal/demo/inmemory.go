@@ -22,7 +22,6 @@ import (
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/keystore"
-	"github.com/fhkey/fhkey/mh"
 )
 
 // run plays the scenario, filling d.sum. An error is a failure to run at
@@ -32,19 +31,14 @@ func (d *Demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 		fmt.Fprintf(d.out, "fhkey demo: RFC 5269 handover keys over SEND, RFC 5568 fast handover (in-memory network)\n\n")
 	}
 	// 1. Credentials.
-	start := time.Now()
-	creds, err := lab.Load(ctx, cacheDir, nil)
+	creds, how, took, err := loadCredentials(ctx, cacheDir)
 	if err != nil {
 		return err
 	}
-	how := "read from the cache"
-	if creds.Generated {
-		how = "generated and cached"
-	}
-	d.step("credentials", time.Since(start), true, "trust anchor, PAR and NAR router certificates, RSA-%d keys: %s\nin %s",
+	d.step("credentials", took, true, "trust anchor, PAR and NAR router certificates, RSA-%d keys: %s\nin %s",
 		creds.Bits, how, cacheDir)
 
-	start = time.Now()
+	start := time.Now()
 	var cgaErr error
 	for _, c := range []struct {
 		name string
@@ -197,59 +191,18 @@ func (d *Demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 	}
 
 	// 3. Handover: the MN moves to the NAR's link.
-	rawMNConn.SetAddrs([]netip.Addr{creds.MN.NCoA.Address, mnLL})
-	d.step("handover", 0, true, "MN moves to the NAR's link: NCoA %s", creds.MN.NCoA.Address)
-	start = time.Now()
-	fb, err := node.FastHandover(ctx, mnConn, creds.PAR.CGA.Address, pcoa.Address, creds.MN.NCoA.Address, false)
-	rtt = time.Since(start)
-	tr = d.takeTraces()
-	bnd, bound := tunnelOf(parFwd, pcoa.Address)
-	d.step("FBU", tr["mn:fbu-build"].Took, err == nil, "MN -> PAR from the NCoA, Home Address option = PCoA, BADF (SPI 0) last\n(time: building and authenticating; whole exchange %s)", FormatDuration(rtt))
-	d.step("PAR verifies", tr["fbu-verify"].Took, tr["fbu-verify"].Err == nil && bound && bnd.NewCoA == creds.MN.NCoA.Address,
-		"PAR: key found by the PCoA, authenticator valid (constant time);\ntunnel PCoA -> NCoA installed for %v", bnd.Lifetime)
-	d.sum.Outcome.GenuineFBUAccepted = err == nil && fb.Status == mh.FastStatusAccepted && bound && bnd.NewCoA == creds.MN.NCoA.Address
-	if err != nil {
-		d.step("FBack", 0, false, "MN: no authenticated FBack: %v", err)
-	} else {
-		d.step("FBack", tr["mn:fback-verify"].Took, fb.Status == 0, "PAR -> MN: Status %d, lifetime %v; BADF verified by the MN", fb.Status, fb.Lifetime)
-	}
-
-	// Traffic for the PCoA now reaches the MN through the tunnel.
-	start = time.Now()
-	cn := netip.MustParseAddr("2001:db8:99::1")
-	tunnelled, err := d.forwardEcho(parFwd, cn, pcoa.Address)
-	d.step("forwarding", time.Since(start), err == nil, "CN %s -> PCoA: echo request tunnelled by the PAR to the NCoA\n(IPv6-in-IPv6, RFC 2473; %d octets)", cn, len(tunnelled))
+	h := &handover{node: node, mnConn: mnConn, par: par, parAdr: creds.PAR.CGA.Address, fwd: parFwd, pcoa: pcoa.Address, ncoa: creds.MN.NCoA.Address,
+		moveTo: func() { rawMNConn.SetAddrs([]netip.Addr{creds.MN.NCoA.Address, mnLL}) }}
+	d.sum.Outcome.GenuineFBUAccepted = d.fastHandover(ctx, h)
 
 	// 4. The attack: an FBU for the MN's PCoA with a guessed key.
-	before, _ := tunnelOf(parFwd, pcoa.Address)
-	statsBefore := par.Stats()
 	forged, err := scenario.ForgeFBU(creds.PAR.CGA.Address, pcoa.Address, attackerAddr, at)
 	if err != nil {
 		return err
 	}
-	start = time.Now()
-	if err := attConn.WritePacket(ctx, forged); err != nil {
+	if d.sum.Outcome.ForgedFBURejected, d.sum.Outcome.BindingUnchanged, err = d.forgedFBU(ctx, h, attConn, forged, "BADF with a guessed key"); err != nil {
 		return err
 	}
-	status := -1
-	actx, cancel := context.WithTimeout(ctx, time.Second)
-	if p, err := attConn.ReadPacket(actx); err == nil {
-		if m, err := mh.ParseMessage(p.Payload); err == nil {
-			if a, ok := m.(mh.FastBindingAcknowledgment); ok {
-				status = int(a.Status)
-			}
-		}
-	}
-	cancel()
-	took := time.Since(start)
-	tr = d.takeTraces()
-	after, _ := tunnelOf(parFwd, pcoa.Address)
-	d.sum.Outcome.BindingUnchanged = after.Binding == before.Binding && after.Expires.Equal(before.Expires)
-	d.sum.Outcome.ForgedFBURejected = d.sum.Outcome.BindingUnchanged && par.Stats().FBUBadAuth == statsBefore.FBUBadAuth+1 &&
-		par.Stats().FBUAccepted == statsBefore.FBUAccepted && tr["fbu-verify"].Err != nil
-	d.step("forged FBU", took, d.sum.Outcome.ForgedFBURejected,
-		"attacker %s -> PAR: FBU claiming the PCoA, BADF with a guessed key;\nPAR: %s; FBack Status %d; binding unchanged: %v",
-		attackerAddr, strings.TrimPrefix(fmt.Sprint(tr["fbu-verify"].Err), ar.ErrFBU.Error()+": "), status, d.sum.Outcome.BindingUnchanged)
 
 	// 5. A key from the NAR for the next handover (§3.3: keys from several
 	// routers are kept).
@@ -259,16 +212,6 @@ func (d *Demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 	d.step("NAR key", time.Since(start), err == nil && ev.Kind == mn.KeyProvisioned,
 		"MN -> NAR from the NCoA: key for the next handover; the MN now holds %d keys", len(node.Keys()))
 	return nil
-}
-
-// tunnelOf returns the forwarding entry of pcoa.
-func tunnelOf(f *forward.Memory, pcoa netip.Addr) (forward.Entry, bool) {
-	for _, e := range f.Bindings() {
-		if e.PreviousCoA == pcoa {
-			return e, true
-		}
-	}
-	return forward.Entry{}, false
 }
 
 // forwardEcho hands the PAR's forwarding plane an ICMPv6 Echo Request from
@@ -312,4 +255,18 @@ func storeRecords(stores ...keystore.Store) []keystore.Record {
 		})
 	}
 	return out
+}
+
+// loadCredentials loads (or generates and caches) the lab credentials in
+// cacheDir and says which it did.
+func loadCredentials(ctx context.Context, cacheDir string) (creds *lab.Credentials, how string, took time.Duration, err error) {
+	start := time.Now()
+	if creds, err = lab.Load(ctx, cacheDir, nil); err != nil {
+		return nil, "", 0, err
+	}
+	how = "read from the cache"
+	if creds.Generated {
+		how = "generated and cached"
+	}
+	return creds, how, time.Since(start), nil
 }

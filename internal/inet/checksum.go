@@ -1,5 +1,6 @@
-// Package inet holds the small IPv6 helpers shared by the wire packages:
-// the upper-layer checksum with the IPv6 pseudo-header (RFC 8200 §8.1).
+// Package inet holds the small IP helpers shared by the wire packages:
+// the upper-layer checksum with the IPv6 pseudo-header (RFC 8200 §8.1), and
+// for the RADIUS packets of a capture the IPv4 ones (RFC 768, RFC 791).
 package inet
 
 import "net/netip"
@@ -32,11 +33,7 @@ func Checksum(src, dst netip.Addr, nextHeader uint8, payload []byte) uint16 {
 	sum += n >> 16
 	sum += n & 0xffff
 	sum += uint32(nextHeader)
-	sum = add(sum, payload)
-	for sum > 0xffff {
-		sum = sum>>16 + sum&0xffff
-	}
-	return ^uint16(sum)
+	return fold(add(sum, payload))
 }
 
 func add(sum uint32, b []byte) uint32 {
@@ -51,4 +48,28 @@ func add(sum uint32, b []byte) uint32 {
 		sum += uint32(b[i]) << 8
 	}
 	return sum
+}
+
+// ChecksumIPv4 returns the Internet checksum of payload preceded by the
+// IPv4 pseudo-header of RFC 768 (source, destination, a zero octet, the
+// protocol and the length of payload), as UDP and TCP over IPv4 use it.
+// src and dst must be IPv4 addresses (IPv4-mapped IPv6 forms are unmapped).
+func ChecksumIPv4(src, dst netip.Addr, protocol uint8, payload []byte) uint16 {
+	s, d := src.Unmap().As4(), dst.Unmap().As4()
+	sum := add(0, s[:])
+	sum = add(sum, d[:])
+	sum += uint32(protocol) + uint32(len(payload))&0xffff
+	return fold(add(sum, payload))
+}
+
+// HeaderChecksum returns the Internet checksum (RFC 1071) of b, as the IPv4
+// header checksum is computed over the header with its checksum field zero
+// (RFC 791 §3.1).
+func HeaderChecksum(b []byte) uint16 { return fold(add(0, b)) }
+
+func fold(sum uint32) uint16 {
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	return ^uint16(sum)
 }

@@ -42,3 +42,27 @@ func TestChecksumOddLength(t *testing.T) {
 		t.Fatalf("odd-length sum %#04x not consistent with padded %#04x", c, padded)
 	}
 }
+
+// TestChecksumIPv4 checks the RFC 768 pseudo-header sum and the RFC 791
+// header checksum against sums written out by hand.
+func TestChecksumIPv4(t *testing.T) {
+	src, dst := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")
+	udp := []byte{0x30, 0x39, 0x07, 0x14, 0x00, 0x0a, 0x00, 0x00, 'h', 'i'} // 12345 -> 1812, length 10
+	var sum uint32
+	for _, w := range []uint32{0x7f00, 0x0001, 0x7f00, 0x0002, 17, 10, 0x3039, 0x0714, 0x000a, 0, 0x6869} {
+		sum += w
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	if got, want := ChecksumIPv4(src, dst, ProtocolUDP, udp), ^uint16(sum); got != want {
+		t.Errorf("ChecksumIPv4 = %#04x, want %#04x", got, want)
+	}
+	if got := ChecksumIPv4(netip.AddrFrom16(src.As16()), dst, ProtocolUDP, udp); got != ^uint16(sum) {
+		t.Errorf("IPv4-mapped source: %#04x", got)
+	}
+	// RFC 1071 §3's example words 0001 f203 f4f5 f6f7: sum ddf2, checksum 220d.
+	if got := HeaderChecksum([]byte{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7}); got != 0x220d {
+		t.Errorf("HeaderChecksum = %#04x, want 0x220d", got)
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
+	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/radius"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -24,9 +26,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // | `name{label,...}` | type | meaning |
 var docRow = regexp.MustCompile("(?m)^\\| `(fhkey_[a-z_]+)(?:\\{([a-z_,]+)\\})?` \\| ([a-z]+) \\|")
 
-// documentedFamilies returns the fhkey_* families docs/deployment.md lists,
-// as "name{labels} type" lines.
-func documentedFamilies(t *testing.T, prefix string) []string {
+// documentedFamilies returns the fhkey_* families docs/deployment.md lists
+// whose names start with one of prefixes, and the daemon's own, as
+// "name{labels} type" lines.
+func documentedFamilies(t *testing.T, prefixes ...string) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../docs/deployment.md")
 	if err != nil {
@@ -34,7 +37,7 @@ func documentedFamilies(t *testing.T, prefix string) []string {
 	}
 	var out []string
 	for _, m := range docRow.FindAllStringSubmatch(string(b), -1) {
-		if strings.HasPrefix(m[1], prefix) || strings.HasPrefix(m[1], "fhkey_config_") || strings.HasPrefix(m[1], "fhkey_start_") {
+		if slices.ContainsFunc(append(prefixes, "fhkey_config_", "fhkey_start_"), func(p string) bool { return strings.HasPrefix(m[1], p) }) {
 			out = append(out, family(m[1], strings.Split(m[2], ","), m[3]))
 		}
 	}
@@ -79,22 +82,26 @@ func servedFamilies(t *testing.T, reg prometheus.Gatherer) (fhkey, runtime []str
 }
 
 // TestServedFamilies runs a daemon whose Start registers the role's
-// metrics as `fhkey ar` and `fhkey mn` do (the registry Run makes, every
+// metrics as `fhkey ar`, `fhkey mn` and `fhkey hks` do (the registry Run makes, every
 // step traced and failed once) and checks every family, type and label
 // against docs/deployment.md's tables, and the Go and process collectors'
 // families against testdata/runtime_families.golden (-update rewrites it).
 func TestServedFamilies(t *testing.T) {
 	for _, role := range []struct {
 		name     string
+		prefixes []string
 		register func(reg prometheus.Registerer)
 	}{
-		{"ar", func(reg prometheus.Registerer) {
+		{"ar", []string{"fhkey_ar_"}, func(reg prometheus.Registerer) {
 			trace := rolemetrics.RegisterAR(reg, func() ar.Stats { return ar.Stats{} }, func() int { return 0 })
 			trace(ar.Trace{Step: "fbu-verify", Took: time.Millisecond, Err: ar.ErrFBU})
 		}},
-		{"mn", func(reg prometheus.Registerer) {
+		{"mn", []string{"fhkey_mn_"}, func(reg prometheus.Registerer) {
 			trace := rolemetrics.RegisterMN(reg, func() int { return 0 })
 			trace("fbu-build", time.Millisecond, errors.New("failed"))
+		}},
+		{"hks", []string{"fhkey_hks_", "fhkey_radius_server_"}, func(reg prometheus.Registerer) {
+			rolemetrics.RegisterHKS(reg, func() hks.Stats { return hks.Stats{} }, func() radius.ServerStats { return radius.ServerStats{} })
 		}},
 	} {
 		t.Run(role.name, func(t *testing.T) {
@@ -107,7 +114,7 @@ func TestServedFamilies(t *testing.T) {
 			})
 			reg := h.runtime().Metrics
 			fhkey, runtime := servedFamilies(t, reg)
-			if want := documentedFamilies(t, "fhkey_"+role.name+"_"); !slices.Equal(fhkey, want) {
+			if want := documentedFamilies(t, role.prefixes...); !slices.Equal(fhkey, want) {
 				t.Errorf("fhkey_* families served:\n%s\ndocumented in docs/deployment.md:\n%s", strings.Join(fhkey, "\n"), strings.Join(want, "\n"))
 			}
 			golden := "testdata/runtime_families.golden"

@@ -471,3 +471,47 @@ func TestClientInvalidReply(t *testing.T) {
 func vsaAttrBytes(t VendorType, v []byte) []byte {
 	return append([]byte{byte(typeVendorSpecific), byte(vsaHeaderLen + 2 + len(v))}, vsa(t, v)...)
 }
+
+// TestServerSetClients: a new client list takes effect at the next
+// request (the old secret is no longer accepted, the new one is), and an
+// invalid list is refused and changes nothing.
+func TestServerSetClients(t *testing.T) {
+	var calls atomic.Int64
+	srv, addr := startServer(t, ServerConfig{KeyServer: fixedKeyServer(t, &calls)})
+	newSecret := []byte("rotated-secret-77")
+	oldC := newClient(t, ClientConfig{Realms: realm(addr, testSecret), Timeout: 100 * time.Millisecond, Tries: 1})
+	newC := newClient(t, ClientConfig{Realms: realm(addr, newSecret), Timeout: 2 * time.Second})
+	ctx := context.Background()
+	if _, err := oldC.RequestKey(ctx, testKeyRequest()); err != nil {
+		t.Fatalf("before SetClients: %v", err)
+	}
+	lo := netip.MustParsePrefix("127.0.0.0/8")
+	if err := srv.SetClients([]NASClient{{Name: "lo", Prefix: lo}}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("SetClients without a secret: %v, want ErrConfig", err)
+	}
+	if _, err := oldC.RequestKey(ctx, testKeyRequest()); err != nil {
+		t.Fatalf("after a refused SetClients: %v", err)
+	}
+	secret := bytes.Clone(newSecret)
+	if err := srv.SetClients([]NASClient{{Name: "lo", Prefix: lo, Secret: secret}}); err != nil {
+		t.Fatal(err)
+	}
+	clear(secret) // the server keeps its own copy
+	if _, err := newC.RequestKey(ctx, testKeyRequest()); err != nil {
+		t.Fatalf("new secret: %v; server %+v", err, srv.Stats())
+	}
+	if _, err := oldC.RequestKey(ctx, testKeyRequest()); !errors.Is(err, aaa.ErrNoAnswer) {
+		t.Fatalf("old secret after SetClients: %v, want aaa.ErrNoAnswer", err)
+	}
+	if s := srv.Stats(); s.DroppedMessageAuth != 1 || s.Accepts != 3 {
+		t.Fatalf("server stats %+v, want 1 dropped (Message-Authenticator), 3 accepts", s)
+	}
+	// No client at all: every request is from an unknown client.
+	if err := srv.SetClients(nil); err != nil {
+		t.Fatal(err)
+	}
+	short := newClient(t, ClientConfig{Realms: realm(addr, newSecret), Timeout: 100 * time.Millisecond, Tries: 1})
+	if _, err := short.RequestKey(ctx, testKeyRequest()); !errors.Is(err, aaa.ErrNoAnswer) || srv.Stats().DroppedUnknownClient != 1 {
+		t.Fatalf("no clients: %v; server %+v", err, srv.Stats())
+	}
+}

@@ -19,44 +19,44 @@ var LatencyBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 // Len; nil to leave the gauge out). It returns the function to install as
 // ar.Config.Trace, which feeds the latency histograms.
 func RegisterAR(reg prometheus.Registerer, stats func() ar.Stats, keysHeld func() int) func(ar.Trace) {
-	c := &statsCollector{stats: stats}
+	c := &statsCollector[ar.Stats]{stats: stats}
 	c.add("fhkey_ar_rtsolpr_received_total", "Router Solicitations for Proxy Advertisement handled (RFC 5269 §3.2).", "",
-		by{"", func(s *ar.Stats) uint64 { return s.RtSolPrReceived }})
+		arBy{"", func(s *ar.Stats) uint64 { return s.RtSolPrReceived }})
 	c.add("fhkey_ar_rtsolpr_rejected_total", "RtSolPr refused, by reason: malformed, cga (CGA option missing or not matching the source), send (signature, timestamp, nonce), bad_key_request (unusable Handover Key Request).", "reason",
-		by{"malformed", func(s *ar.Stats) uint64 { return s.RtSolPrMalformed }},
-		by{"cga", func(s *ar.Stats) uint64 { return s.RtSolPrCGAFailed }},
-		by{"send", func(s *ar.Stats) uint64 { return s.RtSolPrSENDFailed }},
-		by{"bad_key_request", func(s *ar.Stats) uint64 { return s.BadKeyRequest }})
+		arBy{"malformed", func(s *ar.Stats) uint64 { return s.RtSolPrMalformed }},
+		arBy{"cga", func(s *ar.Stats) uint64 { return s.RtSolPrCGAFailed }},
+		arBy{"send", func(s *ar.Stats) uint64 { return s.RtSolPrSENDFailed }},
+		arBy{"bad_key_request", func(s *ar.Stats) uint64 { return s.BadKeyRequest }})
 	c.add("fhkey_ar_rate_limited_total", "RtSolPr dropped by a rate limit, by bucket: source, key (CGA public key), total.", "bucket",
-		by{"source", func(s *ar.Stats) uint64 { return s.RateLimitedSource }},
-		by{"key", func(s *ar.Stats) uint64 { return s.RateLimitedKey }},
-		by{"total", func(s *ar.Stats) uint64 { return s.RateLimitedTotal }})
+		arBy{"source", func(s *ar.Stats) uint64 { return s.RateLimitedSource }},
+		arBy{"key", func(s *ar.Stats) uint64 { return s.RateLimitedKey }},
+		arBy{"total", func(s *ar.Stats) uint64 { return s.RateLimitedTotal }})
 	c.add("fhkey_ar_unsecured_replies_suppressed_total", "Failed RtSolPr left unanswered because the unsecured reply budget was spent.", "",
-		by{"", func(s *ar.Stats) uint64 { return s.UnsecuredSuppressed }})
+		arBy{"", func(s *ar.Stats) uint64 { return s.UnsecuredSuppressed }})
 	c.add("fhkey_ar_keys_issued_total", "Handover keys delivered, by kind: created (fresh key) or reused (existing key of a known CGA, RFC 5269 §3.2).", "kind",
-		by{"created", func(s *ar.Stats) uint64 { return s.KeysCreated }},
-		by{"reused", func(s *ar.Stats) uint64 { return s.KeysReused }})
+		arBy{"created", func(s *ar.Stats) uint64 { return s.KeysCreated }},
+		arBy{"reused", func(s *ar.Stats) uint64 { return s.KeysReused }})
 	c.add("fhkey_ar_keys_removed_total", "Handover keys discarded (RFC 5269 §3.6), by reason: expired (HK-LIFETIME) or forwarding_ended.", "reason",
-		by{"expired", func(s *ar.Stats) uint64 { return s.KeysExpired }},
-		by{"forwarding_ended", func(s *ar.Stats) uint64 { return s.KeysDiscarded }})
+		arBy{"expired", func(s *ar.Stats) uint64 { return s.KeysExpired }},
+		arBy{"forwarding_ended", func(s *ar.Stats) uint64 { return s.KeysDiscarded }})
 	c.add("fhkey_ar_prrtadv_sent_total", "Proxy Router Advertisements sent, by whether they carried a Handover Key Reply.", "with_key",
-		by{"true", func(s *ar.Stats) uint64 { return s.PrRtAdvSent - min(s.PrRtAdvWithoutKey, s.PrRtAdvSent) }},
-		by{"false", func(s *ar.Stats) uint64 { return s.PrRtAdvWithoutKey }})
+		arBy{"true", func(s *ar.Stats) uint64 { return s.PrRtAdvSent - min(s.PrRtAdvWithoutKey, s.PrRtAdvSent) }},
+		arBy{"false", func(s *ar.Stats) uint64 { return s.PrRtAdvWithoutKey }})
 	c.add("fhkey_ar_fbu_received_total", "Fast Binding Updates received (RFC 5568 §6.2.2).", "",
-		by{"", func(s *ar.Stats) uint64 { return s.FBUReceived }})
+		arBy{"", func(s *ar.Stats) uint64 { return s.FBUReceived }})
 	c.add("fhkey_ar_fbu_accepted_total", "Fast Binding Updates authenticated and applied.", "",
-		by{"", func(s *ar.Stats) uint64 { return s.FBUAccepted }})
+		arBy{"", func(s *ar.Stats) uint64 { return s.FBUAccepted }})
 	c.add("fhkey_ar_fbu_rejected_total", "Fast Binding Updates rejected, by reason: malformed, unknown_key, expired_key, bad_auth (wrong SPI, length or MAC), stale (replayed sequence number), binding_failed.", "reason",
-		by{"malformed", func(s *ar.Stats) uint64 { return s.FBUMalformed }},
-		by{"unknown_key", func(s *ar.Stats) uint64 { return s.FBUUnknownKey }},
-		by{"expired_key", func(s *ar.Stats) uint64 { return s.FBUExpiredKey }},
-		by{"bad_auth", func(s *ar.Stats) uint64 { return s.FBUBadAuth }},
-		by{"stale", func(s *ar.Stats) uint64 { return s.FBUStale }},
-		by{"binding_failed", func(s *ar.Stats) uint64 { return s.FBUBindingFailed }})
+		arBy{"malformed", func(s *ar.Stats) uint64 { return s.FBUMalformed }},
+		arBy{"unknown_key", func(s *ar.Stats) uint64 { return s.FBUUnknownKey }},
+		arBy{"expired_key", func(s *ar.Stats) uint64 { return s.FBUExpiredKey }},
+		arBy{"bad_auth", func(s *ar.Stats) uint64 { return s.FBUBadAuth }},
+		arBy{"stale", func(s *ar.Stats) uint64 { return s.FBUStale }},
+		arBy{"binding_failed", func(s *ar.Stats) uint64 { return s.FBUBindingFailed }})
 	c.add("fhkey_ar_fback_sent_total", "Fast Binding Acknowledgments sent.", "",
-		by{"", func(s *ar.Stats) uint64 { return s.FBackSent }})
+		arBy{"", func(s *ar.Stats) uint64 { return s.FBackSent }})
 	c.add("fhkey_ar_internal_errors_total", "Key store, random number generator or signing failures.", "",
-		by{"", func(s *ar.Stats) uint64 { return s.InternalErrors }})
+		arBy{"", func(s *ar.Stats) uint64 { return s.InternalErrors }})
 	reg.MustRegister(c)
 	registerKeysHeld(reg, "fhkey_ar_keys_held", "Handover key records in the key store (expired ones not yet removed included).", keysHeld)
 	steps := newSteps(reg, "fhkey_ar")
@@ -80,32 +80,35 @@ func registerKeysHeld(reg prometheus.Registerer, name, help string, keysHeld fun
 	}
 }
 
-// by is one series of a counter family read from ar.Stats: its label value
-// ("" in an unlabelled family) and how to read it.
-type by struct {
+// by is one series of a counter family read from a role's Stats (S): its
+// label value ("" in an unlabelled family) and how to read it.
+type by[S any] struct {
 	label string
-	value func(*ar.Stats) uint64
+	value func(*S) uint64
 }
 
+// arBy is a series read from ar.Stats.
+type arBy = by[ar.Stats]
+
 // statsSeries is one counter series of statsCollector.
-type statsSeries struct {
+type statsSeries[S any] struct {
 	desc  *prometheus.Desc
 	label []string // nil in an unlabelled family
-	value func(*ar.Stats) uint64
+	value func(*S) uint64
 }
 
 // statsCollector is a prometheus.Collector of counters read from one
-// ar.Stats snapshot per scrape, so that the series of a scrape agree with
-// each other and the router pays nothing between scrapes.
-type statsCollector struct {
-	stats  func() ar.Stats
+// Stats snapshot (S) per scrape, so that the series of a scrape agree with
+// each other and the role pays nothing between scrapes.
+type statsCollector[S any] struct {
+	stats  func() S
 	descs  []*prometheus.Desc
-	series []statsSeries
+	series []statsSeries[S]
 }
 
 // add adds a counter family with one series per vs, labelled by label
 // (or unlabelled when label is "").
-func (c *statsCollector) add(name, help, label string, vs ...by) {
+func (c *statsCollector[S]) add(name, help, label string, vs ...by[S]) {
 	var labels []string
 	if label != "" {
 		labels = []string{label}
@@ -113,7 +116,7 @@ func (c *statsCollector) add(name, help, label string, vs ...by) {
 	d := prometheus.NewDesc(name, help, labels, nil)
 	c.descs = append(c.descs, d)
 	for _, v := range vs {
-		s := statsSeries{desc: d, value: v.value}
+		s := statsSeries[S]{desc: d, value: v.value}
 		if label != "" {
 			s.label = []string{v.label}
 		}
@@ -122,14 +125,14 @@ func (c *statsCollector) add(name, help, label string, vs ...by) {
 }
 
 // Describe implements prometheus.Collector.
-func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *statsCollector[S]) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.descs {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
-func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *statsCollector[S]) Collect(ch chan<- prometheus.Metric) {
 	st := c.stats()
 	for _, s := range c.series {
 		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.CounterValue, float64(s.value(&st)), s.label...)

@@ -27,6 +27,11 @@ func OpenSubscribers(ctx context.Context, st config.SubscriberStore, dsn string)
 	return nil, fmt.Errorf("node: subscriber store type %q", st.Type)
 }
 
+// DefaultHKSMaxInFlight is how many requests the HKS handles at once: a
+// proxy or an AR has at most 256 outstanding per socket (its Identifier
+// space), so one full client never meets the overload drop.
+const DefaultHKSMaxInFlight = 256
+
 // hksReadBuffer is the RADIUS socket's receive buffer: a burst of
 // requests from a proxy (256 per Identifier space) waits there while the
 // workers derive keys.
@@ -43,8 +48,8 @@ type HKSSpec struct {
 	// store, which the HKS owns from then on: Close closes it, and so does
 	// a failed OpenHKS.
 	Role hks.Config
-	// MaxInFlight bounds the requests handled at once (0: the radius
-	// package's default).
+	// MaxInFlight bounds the requests handled at once (0:
+	// DefaultHKSMaxInFlight); more are dropped and counted (overload).
 	MaxInFlight int
 	// Logger receives the role's and the transport's debug lines (nil:
 	// none).
@@ -76,6 +81,9 @@ func OpenHKS(spec HKSSpec) (h *HKS, err error) {
 	role, err := hks.New(spec.Role)
 	if err != nil {
 		return nil, err
+	}
+	if spec.MaxInFlight == 0 {
+		spec.MaxInFlight = DefaultHKSMaxInFlight
 	}
 	srv, err := radius.NewServer(radius.ServerConfig{KeyServer: role, Clients: spec.Clients,
 		MaxInFlight: spec.MaxInFlight, Logger: spec.Logger})

@@ -7,13 +7,13 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/peer"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
 
@@ -83,15 +83,11 @@ func freePort() (int, error) {
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
-// dictionaryDir writes a dictionary directory for FreeRADIUS or radclient
-// -d: the system dictionary is read from its own directory, then this
-// one's "dictionary", which includes ours.
-func dictionaryDir(dir string) error {
-	abs, err := filepath.Abs("../../examples/dictionary.fhkey")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "dictionary"), []byte("$INCLUDE "+abs+"\n"), 0o600)
+// exampleDictionary is examples/dictionary.fhkey, which the interop
+// peers load.
+func exampleDictionary() (string, error) {
+	b, err := os.ReadFile("../../examples/dictionary.fhkey")
+	return string(b), err
 }
 
 // proxyConf is examples/freeradius/proxy.conf with the home server's
@@ -116,88 +112,6 @@ func proxyConf(hks netip.AddrPort, secret []byte) (string, error) {
 	return s, nil
 }
 
-const radiusdConf = `# written by internal/radius's TestMain
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = {{DIR}}
-localstatedir = {{DIR}}
-sbindir = /usr/sbin
-logdir = {{DIR}}
-raddbdir = {{DIR}}
-radacctdir = {{DIR}}
-name = freeradius
-confdir = {{DIR}}
-modconfdir = {{DIR}}
-certdir = {{DIR}}
-cadir = {{DIR}}
-run_dir = {{DIR}}
-db_dir = {{DIR}}
-libdir = /usr/lib/freeradius
-pidfile = {{DIR}}/radiusd.pid
-max_request_time = 10
-cleanup_delay = 2
-max_requests = 1024
-hostname_lookups = no
-log {
-	destination = stdout
-	colourise = no
-	auth = yes
-}
-security {
-	allow_core_dumps = no
-	max_attributes = 200
-	reject_delay = 0
-	status_server = yes
-}
-proxy_requests = yes
-$INCLUDE proxy.conf
-$INCLUDE clients.conf
-thread pool {
-	start_servers = 1
-	max_servers = 4
-	min_spare_servers = 1
-	max_spare_servers = 4
-	max_requests_per_server = 0
-}
-modules {
-	realm suffix {
-		format = suffix
-		delimiter = "@"
-	}
-	always handled {
-		rcode = handled
-	}
-}
-server default {
-	listen {
-		type = auth
-		ipaddr = 127.0.0.1
-		port = {{PORT}}
-	}
-	# A realm proxy.conf does not list is not served: no answer.
-	authorize {
-		suffix
-		if (!&control:Proxy-To-Realm) {
-			update control {
-				&Response-Packet-Type := Do-Not-Respond
-			}
-			handled
-		}
-	}
-	authenticate {
-	}
-	post-proxy {
-	}
-}
-`
-
-const clientsConf = `client ar {
-	ipaddr = 127.0.0.1
-	secret = {{SECRET}}
-	require_message_authenticator = yes
-}
-`
-
 // startFreeRADIUS starts the shared HKS and FreeRADIUS in front of it.
 func startFreeRADIUS() (*testenv.Server, error) {
 	if err := startHKS(); err != nil {
@@ -216,24 +130,19 @@ func startFreeRADIUS() (*testenv.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := map[string]string{
-		"radiusd.conf": strings.NewReplacer("{{DIR}}", dir, "{{PORT}}", fmt.Sprint(port)).Replace(radiusdConf),
-		"clients.conf": strings.ReplaceAll(clientsConf, "{{SECRET}}", string(arSecret)),
-		"proxy.conf":   proxy,
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			return nil, err
-		}
-	}
-	if err := dictionaryDir(dir); err != nil {
+	dict, err := exampleDictionary()
+	if err != nil {
 		return nil, err
 	}
 	interop.frAddr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	fr := &peer.FreeRADIUS{
+		Dir: dir, Listen: interop.frAddr, Proxy: proxy, Dictionaries: []string{dict}, Debug: true,
+		Clients: []peer.FreeRADIUSClient{{Name: "ar", Prefix: netip.MustParsePrefix("127.0.0.1/32"), Secret: string(arSecret),
+			RequireMessageAuthenticator: true}},
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return testenv.StartServer(ctx, "freeradius", dir, testenv.OutputContains("Ready to process requests"),
-		"freeradius", "-f", "-X", "-d", dir)
+	return fr.Start(ctx)
 }
 
 func requireFreeRADIUS(t *testing.T) *testenv.Server {
@@ -327,7 +236,11 @@ func TestRadclient(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := dictionaryDir(dir); err != nil {
+	dict, err := exampleDictionary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := peer.DictionaryDir(dir, dict); err != nil {
 		t.Fatal(err)
 	}
 	attrs := fmt.Sprintf("User-Name = \"mn@example.com\"\nNAS-Identifier = \"radclient\"\nFHkey-AR-ID = %s\nFHkey-HKReq = 0x%x\nMessage-Authenticator = 0x00\n", testAR, testHKReq)

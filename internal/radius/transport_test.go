@@ -515,3 +515,33 @@ func TestServerSetClients(t *testing.T) {
 		t.Fatalf("no clients: %v; server %+v", err, srv.Stats())
 	}
 }
+
+// TestDuplicateCacheBounded: with a full cache every request expires the
+// oldest entry; the cache holds DuplicateCache answers, the insertion
+// order stays within twice that (compaction), and the newest answers are
+// the ones kept.
+func TestDuplicateCacheBounded(t *testing.T) {
+	var calls atomic.Int64
+	s, err := NewServer(ServerConfig{KeyServer: fixedKeyServer(t, &calls), Clients: []NASClient{{Name: "lo",
+		Prefix: netip.MustParsePrefix("127.0.0.0/8"), Secret: testSecret}}, DuplicateCache: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.MustParseAddrPort("127.0.0.1:1812")
+	for i := range 1000 {
+		k := dupKey{src: src, id: uint8(i), auth: [16]byte{byte(i >> 8), byte(i)}}
+		if _, dup := s.lookup(k); dup {
+			t.Fatalf("request %d seen as a duplicate", i)
+		}
+		s.remember(k, []byte{byte(i)})
+		if len(s.cache) > 9 || len(s.order)-s.head > 9 || len(s.order) > 18 {
+			t.Fatalf("after %d requests: %d cached, order %d (head %d)", i+1, len(s.cache), len(s.order), s.head)
+		}
+	}
+	if reply, dup := s.lookup(dupKey{src: src, id: 999 & 0xff, auth: [16]byte{3, 0xe7}}); !dup || len(reply) != 1 || reply[0] != 999&0xff {
+		t.Fatalf("newest answer not cached: %v %v", reply, dup)
+	}
+	if _, dup := s.lookup(dupKey{src: src, id: 0, auth: [16]byte{0, 0}}); dup {
+		t.Fatal("oldest answer still cached")
+	}
+}

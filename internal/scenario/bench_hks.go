@@ -93,22 +93,27 @@ type HKSBenchResult struct {
 	Freeradius string           `json:"freeradius_version"`
 }
 
-// RadclientSummary is radclient -s's packet summary and the wall time.
+// RadclientSummary is radclient -s's packet summary, the wall time, and
+// the CPU time radclient and the server spent (user + system).
 type RadclientSummary struct {
 	Accepted, Rejected, Lost int
 	Seconds                  float64 `json:"seconds"`
+	RadclientCPUSeconds      float64 `json:"radclient_cpu_seconds"`
+	ServerCPUSeconds         float64 `json:"server_cpu_seconds"`
+	// ServerCPUMicros is the server's CPU time per request.
+	ServerCPUMicros float64 `json:"server_cpu_us_per_request"`
 }
 
 func (r HKSBenchResult) String() string {
 	return fmt.Sprintf("%d requests per server, radclient -p %d, %d subscribers (%s)\n"+
-		"  FreeRADIUS, PAP:            %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s)\n"+
-		"  fhkey hks, key requests:    %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s)\n"+
+		"  FreeRADIUS, PAP:            %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s)\n"+
+		"  fhkey hks, key requests:    %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s)\n"+
 		"  ratio hks / FreeRADIUS:     %9.2f    target >= 1: %s\n"+
 		"  AR round trip per HKReq through FreeRADIUS: median %.3f ms, p99 %.3f ms (%d sequential)\n"+
 		"                              directly to the HKS: median %.3f ms, p99 %.3f ms; added by the proxy: %.3f ms",
 		r.Requests, r.Parallel, r.Subscribers, r.Freeradius,
-		r.FreeRADIUSPAPPerS, r.PAP.Accepted, r.PAP.Rejected, r.PAP.Lost, r.PAP.Seconds,
-		r.HKSPerS, r.HKS.Accepted, r.HKS.Rejected, r.HKS.Lost, r.HKS.Seconds,
+		r.FreeRADIUSPAPPerS, r.PAP.Accepted, r.PAP.Rejected, r.PAP.Lost, r.PAP.Seconds, r.PAP.ServerCPUMicros, r.PAP.RadclientCPUSeconds,
+		r.HKSPerS, r.HKS.Accepted, r.HKS.Rejected, r.HKS.Lost, r.HKS.Seconds, r.HKS.ServerCPUMicros, r.HKS.RadclientCPUSeconds,
 		r.Ratio, map[bool]string{true: "met", false: "MISSED"}[r.MeetsGoal],
 		r.ProxyLatency.Median, r.ProxyLatency.P99, r.ProxyLatency.Samples,
 		r.DirectLatency.Median, r.DirectLatency.P99, r.AddedByProxyMS)
@@ -203,7 +208,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		return res, err
 	}
 	fmt.Fprintf(cfg.Log, "radclient -p %d: %d PAP requests to FreeRADIUS\n", cfg.Parallel, cfg.Requests)
-	if res.PAP, err = runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret); err != nil {
+	frCPU := func() (time.Duration, error) { return pidCPU(frServer.Pid()) }
+	if res.PAP, err = runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret, frCPU); err != nil {
 		return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 	}
 	res.FreeRADIUSPAPPerS = float64(res.PAP.Accepted) / res.PAP.Seconds
@@ -234,7 +240,11 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 			return res, err
 		}
 	}
-	res.HKS, err = runRadclient(ctx, radclient, cfg, keys, h.Addr(), hksSecret)
+	selfCPU := func() (time.Duration, error) {
+		u, s, err := ProcessCPU()
+		return u + s, err
+	}
+	res.HKS, err = runRadclient(ctx, radclient, cfg, keys, h.Addr(), hksSecret, selfCPU)
 	if cfg.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -310,8 +320,10 @@ func writeRequests(file string, n int, write func(w *bufio.Writer, i int) error)
 var radclientSummary = regexp.MustCompile(`(?m)^\s*(Accepted|Rejected|Lost)\s*:\s*(\d+)`)
 
 // runRadclient sends file's requests to addr with radclient -p and times
-// it; the summary must show every request answered.
-func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, file string, addr netip.AddrPort, secret string) (RadclientSummary, error) {
+// it, with the CPU time serverCPU reports spent meanwhile; the summary
+// must show every request answered.
+func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, file string, addr netip.AddrPort, secret string,
+	serverCPU func() (time.Duration, error)) (RadclientSummary, error) {
 	var s RadclientSummary
 	dict := filepath.Join(cfg.Dir, "radclient")
 	if err := os.MkdirAll(dict, 0o700); err != nil {
@@ -324,9 +336,18 @@ func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, fil
 		"-d", dict, "-f", file, addr.String(), "auth", secret)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cpu0, cerr := serverCPU()
 	start := time.Now()
 	err := cmd.Run()
 	s.Seconds = time.Since(start).Seconds()
+	cpu1, cerr1 := serverCPU()
+	if cerr == nil && cerr1 == nil {
+		s.ServerCPUSeconds = (cpu1 - cpu0).Seconds()
+		s.ServerCPUMicros = s.ServerCPUSeconds * 1e6 / float64(cfg.Requests)
+	}
+	if ps := cmd.ProcessState; ps != nil {
+		s.RadclientCPUSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
 	for _, m := range radclientSummary.FindAllStringSubmatch(out.String(), -1) {
 		n, _ := strconv.Atoi(m[2])
 		switch m[1] {

@@ -25,6 +25,9 @@ testbed, over raw sockets (root):
   flood           provisioning of a legitimate MN while a flood of invalid
                   (badly signed) RtSolPrs hits the access router
 
+  hks             fhkey hks against FreeRADIUS 3.2 (PAP) with radclient, on
+                  loopback, no root: 'fhkey bench hks --help'
+
 Each run builds its own testbed (--prefix) and removes it at the end.
 docs/testbed.md records what was measured on the project's machine.
 
@@ -36,7 +39,10 @@ works with --json, whose summary has the event times but not the
 per-datagram arrivals.`
 
 func runBench(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood [flags]", benchDescription)
+	if len(args) > 0 && args[0] == "hks" {
+		return runBenchHKS(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood|hks [flags]", benchDescription)
 	prefix := fs.String("prefix", "fhk-bench-", "testbed namespace prefix")
 	cacheDir := fs.String("cache-dir", "", "credentials cache directory (default: as fhkey demo)")
 	n := fs.Int("n", 1000, "fbu-rtt: samples; forwarding: datagrams per run")
@@ -53,7 +59,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if err := parseFlags(env, fs, args); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: a benchmark is required: fbu-rtt, forwarding, fbu-throughput or flood", errUsage)
+		return fmt.Errorf("%w: a benchmark is required: fbu-rtt, forwarding, fbu-throughput, flood or hks", errUsage)
 	}
 	sub := args[0]
 	if err := parseFlags(env, fs, args[1:]); err != nil {

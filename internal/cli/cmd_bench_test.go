@@ -45,3 +45,27 @@ func TestBenchForwardingPlot(t *testing.T) {
 		t.Errorf("%s: not the plot (%v): %.200s", file, err, b)
 	}
 }
+
+// TestBenchHKSJSON runs `bench hks --json` small: stdout is one JSON
+// object whose first two keys are the issue's, in its order.
+func TestBenchHKSJSON(t *testing.T) {
+	testenv.RequireTool(t, "freeradius")
+	testenv.RequireTool(t, "radclient")
+	code, out, stderr := runCLI("bench", "hks", "--requests", "300", "--parallel", "16", "--latency-samples", "10", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.HasPrefix(out, `{"hks_per_s":`) || !strings.Contains(out, `,"freeradius_pap_per_s":`) {
+		t.Fatalf("stdout does not start with the issue's keys:\n%s", out)
+	}
+	var res struct {
+		HKS, PAP float64
+		Ratio    float64 `json:"ratio"`
+		Proxy    struct {
+			Median, P99 float64
+		} `json:"proxy_latency_ms"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Ratio <= 0 || res.Proxy.Median <= 0 || res.Proxy.P99 < res.Proxy.Median {
+		t.Errorf("%+v, %v:\n%s", res, err, out)
+	}
+}

@@ -14,20 +14,35 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/node"
 )
 
-const hksUsage = `Usage: fhkey hks -c FILE --check
+const hksUsage = `Usage: fhkey hks -c FILE [--check]
        fhkey hks subscriber add|remove|list [flags]
 
 The Handover Key Server of draft-vidya-mipshop-handover-keys-aaa-04
-(docs/aaa.md, "The Handover Key Server"); sample: examples/hks.toml.
+(docs/aaa.md, "The Handover Key Server"); sample: examples/hks.toml,
+systemd unit: examples/fhkey-hks.service.
 
-  -c FILE --check   validate FILE and the secret files it names
+  -c FILE           run the daemon: answer the access routers' key requests
+                    over RADIUS (UDP, listen; port 0: any free port, shown in
+                    /status) from the [[client]] addresses, each with its
+                    shared secret: check the MN-HKS MAC, the Timestamp and
+                    the authorization, derive the handover key and return it
+                    salt-encrypted. No privilege needed (1812 is not a
+                    privileged port). SIGTERM/SIGINT stop; SIGHUP reloads:
+                    log.level and the [[client]] list with its secret files
+                    apply at once, other changes are logged and take effect
+                    at the next restart. /readyz, /status, /metrics with
+                    [http] listen.
+  -c FILE --check   validate FILE and the secret files it names, exit 0 or 1
   subscriber add    add a subscriber (NAI, HMK, authorization)
   subscriber remove remove a subscriber and its replay state
   subscriber list   list the subscribers (HMKs only with --show-key)
+
+Keys, metrics, signals: docs/deployment.md; the protocol: docs/aaa.md.
 `
 
 func runHKS(ctx context.Context, env *Env, args []string) error {
@@ -38,7 +53,7 @@ func runHKS(ctx context.Context, env *Env, args []string) error {
 			"list":   func(args []string) error { return runHKSSubscriberList(ctx, env, args) },
 		})
 	}
-	fs := newFlagSet(env, "hks", "-c FILE --check | subscriber add|remove|list", hksUsage)
+	fs := newFlagSet(env, "hks", "-c FILE [--check] | subscriber add|remove|list", hksUsage)
 	file := fs.String("c", "", "configuration `FILE` (TOML, required)")
 	check := fs.Bool("check", false, "validate the configuration and the secret files it names, then exit")
 	if err := parseFlagsOnly(env, fs, args); err != nil {
@@ -50,7 +65,7 @@ func runHKS(ctx context.Context, env *Env, args []string) error {
 	if *check {
 		return reportCheck(env.Stdout, *file, config.CheckHKS(*file))
 	}
-	return errors.New("serving RADIUS is not part of this build: only --check and 'fhkey hks subscriber' are")
+	return daemon.Run(ctx, node.HKSOptions(*file, env.Stderr))
 }
 
 // storeFlags are the flags that name the subscriber store.

@@ -165,21 +165,31 @@ func parseUnit(t *testing.T, b []byte) unit {
 
 // TestSystemdUnits checks that each unit runs the right binary, subcommand
 // and configuration, reloads with SIGHUP, has the capabilities raw sockets
-// need and the hardening, and lets the daemon write where the sample
+// need (and none for the HKS, set explicitly empty) and the hardening, and lets the daemon write where the sample
 // configuration keeps its key store.
 func TestSystemdUnits(t *testing.T) {
 	for _, tc := range []struct {
 		unit, role, config string
+		caps               []string
 		storeDir           func(t *testing.T) string
 	}{
-		{"fhkey-ar.service", "ar", "ar.toml", func(t *testing.T) string {
+		{"fhkey-ar.service", "ar", "ar.toml", []string{"CAP_NET_ADMIN", "CAP_NET_RAW"}, func(t *testing.T) string {
 			cfg, err := ParseAR("/etc/fhkey/ar.toml", readExample(t, "ar.toml"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return filepath.Dir(cfg.KeyStore.Path)
 		}},
-		{"fhkey-mn.service", "mn", "mn.toml", func(t *testing.T) string { return "/var/lib/fhkey" }},
+		{"fhkey-mn.service", "mn", "mn.toml", []string{"CAP_NET_ADMIN", "CAP_NET_RAW"}, func(t *testing.T) string { return "/var/lib/fhkey" }},
+		// The HKS needs no capability (UDP 1812) and writes its bolt
+		// subscriber store.
+		{"fhkey-hks.service", "hks", "hks.toml", nil, func(t *testing.T) string {
+			cfg, err := ParseHKS("/etc/fhkey/hks.toml", readExample(t, "hks.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Dir(cfg.Subscribers.Path)
+		}},
 	} {
 		t.Run(tc.unit, func(t *testing.T) {
 			u := parseUnit(t, readExample(t, tc.unit))
@@ -201,7 +211,7 @@ func TestSystemdUnits(t *testing.T) {
 			for _, key := range []string{"AmbientCapabilities", "CapabilityBoundingSet"} {
 				caps := strings.Fields(strings.Join(u["Service"][key], " "))
 				slices.Sort(caps)
-				if !slices.Equal(caps, []string{"CAP_NET_ADMIN", "CAP_NET_RAW"}) {
+				if u["Service"][key] == nil || !slices.Equal(caps, tc.caps) {
 					t.Errorf("%s = %v", key, caps)
 				}
 			}

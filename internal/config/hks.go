@@ -57,7 +57,7 @@ type HKSClient struct {
 // HKSConfig is the validated configuration of 'fhkey hks'.
 type HKSConfig struct {
 	File string
-	// Listen is the RADIUS (UDP) address.
+	// Listen is the RADIUS (UDP) address; port 0 means any free port.
 	Listen      netip.AddrPort
 	Clients     []HKSClient
 	Subscribers SubscriberStore
@@ -117,7 +117,9 @@ func ParseHKS(file string, data []byte) (*HKSConfig, error) {
 	if listen == "" {
 		listen = DefaultHKSListen
 	}
-	if ap, err := netip.ParseAddrPort(listen); err != nil || ap.Port() == 0 {
+	// Port 0 asks the kernel for a free port (tests, labs); the daemon
+	// reports the port it got in /status and its log.
+	if ap, err := netip.ParseAddrPort(listen); err != nil || ap.Addr().Zone() != "" {
 		c.addf("listen", ErrInvalid, "%q: want IP:PORT such as %s or [::1]:1812", raw.Listen, DefaultHKSListen)
 	} else {
 		cfg.Listen = ap

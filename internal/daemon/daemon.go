@@ -39,6 +39,9 @@ func ARSettings(c *config.ARConfig) Settings { return Settings{Log: c.Log, HTTP:
 // MNSettings: see ARSettings.
 func MNSettings(c *config.MNConfig) Settings { return Settings{Log: c.Log, HTTP: c.HTTP} }
 
+// HKSSettings: see ARSettings.
+func HKSSettings(c *config.HKSConfig) Settings { return Settings{Log: c.Log, HTTP: c.HTTP} }
+
 // Options configure Run. C is the configuration type (*config.ARConfig or
 // *config.MNConfig).
 type Options[C any] struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
+	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/radius"
 )
 
@@ -25,8 +26,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // | `name{label,...}` | type | meaning |
 var docRow = regexp.MustCompile("(?m)^\\| `(fhkey_[a-z_]+)(?:\\{([a-z_,]+)\\})?` \\| ([a-z]+) \\|")
 
-// documentedFamilies returns the fhkey_* families docs/deployment.md lists,
-// as "name{labels} type" lines.
+// documentedFamilies returns the fhkey_* families docs/deployment.md lists
+// whose names start with one of prefixes, and the daemon's own, as
+// "name{labels} type" lines.
 func documentedFamilies(t *testing.T, prefixes ...string) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../docs/deployment.md")
@@ -80,7 +82,7 @@ func servedFamilies(t *testing.T, reg prometheus.Gatherer) (fhkey, runtime []str
 }
 
 // TestServedFamilies runs a daemon whose Start registers the role's
-// metrics as `fhkey ar` and `fhkey mn` do (the registry Run makes, every
+// metrics as `fhkey ar`, `fhkey mn` and `fhkey hks` do (the registry Run makes, every
 // step traced and failed once) and checks every family, type and label
 // against docs/deployment.md's tables, and the Go and process collectors'
 // families against testdata/runtime_families.golden (-update rewrites it).
@@ -98,6 +100,9 @@ func TestServedFamilies(t *testing.T) {
 		{"mn", []string{"fhkey_mn_"}, func(reg prometheus.Registerer) {
 			trace := rolemetrics.RegisterMN(reg, func() int { return 0 })
 			trace("fbu-build", time.Millisecond, errors.New("failed"))
+		}},
+		{"hks", []string{"fhkey_hks_", "fhkey_radius_server_"}, func(reg prometheus.Registerer) {
+			rolemetrics.RegisterHKS(reg, func() hks.Stats { return hks.Stats{} }, func() radius.ServerStats { return radius.ServerStats{} })
 		}},
 	} {
 		t.Run(role.name, func(t *testing.T) {

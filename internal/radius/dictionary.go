@@ -2,6 +2,7 @@ package radius
 
 import (
 	"fmt"
+	"strings"
 
 	"layeh.com/radius"
 	"layeh.com/radius/rfc2865"
@@ -112,4 +113,21 @@ func attrName(t radius.Type) string {
 		return "NAS-IPv6-Address"
 	}
 	return fmt.Sprintf("Attr-%d", int(t))
+}
+
+// FreeRADIUSDictionary is examples/dictionary.fhkey without its comments,
+// generated from Dictionary and VendorID: what a FreeRADIUS or radclient
+// started by fhkey itself (`fhkey bench hks`) loads.
+func FreeRADIUSDictionary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "VENDOR\t%s\t%d\nBEGIN-VENDOR\t%s\n", VendorName, VendorID, VendorName)
+	for _, a := range Dictionary {
+		fmt.Fprintf(&b, "ATTRIBUTE\t%s\t%d\t%s", a.Name, a.Type, a.Kind)
+		if a.Encrypt != 0 {
+			fmt.Fprintf(&b, "\tencrypt=%d", a.Encrypt)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "END-VENDOR\t%s\n", VendorName)
+	return b.String()
 }

@@ -1,6 +1,9 @@
 package radius
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"layeh.com/radius/dictionary"
@@ -35,5 +38,27 @@ func TestDictionaryMatches(t *testing.T) {
 		if want.Type.String() != want.Name {
 			t.Errorf("%d.String() = %s, want %s", want.Type, want.Type, want.Name)
 		}
+	}
+}
+
+// TestFreeRADIUSDictionary: the generated dictionary parses (layeh's
+// FreeRADIUS parser) to the same vendor and attributes as
+// examples/dictionary.fhkey.
+func TestFreeRADIUSDictionary(t *testing.T) {
+	p := dictionary.Parser{Opener: &dictionary.FileSystemOpener{}}
+	example, err := p.ParseFile("../../examples/dictionary.fhkey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "dictionary.fhkey")
+	if err := os.WriteFile(file, []byte(FreeRADIUSDictionary()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	generated, err := p.ParseFile(file)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, FreeRADIUSDictionary())
+	}
+	if !reflect.DeepEqual(generated, example) {
+		t.Errorf("generated dictionary %+v\nexamples/dictionary.fhkey %+v", generated, example)
 	}
 }

@@ -471,3 +471,77 @@ func TestClientInvalidReply(t *testing.T) {
 func vsaAttrBytes(t VendorType, v []byte) []byte {
 	return append([]byte{byte(typeVendorSpecific), byte(vsaHeaderLen + 2 + len(v))}, vsa(t, v)...)
 }
+
+// TestServerSetClients: a new client list takes effect at the next
+// request (the old secret is no longer accepted, the new one is), and an
+// invalid list is refused and changes nothing.
+func TestServerSetClients(t *testing.T) {
+	var calls atomic.Int64
+	srv, addr := startServer(t, ServerConfig{KeyServer: fixedKeyServer(t, &calls)})
+	newSecret := []byte("rotated-secret-77")
+	oldC := newClient(t, ClientConfig{Realms: realm(addr, testSecret), Timeout: 100 * time.Millisecond, Tries: 1})
+	newC := newClient(t, ClientConfig{Realms: realm(addr, newSecret), Timeout: 2 * time.Second})
+	ctx := context.Background()
+	if _, err := oldC.RequestKey(ctx, testKeyRequest()); err != nil {
+		t.Fatalf("before SetClients: %v", err)
+	}
+	lo := netip.MustParsePrefix("127.0.0.0/8")
+	if err := srv.SetClients([]NASClient{{Name: "lo", Prefix: lo}}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("SetClients without a secret: %v, want ErrConfig", err)
+	}
+	if _, err := oldC.RequestKey(ctx, testKeyRequest()); err != nil {
+		t.Fatalf("after a refused SetClients: %v", err)
+	}
+	secret := bytes.Clone(newSecret)
+	if err := srv.SetClients([]NASClient{{Name: "lo", Prefix: lo, Secret: secret}}); err != nil {
+		t.Fatal(err)
+	}
+	clear(secret) // the server keeps its own copy
+	if _, err := newC.RequestKey(ctx, testKeyRequest()); err != nil {
+		t.Fatalf("new secret: %v; server %+v", err, srv.Stats())
+	}
+	if _, err := oldC.RequestKey(ctx, testKeyRequest()); !errors.Is(err, aaa.ErrNoAnswer) {
+		t.Fatalf("old secret after SetClients: %v, want aaa.ErrNoAnswer", err)
+	}
+	if s := srv.Stats(); s.DroppedMessageAuth != 1 || s.Accepts != 3 {
+		t.Fatalf("server stats %+v, want 1 dropped (Message-Authenticator), 3 accepts", s)
+	}
+	// No client at all: every request is from an unknown client.
+	if err := srv.SetClients(nil); err != nil {
+		t.Fatal(err)
+	}
+	short := newClient(t, ClientConfig{Realms: realm(addr, newSecret), Timeout: 100 * time.Millisecond, Tries: 1})
+	if _, err := short.RequestKey(ctx, testKeyRequest()); !errors.Is(err, aaa.ErrNoAnswer) || srv.Stats().DroppedUnknownClient != 1 {
+		t.Fatalf("no clients: %v; server %+v", err, srv.Stats())
+	}
+}
+
+// TestDuplicateCacheBounded: with a full cache every request expires the
+// oldest entry; the cache holds DuplicateCache answers, the insertion
+// order stays within twice that (compaction), and the newest answers are
+// the ones kept.
+func TestDuplicateCacheBounded(t *testing.T) {
+	var calls atomic.Int64
+	s, err := NewServer(ServerConfig{KeyServer: fixedKeyServer(t, &calls), Clients: []NASClient{{Name: "lo",
+		Prefix: netip.MustParsePrefix("127.0.0.0/8"), Secret: testSecret}}, DuplicateCache: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := netip.MustParseAddrPort("127.0.0.1:1812")
+	for i := range 1000 {
+		k := dupKey{src: src, id: uint8(i), auth: [16]byte{byte(i >> 8), byte(i)}}
+		if _, dup := s.lookup(k); dup {
+			t.Fatalf("request %d seen as a duplicate", i)
+		}
+		s.remember(k, []byte{byte(i)})
+		if len(s.cache) > 9 || len(s.order)-s.head > 9 || len(s.order) > 18 {
+			t.Fatalf("after %d requests: %d cached, order %d (head %d)", i+1, len(s.cache), len(s.order), s.head)
+		}
+	}
+	if reply, dup := s.lookup(dupKey{src: src, id: 999 & 0xff, auth: [16]byte{3, 0xe7}}); !dup || len(reply) != 1 || reply[0] != 999&0xff {
+		t.Fatalf("newest answer not cached: %v %v", reply, dup)
+	}
+	if _, dup := s.lookup(dupKey{src: src, id: 0, auth: [16]byte{0, 0}}); dup {
+		t.Fatal("oldest answer still cached")
+	}
+}

@@ -50,3 +50,28 @@ func MachineCPU() (time.Duration, error) {
 	}
 	return time.Duration(busy) * 10 * time.Millisecond, nil
 }
+
+// pidCPU returns the user and system CPU time process pid has used so far,
+// all threads, from /proc/PID/stat (fields 14 and 15, clock ticks at
+// USER_HZ = 100).
+func pidCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces: count from its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("scenario: /proc/%d/stat: unexpected format", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime, stime
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("scenario: /proc/%d/stat: %w", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}

@@ -12,3 +12,5 @@ func ProcessCPU() (user, system time.Duration, err error) { return 0, 0, errors.
 
 // MachineCPU is only supported on Linux.
 func MachineCPU() (time.Duration, error) { return 0, errors.ErrUnsupported }
+
+func pidCPU(int) (time.Duration, error) { return 0, errors.ErrUnsupported }

@@ -1,5 +1,5 @@
 // Package rolemetrics exports the counters and timings of the protocol
-// roles (internal/ar, internal/mn) as Prometheus metrics in a
+// roles (internal/ar, internal/mn, internal/hks and its RADIUS server) as Prometheus metrics in a
 // client_golang registry: the figures issue 5 asks /metrics to show —
 // keys issued, RtSolPr rejected by reason, FBUs accepted and rejected by
 // reason, rate-limited packets, latency histograms. docs/deployment.md

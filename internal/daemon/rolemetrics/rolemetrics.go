@@ -89,6 +89,9 @@ type by[S any] struct {
 	value func(*S) uint64
 }
 
+// arBy is a series read from ar.Stats.
+type arBy = by[ar.Stats]
+
 // statsSeries is one counter series of statsCollector.
 type statsSeries[S any] struct {
 	desc  *prometheus.Desc

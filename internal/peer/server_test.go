@@ -1,4 +1,4 @@
-package testenv
+package peer
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // serverMode, in a child's environment, makes TestHelperServer act as the
 // server StartServer starts: "listen" serves TCP on loopback until SIGTERM,
 // "exit" fails at once.
-const serverMode = "FHKEY_TESTENV_SERVER"
+const serverMode = "FHKEY_PEER_SERVER"
 
 func TestHelperServer(t *testing.T) {
 	switch os.Getenv(serverMode) {

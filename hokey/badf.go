@@ -32,17 +32,25 @@ func AppendSignedBADF(out []byte, m mh.Message, k *Key, careOf, par, ckSrc, dst 
 	if err != nil {
 		return nil, err
 	}
-	// cov.Data is careOf | par | MH Data; Authenticator adds the addresses.
-	var buf [MaxKeyLen]byte
-	auth, err := k.Authenticator(buf[:0], careOf, par, cov.Data[32:])
-	if err != nil {
-		return nil, err
-	}
-	if err := mh.WriteAuthenticator(b, &cov, auth); err != nil {
-		return nil, err
-	}
-	if err := mh.SetChecksum(b, ckSrc, dst); err != nil {
+	if err := k.sign(b, &cov, careOf, par, ckSrc, dst); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// sign computes the authenticator of the message b that cov describes,
+// with careOf and a2 (the PAR address, or the home address) in front of
+// the MH Data, writes it, and sets b's checksum for a packet from ckSrc to
+// dst.
+func (k *Key) sign(b []byte, cov *mh.Covered, careOf, a2, ckSrc, dst netip.Addr) error {
+	// cov.Data is careOf | a2 | MH Data; Authenticator adds the addresses.
+	var buf [MaxKeyLen]byte
+	auth, err := k.Authenticator(buf[:0], careOf, a2, cov.Data[32:])
+	if err != nil {
+		return err
+	}
+	if err := mh.WriteAuthenticator(b, cov, auth); err != nil {
+		return err
+	}
+	return mh.SetChecksum(b, ckSrc, dst)
 }

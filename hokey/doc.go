@@ -13,5 +13,11 @@
 // and HKResp computed and verified over the received bytes (SignMACs,
 // VerifyMAC); the conventions are fixed in docs/aaa.md.
 //
+// For the MSK mode of issue 12 (draft-li-mipshop-fbu-sec-00) it holds
+// prf+ of RFC 7296 §2.13 (PRFPlus), the fast handover key derived from the
+// EAP MSK (DeriveFHK), and the RFC 4285 §5.1 MN-HA Mobility Message
+// Authentication option of the FBU and FBack with one SPI per AT (SignFHK,
+// VerifyFHK); the conventions are fixed in docs/msk.md.
+//
 // It does no I/O and never logs.
 package hokey

@@ -286,16 +286,27 @@ func DeriveHK(prf PRF, hmk, mnNonce, hksNonce []byte, nai string, ar netip.Addr,
 // sends the FBU to from another link, so a global IPv6 address: not
 // IPv4 or IPv4-mapped, unspecified, loopback, multicast or link-local,
 // and without a zone.
-func CheckARID(ar netip.Addr) error {
+func CheckARID(ar netip.Addr) error { return checkRouterAddress(ar, "AR ID", nil) }
+
+// checkRouterAddress reports why a, the address named name of a router
+// that a key derivation binds, is not a global unicast IPv6 address
+// without a zone, wrapping ErrDerivation and, if not nil, sentinel.
+func checkRouterAddress(a netip.Addr, name string, sentinel error) error {
+	why := ""
 	switch {
-	case !ar.Is6() || ar.Is4In6():
-		return fmt.Errorf("%w: AR ID %v is not an IPv6 address", ErrDerivation, ar)
-	case ar.Zone() != "":
-		return fmt.Errorf("%w: AR ID %v has a zone", ErrDerivation, ar)
-	case ar.IsUnspecified() || ar.IsLoopback() || ar.IsMulticast() || ar.IsLinkLocalUnicast():
-		return fmt.Errorf("%w: AR ID %v is not a global unicast address", ErrDerivation, ar)
+	case !a.Is6() || a.Is4In6():
+		why = "is not an IPv6 address"
+	case a.Zone() != "":
+		why = "has a zone"
+	case !a.IsGlobalUnicast():
+		why = "is not a global unicast address"
+	default:
+		return nil
 	}
-	return nil
+	if sentinel == nil {
+		return fmt.Errorf("%w: %s %v %s", ErrDerivation, name, a, why)
+	}
+	return fmt.Errorf("%w: %w: %s %v %s", ErrDerivation, sentinel, name, a, why)
 }
 
 func checkDerivation(prf PRF, hmk []byte, mac MACAlgorithm) error {

@@ -131,8 +131,17 @@ func locateLast(dst, msg []byte, typ uint8, spiLen int, a1, a2 netip.Addr, name 
 // further authentication options (§5.1, §5.2); otherwise the error wraps
 // ErrNotLast.
 func CoveredByMobilityMessageAuthentication(msg []byte, subtype uint8, careOf, home netip.Addr) (*Covered, error) {
+	return ptr(AppendCoveredByMobilityMessageAuthentication(nil, msg, subtype, careOf, home))
+}
+
+// AppendCoveredByMobilityMessageAuthentication is
+// CoveredByMobilityMessageAuthentication with the Mobility Data appended
+// to dst and the result returned by value: with room in dst (such as a
+// [MaxMobilityDataLen]byte array on the caller's stack) it does not
+// allocate. The returned Data aliases dst's array.
+func AppendCoveredByMobilityMessageAuthentication(dst, msg []byte, subtype uint8, careOf, home netip.Addr) (Covered, error) {
 	if err := checkAddrs(careOf, home); err != nil {
-		return nil, err
+		return Covered{}, err
 	}
 	cp := DefaultCodepoints()
 	match := func(t uint8, d []byte) bool {
@@ -140,18 +149,51 @@ func CoveredByMobilityMessageAuthentication(msg []byte, subtype uint8, careOf, h
 	}
 	off, n, next, err := cp.locate(msg, match)
 	if err != nil {
-		return nil, fmt.Errorf("Mobility Message Authentication subtype %d: %w", subtype, err)
+		return Covered{}, fmt.Errorf("Mobility Message Authentication subtype %d: %w", subtype, err)
 	}
 	if n <= authSubtypeSPILen {
-		return nil, fmt.Errorf("%w: Mobility Message Authentication option at offset %d: Option Length %d leaves no Authentication Data: %w",
+		return Covered{}, fmt.Errorf("%w: Mobility Message Authentication option at offset %d: Option Length %d leaves no Authentication Data: %w",
 			ErrAuthenticator, off, n, ErrOptionLength)
 	}
 	if err := onlyFollowedBy(msg, next, OptionTypeMobilityMessageAuthentication); err != nil {
-		return nil, err
+		return Covered{}, err
 	}
 	spiEnd := off + 2 + authSubtypeSPILen
-	return &Covered{Data: appendMobilityData(nil, careOf, home, msg[:spiEnd]), Authenticator: msg[spiEnd : off+2+n],
+	return Covered{Data: appendMobilityData(dst, careOf, home, msg[:spiEnd]), Authenticator: msg[spiEnd : off+2+n],
 		Offset: spiEnd, SPI: be32(msg[off+3:]), Subtype: subtype}, nil
+}
+
+// CheckOnlyPadding checks that the octets of msg from offset i on are
+// Pad1 and PadN options only, with valid lengths: that the option ending
+// at i is the last option (RFC 4285 §5.1: the MN-HA option "MUST be the
+// last option in a message with a mobility header if it is the only
+// mobility message authentication option"). Otherwise the error wraps
+// ErrNotLast (or io.ErrUnexpectedEOF).
+func CheckOnlyPadding(msg []byte, i int) error {
+	if i < 0 || i > len(msg) {
+		return fmt.Errorf("%w: offset %d outside the %d-octet message: %w", ErrAuthenticator, i, len(msg), ErrValue)
+	}
+	return onlyFollowedByMatching(msg, i, func(uint8, []byte) bool { return false })
+}
+
+// MobileNodeNAI returns the Identifier of the first Mobile Node
+// Identifier option of subtype NAI (RFC 4283 §3.1) in a received
+// Mobility Header, aliasing msg; the NAI names the mobile node whose key
+// authenticates the message (docs/msk.md). It does not allocate unless it
+// fails; an NAI option without an identifier wraps ErrOptionLength.
+func MobileNodeNAI(msg []byte) ([]byte, error) {
+	cp := DefaultCodepoints()
+	match := func(t uint8, d []byte) bool {
+		return t == OptionTypeMobileNodeIdentifier && len(d) > 0 && d[0] == MobileNodeIdentifierSubtypeNAI
+	}
+	off, n, _, err := cp.locate(msg, match)
+	if err != nil {
+		return nil, fmt.Errorf("Mobile Node Identifier (NAI): %w", err)
+	}
+	if n <= mobileNodeIdentifierSubtypeLen {
+		return nil, fmt.Errorf("%w: MN-NAI option at offset %d is empty: %w", ErrAuthenticator, off, ErrOptionLength)
+	}
+	return msg[off+2+mobileNodeIdentifierSubtypeLen : off+2+n], nil
 }
 
 // CoveredByMAC locates the first MAC option (draft §5.2.2) with the given

@@ -21,6 +21,7 @@ counts='
 ./certpath FuzzVerifyRouter 300000
 ./cga FuzzParseParameters 400000
 ./cga FuzzVerify 250000
+./hokey FuzzVerifyFHK 250000
 ./hokey FuzzVerifyMAC 300000
 ./internal/ar FuzzHandleKeyRequest 150000
 ./internal/ar FuzzHandlePacket 200000

@@ -41,6 +41,7 @@ var commands = []command{
 	{"ar", "run the access router daemon: handover keys, FBU/FBack, forwarding (-c FILE, --check)", runAR},
 	{"mn", "run the mobile node daemon: keys, handover detection, FBU (-c FILE, --check)", runMN},
 	{"aaa", "shared-key (AAA) handover keys: derive the HIK and HK (gprf+)", runAAA},
+	{"msk", "MSK-derived FBU key (EAP): derive the FHK (prf+, RFC 7296 §2.13)", runMSK},
 	{"hks", "Handover Key Server (AAA mode): check hks.toml, manage subscribers (subscriber add|remove|list)", runHKS},
 	{"version", "print the fhkey version", runVersion},
 }

@@ -73,15 +73,42 @@ func findMessageAuthenticator(b []byte) (int, error) {
 // Message-Authenticator at off taken as zero and auth in the Authenticator
 // field (RFC 2869 §5.14: the Request Authenticator, also for a response,
 // RFC 3579 §3.2), into sum.
+//
+// H(K XOR opad, H(K XOR ipad, text)) is computed with the one-shot md5.Sum
+// over a buffer on the stack, as hokey's BADF authenticator does: no
+// allocation (crypto/hmac.New allocated five objects per packet each way,
+// docs/aaa.md), and no key-derived block left in garbage; the buffer's
+// key-derived octets and the inner hash are cleared. A secret longer than
+// the block is hashed first (RFC 2104 §2 step 1).
 func messageAuthenticator(sum *[md5.Size]byte, b []byte, off int, auth *[authenticator]byte, secret []byte) {
-	var zero [md5.Size]byte
-	m := hmac.New(md5.New, secret)
-	m.Write(b[:4])
-	m.Write(auth[:])
-	m.Write(b[headerLen:off])
-	m.Write(zero[:])
-	m.Write(b[off+md5.Size:])
-	m.Sum(sum[:0])
+	var key [md5.BlockSize]byte
+	if len(secret) > md5.BlockSize {
+		h := md5.Sum(secret)
+		copy(key[:], h[:])
+		clear(h[:])
+	} else {
+		copy(key[:], secret)
+	}
+	// buf is K XOR ipad | text, then K XOR opad | inner hash.
+	var buf [md5.BlockSize + maxPacketLen]byte
+	for i, k := range key {
+		buf[i] = k ^ 0x36
+	}
+	n := md5.BlockSize
+	n += copy(buf[n:], b[:4])
+	n += copy(buf[n:], auth[:])
+	n += copy(buf[n:], b[headerLen:off])
+	n += md5.Size // the Message-Authenticator as zero: buf is zero there
+	n += copy(buf[n:], b[off+md5.Size:])
+	inner := md5.Sum(buf[:n])
+	for i, k := range key {
+		buf[i] = k ^ 0x5c
+	}
+	copy(buf[md5.BlockSize:], inner[:])
+	*sum = md5.Sum(buf[:md5.BlockSize+md5.Size])
+	clear(buf[:md5.BlockSize+md5.Size])
+	clear(key[:])
+	clear(inner[:])
 }
 
 // verifyMessageAuthenticator checks the Message-Authenticator of the
@@ -103,12 +130,24 @@ func verifyMessageAuthenticator(b []byte, reqAuth *[authenticator]byte, secret [
 // responseAuthenticator computes MD5(Code | Identifier | Length |
 // RequestAuth | Attributes | Secret) (RFC 2865 §3) of the response b.
 func responseAuthenticator(sum *[md5.Size]byte, b []byte, reqAuth *[authenticator]byte, secret []byte) {
-	h := md5.New()
-	h.Write(b[:4])
-	h.Write(reqAuth[:])
-	h.Write(b[headerLen:])
-	h.Write(secret)
-	h.Sum(sum[:0])
+	// One md5.Sum over a buffer on the stack (no allocation) unless the
+	// secret is unusually long.
+	var buf [maxPacketLen + 128]byte
+	if len(b)+len(secret) > len(buf) {
+		h := md5.New()
+		h.Write(b[:4])
+		h.Write(reqAuth[:])
+		h.Write(b[headerLen:])
+		h.Write(secret)
+		h.Sum(sum[:0])
+		return
+	}
+	n := copy(buf[:], b[:4])
+	n += copy(buf[n:], reqAuth[:])
+	n += copy(buf[n:], b[headerLen:])
+	n += copy(buf[n:], secret)
+	*sum = md5.Sum(buf[:n])
+	clear(buf[n-len(secret) : n])
 }
 
 // verifyResponse checks the Response Authenticator, then the

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,36 +187,112 @@ func (s *Server) client(src netip.Addr) *NASClient {
 
 // Serve reads requests from conn until ctx ends or conn fails, and waits
 // for the requests in progress. It closes conn when ctx ends.
+//
+// Requests are read and handled by a pool of readers, each reading the
+// socket and answering what it read itself: no goroutine, channel or copy
+// per request, and the per-request timeout derives from the reader's own
+// context, not from one all readers share (docs/aaa.md, bench hks). GOMAXPROCS
+// readers wait on the socket; one that goes to the KeyServer while none is
+// left waiting starts another, so that a slow KeyServer (a remote store)
+// holds up no other request, up to MaxInFlight at the KeyServer at once
+// (more are dropped: DroppedOverload). A reader that finishes while enough
+// others wait ends.
 func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	p := &readerPool{s: s, conn: conn, idleTarget: int32(min(runtime.GOMAXPROCS(0), s.cfg.MaxInFlight))}
+	p.udp, _ = conn.(*net.UDPConn)
+	var errOnce sync.Once
+	var serveErr error
+	p.fail = func(err error) {
+		errOnce.Do(func() { serveErr = err })
+		cancel()
+	}
+	p.ctx = ctx
+	for range p.idleTarget {
+		p.start()
+	}
+	p.wg.Wait()
+	return serveErr
+}
+
+// readerPool is Serve's readers (see Serve).
+type readerPool struct {
+	s          *Server
+	ctx        context.Context
+	conn       net.PacketConn
+	udp        *net.UDPConn // conn, if a UDP socket: reads and writes without allocating
+	idleTarget int32
+	idle       atomic.Int32 // readers waiting on the socket
+	wg         sync.WaitGroup
+	fail       func(error)
+}
+
+func (p *readerPool) start() {
+	p.idle.Add(1)
+	p.wg.Go(p.read)
+}
+
+// read is one reader's loop; it is counted idle on entry.
+func (p *readerPool) read() {
+	// A context of the reader's own: the per-request timeouts derive from
+	// it, not all from Serve's (whose lock they would contend for).
+	ctx, cancel := context.WithCancel(p.ctx)
+	defer cancel()
 	buf := make([]byte, maxPacketLen+1)
 	for {
-		n, from, err := conn.ReadFrom(buf)
+		n, src, err := p.readFrom(buf)
+		p.idle.Add(-1)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
+			if p.ctx.Err() != nil {
+				return
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return err
+			if errors.Is(err, net.ErrClosed) || errors.As(err, &ne) && ne.Timeout() {
+				p.fail(err)
+				return
 			}
+			p.idle.Add(1)
 			continue // ICMP errors surfacing on the socket
 		}
-		src := addrPort(from)
-		pkt := append([]byte(nil), buf[:n]...)
-		s.handle(ctx, &wg, src, pkt, func(b []byte) {
-			if _, err := conn.WriteTo(b, from); err != nil {
-				s.c.sendErrors.Add(1)
-			}
-		})
+		p.s.handle(ctx, p, src, buf[:n])
+		if p.idle.Load() >= p.idleTarget {
+			return // enough readers wait without this one
+		}
+		p.idle.Add(1)
+	}
+}
+
+// spare makes sure a reader waits on the socket while the caller is at the
+// KeyServer.
+func (p *readerPool) spare() {
+	if p.idle.Load() == 0 {
+		p.start()
+	}
+}
+
+func (p *readerPool) readFrom(b []byte) (int, netip.AddrPort, error) {
+	if p.udp != nil {
+		return p.udp.ReadFromUDPAddrPort(b)
+	}
+	n, from, err := p.conn.ReadFrom(b)
+	if err != nil {
+		return 0, netip.AddrPort{}, err
+	}
+	return n, addrPort(from), nil
+}
+
+func (p *readerPool) send(b []byte, to netip.AddrPort) {
+	var err error
+	if p.udp != nil {
+		_, err = p.udp.WriteToUDPAddrPort(b, to)
+	} else {
+		_, err = p.conn.WriteTo(b, net.UDPAddrFromAddrPort(to))
+	}
+	if err != nil {
+		p.s.c.sendErrors.Add(1)
 	}
 }
 
@@ -227,8 +304,9 @@ func addrPort(a net.Addr) netip.AddrPort {
 	return ap
 }
 
-// handle processes one received datagram; send writes an answer back.
-func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, src netip.AddrPort, b []byte, send func([]byte)) {
+// handle processes one received datagram (b is the reader's buffer, reused
+// once handle returns) and answers through p.
+func (s *Server) handle(ctx context.Context, p *readerPool, src netip.AddrPort, b []byte) {
 	s.c.received.Add(1)
 	n, err := checkHeader(b)
 	if err != nil {
@@ -242,7 +320,7 @@ func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, src netip.AddrP
 		return
 	}
 	if radius.Code(b[0]) == radius.CodeStatusServer {
-		s.statusServer(src, b, nas, send)
+		s.statusServer(src, b, nas, p)
 		return
 	}
 	req, err := DecodeRequest(b, nas.Secret)
@@ -264,7 +342,7 @@ func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, src netip.AddrP
 			return
 		}
 		s.c.dupAnswered.Add(1)
-		send(reply)
+		p.send(reply, src)
 		return
 	}
 	select {
@@ -274,16 +352,15 @@ func (s *Server) handle(ctx context.Context, wg *sync.WaitGroup, src netip.AddrP
 		s.drop(&s.c.overload, src, errors.New("radius: too many requests in flight"))
 		return
 	}
-	wg.Go(func() {
-		defer func() { <-s.slots }()
-		reply := s.answer(ctx, &req, nas.Secret)
-		if reply == nil {
-			s.forget(key)
-			return
-		}
-		s.remember(key, reply)
-		send(reply)
-	})
+	defer func() { <-s.slots }()
+	p.spare()
+	reply := s.answer(ctx, &req, nas.Secret)
+	if reply == nil {
+		s.forget(key)
+		return
+	}
+	s.remember(key, reply)
+	p.send(reply, src)
 }
 
 // answer calls the KeyServer and encodes its answer (nil: none).
@@ -322,7 +399,7 @@ func (s *Server) answer(ctx context.Context, req *Request, secret []byte) []byte
 
 // statusServer answers an authenticated Status-Server with an
 // Access-Accept (RFC 5997 §3: Message-Authenticator required).
-func (s *Server) statusServer(src netip.AddrPort, b []byte, nas *NASClient, send func([]byte)) {
+func (s *Server) statusServer(src netip.AddrPort, b []byte, nas *NASClient, rp *readerPool) {
 	var auth [16]byte
 	copy(auth[:], b[4:headerLen])
 	if err := verifyMessageAuthenticator(b, &auth, nas.Secret); err != nil {
@@ -337,7 +414,7 @@ func (s *Server) statusServer(src netip.AddrPort, b []byte, nas *NASClient, send
 		return
 	}
 	s.c.statusServer.Add(1)
-	send(reply)
+	rp.send(reply, src)
 }
 
 func (s *Server) drop(c *atomic.Uint64, src netip.AddrPort, err error) {

@@ -46,6 +46,9 @@ type FreeRADIUS struct {
 	// tests read); otherwise `-f` with a thread pool and only errors and
 	// start-up logged (what a benchmark wants).
 	Debug bool
+	// Command prefixes the freeradius command line, for instance
+	// ip netns exec NAMESPACE; nil runs it directly.
+	Command []string
 }
 
 // Write writes the configuration files into f.Dir.
@@ -88,8 +91,8 @@ func (f *FreeRADIUS) Start(ctx context.Context) (*Server, error) {
 	if f.Debug {
 		mode = "-X"
 	}
-	return StartServer(ctx, "freeradius", f.Dir, OutputContains("Ready to process requests"),
-		"freeradius", mode, "-d", f.Dir)
+	argv := append(slices.Clone(f.Command), "freeradius", mode, "-d", f.Dir)
+	return StartServer(ctx, "freeradius", f.Dir, OutputContains("Ready to process requests"), argv...)
 }
 
 // DictionaryDir writes dir/dictionary for FreeRADIUS or `radclient -d

@@ -1,4 +1,4 @@
-// Package freeradius starts FreeRADIUS 3.2 as a realm proxy between
+// Package freeradius starts FreeRADIUS 3.2 (peer.FreeRADIUS) as a realm proxy between
 // fhkey's RADIUS client (the access router) and a Handover Key Server,
 // from a private configuration directory built on
 // examples/freeradius/proxy.conf and examples/dictionary.fhkey
@@ -13,10 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
-	"strings"
 
-	"github.com/fhkey/fhkey/internal/testenv"
+	"github.com/fhkey/fhkey/internal/peer"
 )
 
 // Config is one FreeRADIUS proxy.
@@ -45,40 +43,36 @@ type Config struct {
 	Command []string
 }
 
-// Start writes the configuration and starts `freeradius -f -X -d DIR`,
-// ready when it says "Ready to process requests". Stop it with the
-// returned Server's Stop (by its PID).
-func Start(ctx context.Context, cfg Config) (*testenv.Server, error) {
+// Start writes the configuration (peer.FreeRADIUS with proxy.conf from
+// examples/freeradius, one AR client with Message-Authenticator required,
+// examples/dictionary.fhkey) and starts `freeradius -X -d DIR`, ready when
+// it says "Ready to process requests". Stop it with the returned Server's
+// Stop (by its PID).
+func Start(ctx context.Context, cfg Config) (*peer.Server, error) {
 	proxy, err := ProxyConf(filepath.Join(cfg.Examples, "freeradius", "proxy.conf"), cfg.HKS, cfg.HKSSecret, cfg.HomeServer)
 	if err != nil {
 		return nil, err
 	}
-	files := map[string]string{
-		"radiusd.conf": strings.NewReplacer("{{DIR}}", cfg.Dir, "{{ADDR}}", cfg.Listen.Addr().String(), "{{PORT}}", fmt.Sprint(cfg.Listen.Port())).Replace(radiusdConf),
-		"clients.conf": strings.NewReplacer("{{CLIENT}}", cfg.Client.String(), "{{SECRET}}", string(cfg.ClientSecret)).Replace(clientsConf),
-		"proxy.conf":   proxy,
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(cfg.Dir, name), []byte(text), 0o600); err != nil {
-			return nil, err
-		}
-	}
-	if err := DictionaryDir(cfg.Dir, cfg.Examples); err != nil {
+	dict, err := os.ReadFile(filepath.Join(cfg.Examples, "dictionary.fhkey"))
+	if err != nil {
 		return nil, err
 	}
-	argv := append(slices.Clone(cfg.Command), "freeradius", "-f", "-X", "-d", cfg.Dir)
-	return testenv.StartServer(ctx, "freeradius", cfg.Dir, testenv.OutputContains("Ready to process requests"), argv...)
+	fr := &peer.FreeRADIUS{
+		Dir: cfg.Dir, Listen: cfg.Listen, Proxy: proxy, Dictionaries: []string{string(dict)}, Debug: true, Command: cfg.Command,
+		Clients: []peer.FreeRADIUSClient{{Name: "ar", Prefix: netip.PrefixFrom(cfg.Client, cfg.Client.BitLen()),
+			Secret: string(cfg.ClientSecret), RequireMessageAuthenticator: true}},
+	}
+	return fr.Start(ctx)
 }
 
 // DictionaryDir writes a dictionary directory for FreeRADIUS or radclient
-// -d: the system dictionary is read from its own directory, then this
-// one's "dictionary", which includes examples/dictionary.fhkey.
+// -d that reads the system dictionary, then examples/dictionary.fhkey.
 func DictionaryDir(dir, examples string) error {
-	abs, err := filepath.Abs(filepath.Join(examples, "dictionary.fhkey"))
+	dict, err := os.ReadFile(filepath.Join(examples, "dictionary.fhkey"))
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "dictionary"), []byte("$INCLUDE "+abs+"\n"), 0o600)
+	return peer.DictionaryDir(dir, string(dict))
 }
 
 // ProxyConf is the proxy.conf file with the home server's ipaddr, port and
@@ -102,85 +96,3 @@ func ProxyConf(file string, hks netip.AddrPort, secret []byte, set map[string]st
 	}
 	return s, nil
 }
-
-const radiusdConf = `# written by internal/radius/freeradius
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = {{DIR}}
-localstatedir = {{DIR}}
-sbindir = /usr/sbin
-logdir = {{DIR}}
-raddbdir = {{DIR}}
-radacctdir = {{DIR}}
-name = freeradius
-confdir = {{DIR}}
-modconfdir = {{DIR}}
-certdir = {{DIR}}
-cadir = {{DIR}}
-run_dir = {{DIR}}
-db_dir = {{DIR}}
-libdir = /usr/lib/freeradius
-pidfile = {{DIR}}/radiusd.pid
-max_request_time = 10
-cleanup_delay = 2
-max_requests = 1024
-hostname_lookups = no
-log {
-	destination = stdout
-	colourise = no
-	auth = yes
-}
-security {
-	allow_core_dumps = no
-	max_attributes = 200
-	reject_delay = 0
-	status_server = yes
-}
-proxy_requests = yes
-$INCLUDE proxy.conf
-$INCLUDE clients.conf
-thread pool {
-	start_servers = 1
-	max_servers = 4
-	min_spare_servers = 1
-	max_spare_servers = 4
-	max_requests_per_server = 0
-}
-modules {
-	realm suffix {
-		format = suffix
-		delimiter = "@"
-	}
-	always handled {
-		rcode = handled
-	}
-}
-server default {
-	listen {
-		type = auth
-		ipaddr = {{ADDR}}
-		port = {{PORT}}
-	}
-	# A realm proxy.conf does not list is not served: no answer.
-	authorize {
-		suffix
-		if (!&control:Proxy-To-Realm) {
-			update control {
-				&Response-Packet-Type := Do-Not-Respond
-			}
-			handled
-		}
-	}
-	authenticate {
-	}
-	post-proxy {
-	}
-}
-`
-
-const clientsConf = `client ar {
-	ipaddr = {{CLIENT}}
-	secret = {{SECRET}}
-	require_message_authenticator = yes
-}
-`

@@ -41,8 +41,8 @@ vet:
 # Real peers (tshark, FreeRADIUS and radclient today; PostgreSQL, wpa_supplicant with the
 # MSK and TLS modes) run inside 'test': each peer's tests live in one
 # package whose TestMain starts the peer once from a private configuration
-# directory on loopback or in a namespace (testenv.StartServer, waited for
-# on a condition, stopped by its PID) and shares it (testenv.Shared), so a
+# directory on loopback or in a namespace (peer.StartServer, waited for
+# on a condition, stopped by its PID) and shares it (peer.Shared), so a
 # peer starts once per 'make check', in parallel with the other packages.
 test:
 	$(GO) test -race -count=1 ./...

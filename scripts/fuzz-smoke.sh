@@ -29,6 +29,8 @@ counts='
 ./internal/config FuzzParseAR 50000
 ./internal/config FuzzParseMN 10000
 ./internal/decode FuzzBytes 25000
+./internal/eap FuzzParse 700000
+./internal/eap FuzzReassemble 150000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
 ./internal/hks FuzzRequestKey 100000

@@ -55,39 +55,7 @@ func StartEAPTLS(ctx context.Context, cfg EAPTLSConfig) (*testenv.Server, error)
 }
 
 const eapTLSConf = `# written by internal/radius/freeradius (EAP-TLS server)
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = {{DIR}}
-localstatedir = {{DIR}}
-sbindir = /usr/sbin
-logdir = {{DIR}}
-raddbdir = {{DIR}}
-radacctdir = {{DIR}}
-name = freeradius
-confdir = {{DIR}}
-modconfdir = {{DIR}}
-certdir = {{DIR}}
-cadir = {{DIR}}
-run_dir = {{DIR}}
-db_dir = {{DIR}}
-libdir = /usr/lib/freeradius
-pidfile = {{DIR}}/radiusd.pid
-max_request_time = 10
-cleanup_delay = 2
-max_requests = 1024
-hostname_lookups = no
-log {
-	destination = stdout
-	colourise = no
-	auth = yes
-}
-security {
-	allow_core_dumps = no
-	max_attributes = 200
-	reject_delay = 0
-	status_server = yes
-}
-proxy_requests = no
+` + radiusdHeader + `proxy_requests = no
 $INCLUDE clients.conf
 thread pool {
 	start_servers = 1

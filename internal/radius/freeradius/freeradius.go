@@ -103,8 +103,9 @@ func ProxyConf(file string, hks netip.AddrPort, secret []byte, set map[string]st
 	return s, nil
 }
 
-const radiusdConf = `# written by internal/radius/freeradius
-prefix = /usr
+// radiusdHeader is the start of every radiusd.conf written here: paths
+// into the private directory, log to stdout.
+const radiusdHeader = `prefix = /usr
 exec_prefix = /usr
 sysconfdir = {{DIR}}
 localstatedir = {{DIR}}
@@ -136,7 +137,10 @@ security {
 	reject_delay = 0
 	status_server = yes
 }
-proxy_requests = yes
+`
+
+const radiusdConf = `# written by internal/radius/freeradius
+` + radiusdHeader + `proxy_requests = yes
 $INCLUDE proxy.conf
 $INCLUDE clients.conf
 thread pool {

@@ -31,6 +31,7 @@ counts='
 ./internal/decode FuzzBytes 25000
 ./internal/eap FuzzParse 700000
 ./internal/eap FuzzReassemble 150000
+./internal/eap/tlspeer FuzzHandle 60000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
 ./internal/hks FuzzRequestKey 100000
@@ -40,6 +41,7 @@ counts='
 ./internal/pcapread FuzzDecode 200000
 ./internal/pcapread FuzzReadDecode 250000
 ./internal/radius FuzzDecodeRequest 200000
+./internal/radius FuzzDecodeEAPReply 300000
 ./internal/radius FuzzDecodeResponse 100000
 ./keystore FuzzDecodeRecord 25000
 ./mh FuzzParseMessage 300000

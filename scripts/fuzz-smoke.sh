@@ -30,6 +30,9 @@ counts='
 ./internal/config FuzzParseAR 50000
 ./internal/config FuzzParseMN 10000
 ./internal/decode FuzzBytes 25000
+./internal/eap FuzzParse 700000
+./internal/eap FuzzReassemble 150000
+./internal/eap/tlspeer FuzzHandle 60000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
 ./internal/hks FuzzRequestKey 100000
@@ -39,6 +42,7 @@ counts='
 ./internal/pcapread FuzzDecode 200000
 ./internal/pcapread FuzzReadDecode 250000
 ./internal/radius FuzzDecodeRequest 200000
+./internal/radius FuzzDecodeEAPReply 300000
 ./internal/radius FuzzDecodeResponse 100000
 ./keystore FuzzDecodeRecord 25000
 ./mh FuzzParseMessage 300000

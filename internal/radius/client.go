@@ -53,6 +53,7 @@ type ClientStats struct {
 	Failovers       uint64 // moves to the next home server
 	Accepts         uint64 // Access-Accepts taken
 	Rejects         uint64 // Access-Rejects taken (refusals and discards)
+	Challenges      uint64 // Access-Challenges taken (EAP relay)
 	Timeouts        uint64 // RequestKey calls ended with aaa.ErrNoAnswer
 	InvalidReplies  uint64 // authenticated replies whose attributes do not decode
 	UnknownRealm    uint64 // RequestKey calls with ErrUnknownRealm
@@ -67,7 +68,7 @@ type ClientStats struct {
 }
 
 type clientCounters struct {
-	requests, transmissions, retransmissions, failovers, accepts, rejects, timeouts, invalid,
+	requests, transmissions, retransmissions, failovers, accepts, rejects, challenges, timeouts, invalid,
 	unknownRealm, tooMany, sendErrors, malformed, identifier, auth, messageAuth, duplicate atomic.Uint64
 }
 
@@ -82,7 +83,9 @@ type Client struct {
 	c       clientCounters
 	closed  atomic.Bool
 	done    chan struct{} // closed by Close
-	wg      sync.WaitGroup
+	// challenge: Access-Challenge is a reply (the EAP relay's client).
+	challenge bool
+	wg        sync.WaitGroup
 }
 
 var _ aaa.KeyServer = (*Client)(nil)
@@ -105,7 +108,10 @@ type exchange struct {
 }
 
 // NewClient opens one UDP socket per home server and returns the Client.
-func NewClient(cfg ClientConfig) (*Client, error) {
+func NewClient(cfg ClientConfig) (*Client, error) { return newClientChallenge(cfg, false) }
+
+// newClientChallenge is NewClient; challenge makes Access-Challenge a reply.
+func newClientChallenge(cfg ClientConfig, challenge bool) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Second
 	}
@@ -122,7 +128,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{cfg: cfg, log: log, realms: map[string][]*serverConn{}, done: make(chan struct{})}
+	c := &Client{cfg: cfg, log: log, realms: map[string][]*serverConn{}, done: make(chan struct{}), challenge: challenge}
 	byAddr := map[netip.AddrPort]*serverConn{}
 	open := func(list []HomeServer) ([]*serverConn, error) {
 		var out []*serverConn
@@ -196,7 +202,7 @@ func (c *Client) Stats() ClientStats {
 	k := &c.c
 	return ClientStats{
 		Requests: k.requests.Load(), Transmissions: k.transmissions.Load(), Retransmissions: k.retransmissions.Load(),
-		Failovers: k.failovers.Load(), Accepts: k.accepts.Load(), Rejects: k.rejects.Load(),
+		Failovers: k.failovers.Load(), Accepts: k.accepts.Load(), Rejects: k.rejects.Load(), Challenges: k.challenges.Load(),
 		Timeouts: k.timeouts.Load(), InvalidReplies: k.invalid.Load(), UnknownRealm: k.unknownRealm.Load(),
 		TooManyPending: k.tooMany.Load(), SendErrors: k.sendErrors.Load(),
 		DroppedMalformed: k.malformed.Load(), DroppedIdentifier: k.identifier.Load(), DroppedAuth: k.auth.Load(),
@@ -235,45 +241,70 @@ func (c *Client) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 		return aaa.KeyResponse{}, fmt.Errorf("%w: %d", ErrTooManyPending, c.cfg.MaxPending)
 	}
 	defer c.pending.Add(-1)
+	var kr aaa.KeyResponse
+	_, err := c.roundTrip(ctx, servers, func(sc *serverConn, id uint8, auth [16]byte) ([]byte, error) {
+		return EncodeRequest(req, id, auth, c.cfg.NAS, sc.hs.Secret)
+	}, func(sc *serverConn, reply []byte, auth [16]byte) error {
+		var err error
+		kr, err = DecodeResponse(reply, auth, sc.hs.Secret)
+		switch {
+		case err == nil && kr.Status == 0:
+			c.c.accepts.Add(1)
+		case err == nil || errors.Is(err, aaa.ErrDiscarded):
+			c.c.rejects.Add(1)
+		default:
+			c.c.invalid.Add(1)
+			err = fmt.Errorf("%w: reply from %v: %w", aaa.ErrDiscarded, sc.hs.Addr, err)
+		}
+		return err
+	})
+	return kr, err
+}
+
+// roundTrip sends the request encode builds to servers in turn (failing
+// over when one does not answer) and passes the first verified reply to
+// decode; it returns the server that answered. The caller holds a
+// pending slot.
+func (c *Client) roundTrip(ctx context.Context, servers []*serverConn, encode func(sc *serverConn, id uint8, auth [16]byte) ([]byte, error), decode func(sc *serverConn, reply []byte, auth [16]byte) error) (*serverConn, error) {
 	for i, sc := range servers {
 		if i > 0 {
 			c.c.failovers.Add(1)
 		}
-		kr, err, answered := c.exchange(ctx, sc, req)
+		err, answered := c.exchange(ctx, sc, encode, decode)
 		switch {
 		case answered:
-			return kr, err
+			return sc, err
 		case errors.Is(err, ErrTooManyPending):
 			c.c.tooMany.Add(1)
-			return kr, err
+			return nil, err
 		case !errors.Is(err, aaa.ErrNoAnswer):
-			return kr, err // the request cannot be encoded
+			return nil, err // the request cannot be encoded
 		case ctx.Err() != nil:
 			c.c.timeouts.Add(1)
-			return kr, fmt.Errorf("%w: %w", aaa.ErrNoAnswer, ctx.Err())
+			return nil, fmt.Errorf("%w: %w", aaa.ErrNoAnswer, ctx.Err())
 		}
 	}
 	c.c.timeouts.Add(1)
-	return aaa.KeyResponse{}, aaa.ErrNoAnswer
+	return nil, aaa.ErrNoAnswer
 }
 
 // exchange runs one request with one home server: Tries transmissions of
 // the same packet, each waiting Timeout. answered reports whether the
-// server answered (kr, err are then its answer).
-func (c *Client) exchange(ctx context.Context, sc *serverConn, req aaa.KeyRequest) (kr aaa.KeyResponse, err error, answered bool) {
+// server answered (err is then decode's).
+func (c *Client) exchange(ctx context.Context, sc *serverConn, encode func(sc *serverConn, id uint8, auth [16]byte) ([]byte, error), decode func(sc *serverConn, reply []byte, auth [16]byte) error) (err error, answered bool) {
 	var auth [16]byte
 	if _, err := rand.Read(auth[:]); err != nil {
-		return aaa.KeyResponse{}, err, false
+		return err, false
 	}
 	x := &exchange{auth: auth, reply: make(chan []byte, 1)}
 	id, ok := sc.register(x)
 	if !ok {
-		return aaa.KeyResponse{}, fmt.Errorf("%w: all 256 Identifiers of %v in use", ErrTooManyPending, sc.hs.Addr), false
+		return fmt.Errorf("%w: all 256 Identifiers of %v in use", ErrTooManyPending, sc.hs.Addr), false
 	}
 	defer sc.release(id, x)
-	wire, err := EncodeRequest(req, id, auth, c.cfg.NAS, sc.hs.Secret)
+	wire, err := encode(sc, id, auth)
 	if err != nil {
-		return aaa.KeyResponse{}, err, false
+		return err, false
 	}
 	timer := time.NewTimer(c.cfg.Timeout)
 	defer timer.Stop()
@@ -287,29 +318,19 @@ func (c *Client) exchange(ctx context.Context, sc *serverConn, req aaa.KeyReques
 			// A closed port shows as ECONNREFUSED here: next server.
 			c.c.sendErrors.Add(1)
 			c.log.Debug("radius: send failed", "server", sc.hs.Addr, "err", err)
-			return aaa.KeyResponse{}, aaa.ErrNoAnswer, false
+			return aaa.ErrNoAnswer, false
 		}
 		select {
 		case reply := <-x.reply:
-			kr, err := DecodeResponse(reply, auth, sc.hs.Secret)
-			switch {
-			case err == nil && kr.Status == 0:
-				c.c.accepts.Add(1)
-			case err == nil || errors.Is(err, aaa.ErrDiscarded):
-				c.c.rejects.Add(1)
-			default:
-				c.c.invalid.Add(1)
-				err = fmt.Errorf("%w: reply from %v: %w", aaa.ErrDiscarded, sc.hs.Addr, err)
-			}
-			return kr, err, true
+			return decode(sc, reply, auth), true
 		case <-timer.C:
 		case <-ctx.Done():
-			return aaa.KeyResponse{}, aaa.ErrNoAnswer, false
+			return aaa.ErrNoAnswer, false
 		case <-c.done:
-			return aaa.KeyResponse{}, fmt.Errorf("%w: %w", aaa.ErrNoAnswer, ErrClosed), false
+			return fmt.Errorf("%w: %w", aaa.ErrNoAnswer, ErrClosed), false
 		}
 	}
-	return aaa.KeyResponse{}, aaa.ErrNoAnswer, false
+	return aaa.ErrNoAnswer, false
 }
 
 // register allocates an Identifier for x: the next free one after the
@@ -369,7 +390,7 @@ func (c *Client) deliver(sc *serverConn, b []byte) {
 		// A second answer to an answered request authenticates with
 		// that request's authenticator; anything else is unexpected.
 		if last != nil {
-			if _, err := VerifyResponse(b, id, *last, sc.hs.Secret); err == nil {
+			if _, err := verifyReply(b, id, *last, sc.hs.Secret, c.challenge); err == nil {
 				c.dropReply(&c.c.duplicate, sc, errors.New("radius: duplicate reply"))
 				return
 			}
@@ -377,7 +398,7 @@ func (c *Client) deliver(sc *serverConn, b []byte) {
 		c.dropReply(&c.c.identifier, sc, fmt.Errorf("radius: no request pending with Identifier %d", id))
 		return
 	}
-	reply, err := VerifyResponse(b, id, x.auth, sc.hs.Secret)
+	reply, err := verifyReply(b, id, x.auth, sc.hs.Secret, c.challenge)
 	switch {
 	case errors.Is(err, ErrAuthenticator):
 		c.dropReply(&c.c.auth, sc, err)

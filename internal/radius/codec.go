@@ -225,6 +225,12 @@ func EncodeResponse(req *Request, resp Response, secret []byte, salt uint16) ([]
 // code, Response Authenticator and Message-Authenticator (required), both
 // in constant time. It returns b cut to its Length.
 func VerifyResponse(b []byte, id uint8, reqAuth [16]byte, secret []byte) ([]byte, error) {
+	return verifyReply(b, id, reqAuth, secret, false)
+}
+
+// verifyReply is VerifyResponse, also taking an Access-Challenge if
+// challenge is set (the EAP relay, RFC 3579 §2.6.3).
+func verifyReply(b []byte, id uint8, reqAuth [16]byte, secret []byte, challenge bool) ([]byte, error) {
 	n, err := checkHeader(b)
 	if err != nil {
 		return nil, err
@@ -233,7 +239,7 @@ func VerifyResponse(b []byte, id uint8, reqAuth [16]byte, secret []byte) ([]byte
 	if b[1] != id {
 		return nil, fmt.Errorf("%w: Identifier %d, request's %d", ErrMalformed, b[1], id)
 	}
-	if c := radius.Code(b[0]); c != radius.CodeAccessAccept && c != radius.CodeAccessReject {
+	if c := radius.Code(b[0]); c != radius.CodeAccessAccept && c != radius.CodeAccessReject && (!challenge || c != radius.CodeAccessChallenge) {
 		return nil, fmt.Errorf("%w: %s in response to an Access-Request", ErrMalformed, c)
 	}
 	if err := verifyResponse(b, &reqAuth, secret); err != nil {

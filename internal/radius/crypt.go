@@ -44,11 +44,17 @@ func EncryptKey(key, secret []byte, reqAuth [16]byte, salt uint16) ([]byte, erro
 // Handover-Key attribute value. The decrypted padding is not checked
 // (RFC 2548 §2.4.2 says nothing of it), the Key-Length octet is.
 func DecryptKey(value, secret []byte, reqAuth [16]byte) ([]byte, error) {
+	return decryptSalted(AttrHandoverKey.String(), value, secret, reqAuth)
+}
+
+// decryptSalted reverses the RFC 2548 §2.4.2 salt encryption of the
+// attribute name's value.
+func decryptSalted(name string, value, secret []byte, reqAuth [16]byte) ([]byte, error) {
 	if len(value) < 2+16 || (len(value)-2)%16 != 0 {
-		return nil, fmt.Errorf("%w: %s: %d octets, not a salt and a multiple of 16", ErrAttribute, AttrHandoverKey, len(value))
+		return nil, fmt.Errorf("%w: %s: %d octets, not a salt and a multiple of 16", ErrAttribute, name, len(value))
 	}
 	if value[0]&0x80 == 0 {
-		return nil, fmt.Errorf("%w: %s: salt without its most significant bit", ErrAttribute, AttrHandoverKey)
+		return nil, fmt.Errorf("%w: %s: salt without its most significant bit", ErrAttribute, name)
 	}
 	if len(secret) == 0 {
 		return nil, fmt.Errorf("%w: empty shared secret", ErrConfig)
@@ -58,7 +64,7 @@ func DecryptKey(value, secret []byte, reqAuth [16]byte) ([]byte, error) {
 	n := int(p[0])
 	if n == 0 || n > len(p)-1 {
 		clear(p)
-		return nil, fmt.Errorf("%w: %s: Key-Length %d in %d octets (wrong shared secret?)", ErrAttribute, AttrHandoverKey, n, len(p)-1)
+		return nil, fmt.Errorf("%w: %s: Key-Length %d in %d octets (wrong shared secret?)", ErrAttribute, name, n, len(p)-1)
 	}
 	key := make([]byte, n)
 	copy(key, p[1:])

@@ -96,3 +96,47 @@ func ProxyConf(file string, hks netip.AddrPort, secret []byte, set map[string]st
 	}
 	return s, nil
 }
+
+// radiusdHeader is the start of the EAP-TLS server's radiusd.conf: paths
+// into the private directory, log to stdout (the proxy's is
+// peer.FreeRADIUS's).
+const radiusdHeader = `prefix = /usr
+exec_prefix = /usr
+sysconfdir = {{DIR}}
+localstatedir = {{DIR}}
+sbindir = /usr/sbin
+logdir = {{DIR}}
+raddbdir = {{DIR}}
+radacctdir = {{DIR}}
+name = freeradius
+confdir = {{DIR}}
+modconfdir = {{DIR}}
+certdir = {{DIR}}
+cadir = {{DIR}}
+run_dir = {{DIR}}
+db_dir = {{DIR}}
+libdir = /usr/lib/freeradius
+pidfile = {{DIR}}/radiusd.pid
+max_request_time = 10
+cleanup_delay = 2
+max_requests = 1024
+hostname_lookups = no
+log {
+	destination = stdout
+	colourise = no
+	auth = yes
+}
+security {
+	allow_core_dumps = no
+	max_attributes = 200
+	reject_delay = 0
+	status_server = yes
+}
+`
+
+const clientsConf = `client ar {
+	ipaddr = {{CLIENT}}
+	secret = {{SECRET}}
+	require_message_authenticator = yes
+}
+`

@@ -105,14 +105,14 @@ func (d *Demo) runAAANetns(ctx context.Context, o NetnsOptions, sum *AAANetnsSum
 	dir := set.dir
 	r := &aaaNetnsRun{set: set, prf: hokey.PRFHMACSHA256, mac: hokey.MACHMACSHA256,
 		daemonPair: daemonPair{parAddr: creds.PAR.CGA.Address, pcoa: creds.MN.PCoA.Address, ncoa: creds.MN.NCoA.Address}}
-	if err := d.startAAADaemons(ctx, tb, creds, dir, r, sum); err != nil {
-		return err
-	}
-	defer func() {
-		if !r.freeRADIUSStopped {
+	defer func() { // FreeRADIUS, if started, also when a later daemon fails
+		if r.stopFreeRADIUS != nil && !r.freeRADIUSStopped {
 			err = errors.Join(err, r.stopFreeRADIUS())
 		}
 	}()
+	if err := d.startAAADaemons(ctx, tb, creds, dir, r, sum); err != nil {
+		return err
+	}
 	for k, v := range map[string]string{"HKS": aaaNetnsHKS.String() + " (PAR namespace)", "FreeRADIUS": aaaNetnsProxy.String() + " (PAR namespace)"} {
 		sum.Addresses[k] = v
 	}

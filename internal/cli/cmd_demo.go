@@ -67,7 +67,19 @@ key are rejected. The pcap file holds the RADIUS datagrams too (IPv4/UDP
 on 127.0.0.1; tshark -d udp.port==PORT,radius decodes them). The exit
 status is 0 only if the key was provisioned, the FBU accepted and both
 forgeries rejected; --json reports key_provisioned, fbu_accepted and
-forged_rejected.`
+forged_rejected.
+
+With --mode aaa --netns (root, and the freeradius binary) the shared-key
+walk-through runs on the testbed with every daemon a process: fhkey hks
+(a bbolt subscriber store holding mn@example.com and an HMK drawn for the
+run) and FreeRADIUS as its realm proxy on the PAR namespace's loopback,
+an AAA-only fhkey ar on the PAR and fhkey mn in the shared-key mode on the
+MN. The MN daemon's key shows in its /status, the MN moves, its FBU is
+accepted, the CN's stream follows it through the PAR's tunnel, a forged
+FBU from the attacker namespace is refused, an HKReq with a guessed HMK is
+discarded by the HKS, and SIGTERM stops every daemon with status 0. The
+MAC and PRF are HMAC-SHA256 (--at does not apply); --json reports
+key_provisioned, fbu_accepted, forged_rejected and stream_redirected.`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
@@ -93,8 +105,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	switch *mode {
 	case "send":
 	case "aaa":
-		if *netns || *inProcess {
-			return fmt.Errorf("%w: --mode aaa with --netns is not yet supported (the daemons' AAA configuration is not wired yet): run it in process", errUsage)
+		if *inProcess {
+			return fmt.Errorf("%w: --mode aaa --netns runs the daemons as processes only (no --in-process)", errUsage)
 		}
 	default:
 		return fmt.Errorf("%w: --mode %q: send or aaa", errUsage, *mode)
@@ -127,7 +139,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if *count < 1 || *spacing < 0 {
 			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)
 		}
-		return runDemoNetns(ctx, env, *jsonOut, demo.NetnsOptions{CacheDir: *cacheDir, AT: at, Prefix: *prefix, Keep: *keep, Count: *count, Spacing: *spacing, Daemons: !*inProcess})
+		o := demo.NetnsOptions{CacheDir: *cacheDir, AT: at, Prefix: *prefix, Keep: *keep, Count: *count, Spacing: *spacing, Daemons: !*inProcess}
+		if *mode == "aaa" {
+			return runDemoAAANetns(ctx, env, *jsonOut, o)
+		}
+		return runDemoNetns(ctx, env, *jsonOut, o)
 	}
 	var out io.Writer = env.Stdout
 	if *jsonOut {

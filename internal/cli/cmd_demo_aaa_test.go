@@ -236,8 +236,8 @@ func TestDemoAAAFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"demo", "--mode", "bogus"},
-		{"demo", "--mode", "aaa", "--netns"},
 		{"demo", "--mode", "aaa", "--in-process"},
+		{"demo", "--mode", "aaa", "--netns", "--in-process"},
 	} {
 		errOut.Reset()
 		if code := Run(context.Background(), args, nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--mode") {

@@ -37,6 +37,7 @@ func TestTestbedUsage(t *testing.T) {
 		{"demo", "--netns", "--pcap", "x.pcap"},
 		{"demo", "--netns", "--count", "0"},
 		{"demo", "--in-process"},
+		{"demo", "--mode", "aaa", "--netns", "--in-process"},
 		{"bench"},
 		{"bench", "nope"},
 		{"bench", "fbu-rtt", "--n", "0"},
@@ -58,7 +59,7 @@ func TestTestbedNotRoot(t *testing.T) {
 	old := geteuid
 	geteuid = func() int { return 1000 }
 	defer func() { geteuid = old }()
-	for _, args := range [][]string{{"testbed", "up"}, {"testbed", "down"}, {"testbed", "move"}, {"testbed", "status"}, {"testbed", "configs", "--out", t.TempDir()}, {"demo", "--netns"}, {"bench", "fbu-rtt"}} {
+	for _, args := range [][]string{{"testbed", "up"}, {"testbed", "down"}, {"testbed", "move"}, {"testbed", "status"}, {"testbed", "configs", "--out", t.TempDir()}, {"demo", "--netns"}, {"demo", "--mode", "aaa", "--netns"}, {"bench", "fbu-rtt"}} {
 		code, _, stderr := runCLI(args...)
 		if code != 1 || !strings.Contains(stderr, "root") {
 			t.Errorf("%q as non-root: exit %d, stderr %q", args, code, stderr)
@@ -66,6 +67,19 @@ func TestTestbedNotRoot(t *testing.T) {
 	}
 	if err := requireRoot(); !errors.Is(err, errNotRoot) {
 		t.Errorf("requireRoot: %v", err)
+	}
+}
+
+// TestDemoAAANetnsNoFreeRADIUS: without the freeradius binary the AAA
+// netns demo says so in one line (exit 1) before building anything.
+func TestDemoAAANetnsNoFreeRADIUS(t *testing.T) {
+	oldUID, oldLook := geteuid, lookPath
+	geteuid = func() int { return 0 }
+	lookPath = func(string) (string, error) { return "", exec.ErrNotFound }
+	defer func() { geteuid, lookPath = oldUID, oldLook }()
+	code, out, stderr := runCLI("demo", "--mode", "aaa", "--netns", "--prefix", "fhk-nofr-")
+	if code != 1 || !strings.Contains(stderr, "freeradius not found") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
 
@@ -133,6 +147,43 @@ func TestDemoNetns(t *testing.T) {
 		t.Run(fmt.Sprint(append([]string{"demo", "--netns"}, mode...)), func(t *testing.T) {
 			testDemoNetns(t, fmt.Sprintf("fhk-n%d%d-", i, os.Getpid()), cache, mode...)
 		})
+	}
+	t.Run("demo --mode aaa --netns", func(t *testing.T) {
+		testenv.RequireTool(t, "freeradius")
+		testDemoAAANetns(t, fmt.Sprintf("fhk-na%d-", os.Getpid()), cache)
+	})
+}
+
+// testDemoAAANetns runs `fhkey demo --mode aaa --netns --json` (every
+// daemon a process, FreeRADIUS in between) with short streams.
+func testDemoAAANetns(t *testing.T, prefix, cache string) {
+	t.Cleanup(func() { testbed.Down(context.Background(), prefix) })
+	code, out, stderr := runCLI("demo", "--mode", "aaa", "--netns", "--json", "--prefix", prefix, "--cache-dir", cache, "--count", "50", "--timeout", "1m")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	var sum demo.AAANetnsSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	oc := sum.Outcome
+	if !sum.OK || sum.Mode != "aaa" || !oc.KeyProvisioned || !oc.FBUAccepted || !oc.ForgedRejected || !oc.StreamRedirected ||
+		!oc.ForgedFBURejected || !oc.BindingUnchanged || !oc.ForgedHKReqDropped || !oc.AttackerGotNothing {
+		t.Fatalf("outcome %+v", sum)
+	}
+	if m := sum.Metrics; m[`HKS fhkey_hks_discarded_total{reason="bad_mac"}`] != 1 || m["HKS fhkey_hks_keys_issued_total"] != 1 || m["PAR fhkey_ar_fbu_accepted_total"] != 1 {
+		t.Errorf("metrics %v", m)
+	}
+	if p := sum.Packets; p.Redirected.Sent != 50 || p.Redirected.Received < 48 || p.AttackerTunnelled != 0 {
+		t.Errorf("packets %+v", p)
+	}
+	for _, s := range sum.Steps {
+		if !s.OK {
+			t.Errorf("step %+v failed", s)
+		}
+	}
+	if _, err := os.Stat("/var/run/netns/" + prefix + "par"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("namespace %spar left behind: %v", prefix, err)
 	}
 }
 

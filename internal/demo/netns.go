@@ -46,11 +46,22 @@ type NetnsOptions struct {
 
 // NetnsOutcome is what the exit status depends on.
 type NetnsOutcome struct {
-	KeyProvisioned     bool `json:"key_provisioned"`
-	FBUAccepted        bool `json:"fbu_accepted"`
-	StreamRedirected   bool `json:"stream_redirected"`
-	ForgedFBURejected  bool `json:"forged_fbu_rejected"`
-	BindingUnchanged   bool `json:"binding_unchanged"`
+	KeyProvisioned bool `json:"key_provisioned"`
+	HandoverOutcome
+}
+
+// HandoverOutcome is the part of a testbed walk-through's outcome after
+// the key: the FBU, the CN's stream, the attacker's forged FBU.
+type HandoverOutcome struct {
+	// FBUAccepted: the MN's FBU was acknowledged with Status 0 and the PAR
+	// bound the PCoA to the NCoA.
+	FBUAccepted bool `json:"fbu_accepted"`
+	// StreamRedirected: ≥ 95 % of the CN's stream reached the MN through
+	// the PAR's tunnel.
+	StreamRedirected  bool `json:"stream_redirected"`
+	ForgedFBURejected bool `json:"forged_fbu_rejected"`
+	BindingUnchanged  bool `json:"binding_unchanged"`
+	// AttackerGotNothing: no tunnel packet reached the attacker.
 	AttackerGotNothing bool `json:"attacker_received_nothing"`
 }
 
@@ -77,9 +88,13 @@ type NetnsSummary struct {
 	Error     string            `json:"error,omitempty"`
 }
 
-// netnsSetup loads the credentials, builds the testbed with the CGAs on its
-// interfaces and returns how to remove it (nothing with --keep).
-func (d *Demo) netnsSetup(ctx context.Context, o NetnsOptions, sum *NetnsSummary) (*lab.Credentials, *testbed.Testbed, func() error, error) {
+// netnsSetup prints the title, loads the credentials, builds the testbed with the CGAs on its
+// interfaces, records the nodes' addresses in addrs and returns how to
+// remove it (nothing with --keep).
+func (d *Demo) netnsSetup(ctx context.Context, o NetnsOptions, title string, addrs map[string]string) (*lab.Credentials, *testbed.Testbed, func() error, error) {
+	if d.out != nil {
+		fmt.Fprintf(d.out, "%s\n\n", title)
+	}
 	start := time.Now()
 	creds, err := lab.Load(ctx, o.CacheDir, nil)
 	if err != nil {
@@ -101,7 +116,7 @@ func (d *Demo) netnsSetup(ctx context.Context, o NetnsOptions, sum *NetnsSummary
 	}
 	for name, a := range map[string]netip.Addr{"PAR": creds.PAR.CGA.Address, "NAR": creds.NAR.CGA.Address, "MN PCoA": creds.MN.PCoA.Address,
 		"MN NCoA": creds.MN.NCoA.Address, "CN": testbed.AddrCN, "attacker": testbed.AddrAttacker} {
-		sum.Addresses[name] = a.String()
+		addrs[name] = a.String()
 	}
 	d.step("testbed", time.Since(start), true, "namespaces %s{mn,par,nar,cn,atk}, veth links, bridges, routes;\nCGAs: PAR %s, MN PCoA %s, NCoA %s",
 		o.Prefix, creds.PAR.CGA.Address, creds.MN.PCoA.Address, creds.MN.NCoA.Address)
@@ -116,23 +131,26 @@ func (d *Demo) RunNetns(ctx context.Context, o NetnsOptions) (NetnsSummary, erro
 	runErr := d.runNetns(ctx, o, &sum)
 	sum.Steps = d.sum.Steps
 	oc := sum.Outcome
-	sum.OK = runErr == nil && oc.KeyProvisioned && oc.FBUAccepted && oc.StreamRedirected && oc.ForgedFBURejected && oc.AttackerGotNothing
+	sum.OK, sum.Error = settleNetns(runErr, oc.KeyProvisioned && oc.FBUAccepted && oc.StreamRedirected && oc.ForgedFBURejected && oc.AttackerGotNothing)
+	return sum, runErr
+}
+
+// settleNetns is a testbed walk-through's OK and error text from the
+// run's error and whether every expected outcome was reached.
+func settleNetns(runErr error, reached bool) (bool, string) {
 	switch {
 	case runErr != nil:
-		sum.Error = runErr.Error()
-	case !sum.OK:
-		sum.Error = "the demo did not reach its expected outcome"
+		return false, runErr.Error()
+	case !reached:
+		return false, "the demo did not reach its expected outcome"
 	}
-	return sum, runErr
+	return true, ""
 }
 
 // runNetns plays the scenario on the testbed. An error is a failure to run
 // at all; protocol failures show in the outcome.
 func (d *Demo) runNetns(ctx context.Context, o NetnsOptions, sum *NetnsSummary) (err error) {
-	if d.out != nil {
-		fmt.Fprintf(d.out, "fhkey demo --netns: RFC 5269 handover keys, RFC 5568 fast handover, on raw sockets in network namespaces\n\n")
-	}
-	creds, tb, down, err := d.netnsSetup(ctx, o, sum)
+	creds, tb, down, err := d.netnsSetup(ctx, o, "fhkey demo --netns: RFC 5269 handover keys, RFC 5568 fast handover, on raw sockets in network namespaces", sum.Addresses)
 	if err != nil {
 		return err
 	}
@@ -195,7 +213,7 @@ func (d *Demo) runNetns(ctx context.Context, o NetnsOptions, sum *NetnsSummary) 
 	}
 
 	// The CN's traffic for the PCoA, first directly.
-	stream, closeStream, err := d.streamDirect(ctx, tb, m.PCoA.Address, o, sum)
+	stream, closeStream, err := d.streamDirect(ctx, tb, m.PCoA.Address, o, &sum.Packets)
 	if err != nil {
 		return err
 	}
@@ -238,7 +256,11 @@ func (d *Demo) runNetns(ctx context.Context, o NetnsOptions, sum *NetnsSummary) 
 	before, _ := par.Binding(m.PCoA.Address)
 	statsBefore := par.Role.Stats()
 	start = time.Now()
-	status, err := sendForgedFBU(ctx, tb, parAddr, m.PCoA.Address, o.AT)
+	forged, err := scenario.ForgeFBU(parAddr, m.PCoA.Address, testbed.AddrAttacker, o.AT)
+	if err != nil {
+		return err
+	}
+	status, err := sendForgedFBU(ctx, tb, forged)
 	if err != nil {
 		return err
 	}
@@ -252,16 +274,16 @@ func (d *Demo) runNetns(ctx context.Context, o NetnsOptions, sum *NetnsSummary) 
 	d.step("forged FBU", took, sum.Outcome.ForgedFBURejected, "attacker %s -> PAR: FBU claiming the PCoA, BADF with a guessed key;\nPAR: %s; FBack Status %d; binding unchanged: %v",
 		testbed.AddrAttacker, strings.TrimPrefix(fmt.Sprint(tr["fbu-verify"].Err), ar.ErrFBU.Error()+": "), status, sum.Outcome.BindingUnchanged)
 
-	d.streamAfterForgery(stream, sink, o, sum)
+	sum.Outcome.AttackerGotNothing = d.streamAfterForgery(stream, sink, o, &sum.Packets)
 	sum.Packets.ForwarderPackets = par.Forwarder.Counters().Packets
 	sum.Packets.DecapsulatorPkts = m.Decapsulator.Counters().Packets
 	return nil
 }
 
-// sendForgedFBU sends, from the attacker's namespace, an FBU claiming pcoa
-// with a BADF computed with a guessed key (scenario.ForgeFBU), and returns
+// sendForgedFBU sends, from the attacker's namespace, a forged FBU (one
+// with a BADF computed with a guessed key, scenario.ForgeFBU) and returns
 // the Status of the FBack it gets within a second, or -1.
-func sendForgedFBU(ctx context.Context, tb *testbed.Testbed, par, pcoa netip.Addr, at hokey.AlgorithmType) (int, error) {
+func sendForgedFBU(ctx context.Context, tb *testbed.Testbed, forged netio.Packet) (int, error) {
 	var att *netio.MHConn
 	if err := tb.Do(testbed.Attacker, func() error {
 		var err error
@@ -271,10 +293,6 @@ func sendForgedFBU(ctx context.Context, tb *testbed.Testbed, par, pcoa netip.Add
 		return -1, err
 	}
 	defer att.Close()
-	forged, err := scenario.ForgeFBU(par, pcoa, testbed.AddrAttacker, at)
-	if err != nil {
-		return -1, err
-	}
 	if err := att.WritePacket(ctx, forged); err != nil {
 		return -1, err
 	}
@@ -315,26 +333,27 @@ func cnStream(ctx context.Context, tb *testbed.Testbed, pcoa netip.Addr, spacing
 
 // streamDirect opens the CN's stream to pcoa and sends 20 datagrams while
 // the MN is on the PAR's link, where they arrive directly.
-func (d *Demo) streamDirect(ctx context.Context, tb *testbed.Testbed, pcoa netip.Addr, o NetnsOptions, sum *NetnsSummary) (func(n int) scenario.StreamStats, func(), error) {
+func (d *Demo) streamDirect(ctx context.Context, tb *testbed.Testbed, pcoa netip.Addr, o NetnsOptions, p *NetnsCounts) (func(n int) scenario.StreamStats, func(), error) {
 	stream, closeStream, err := cnStream(ctx, tb, pcoa, o.Spacing)
 	if err != nil {
 		return nil, nil, err
 	}
 	start := time.Now()
-	sum.Packets.Direct = stream(20)
-	d.step("CN direct", time.Since(start), sum.Packets.Direct.Received == 20, "CN %s -> PCoA udp/%d: %d/%d datagrams at the MN on the PAR's link",
-		testbed.AddrCN, netnsStreamPort, sum.Packets.Direct.Received, sum.Packets.Direct.Sent)
+	p.Direct = stream(20)
+	d.step("CN direct", time.Since(start), p.Direct.Received == 20, "CN %s -> PCoA udp/%d: %d/%d datagrams at the MN on the PAR's link",
+		testbed.AddrCN, netnsStreamPort, p.Direct.Received, p.Direct.Sent)
 	return stream, closeStream, nil
 }
 
 // streamAfterForgery sends the stream again after the forged FBU: it must
-// still reach the MN, and nothing the attacker's tunnel sink.
-func (d *Demo) streamAfterForgery(stream func(n int) scenario.StreamStats, sink *scenario.TunnelSink, o NetnsOptions, sum *NetnsSummary) {
+// still reach the MN, and nothing the attacker's tunnel sink (the result).
+func (d *Demo) streamAfterForgery(stream func(n int) scenario.StreamStats, sink *scenario.TunnelSink, o NetnsOptions, p *NetnsCounts) bool {
 	start := time.Now()
 	s := stream(o.Count)
-	sum.Packets.AfterForgery = s
-	sum.Packets.AttackerTunnelled = sink.Count()
-	sum.Outcome.AttackerGotNothing = sum.Packets.AttackerTunnelled == 0
-	d.step("stream 2", time.Since(start), sum.Outcome.AttackerGotNothing && s.Received*100 >= s.Sent*95,
-		"CN -> PCoA again: %d/%d at the MN, %d tunnel packets at the attacker", s.Received, s.Sent, sum.Packets.AttackerTunnelled)
+	p.AfterForgery = s
+	p.AttackerTunnelled = sink.Count()
+	nothing := p.AttackerTunnelled == 0
+	d.step("stream 2", time.Since(start), nothing && s.Received*100 >= s.Sent*95,
+		"CN -> PCoA again: %d/%d at the MN, %d tunnel packets at the attacker", s.Received, s.Sent, p.AttackerTunnelled)
+	return nothing
 }

@@ -1,7 +1,9 @@
 package scenario
 
 import (
+	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
@@ -17,6 +20,7 @@ import (
 const (
 	ConfigPARAAA = "par-aaa.toml"
 	ConfigMNAAA  = "mn-aaa.toml"
+	ConfigHKS    = "hks.toml"
 )
 
 // AAADaemonOptions select the shared-key mode configurations
@@ -31,6 +35,21 @@ type AAADaemonOptions struct {
 	// NAI and HMK are the MN's subscription at the HKS.
 	NAI string
 	HMK []byte
+	// HKS, if set, also writes the configuration of an `fhkey hks`
+	// holding the MN's subscription.
+	HKS *HKSDaemonOptions
+}
+
+// HKSDaemonOptions select the `fhkey hks` configuration of
+// WriteAAADaemonFiles.
+type HKSDaemonOptions struct {
+	// Listen is its RADIUS address; Client the address or prefix of its
+	// RADIUS client (the PAR or the proxy in front of it), sharing Secret.
+	Listen netip.AddrPort
+	Client netip.Prefix
+	Secret []byte
+	// HTTP serves its /metrics, /status and /readyz.
+	HTTP string
 }
 
 // AAADaemonFiles are the shared-key mode configuration files.
@@ -38,6 +57,9 @@ type AAADaemonFiles struct {
 	Dir, PAR, MN string
 	// PARKeyStore is the PAR's bbolt key store file.
 	PARKeyStore string
+	// HKS is the `fhkey hks` configuration and HKSSubscribers its bbolt
+	// subscriber store (AAADaemonOptions.HKS set; empty otherwise).
+	HKS, HKSSubscribers string
 }
 
 // WriteAAADaemonFiles writes, in dir (mode 0700), the configurations of an
@@ -45,7 +67,9 @@ type AAADaemonFiles struct {
 // address, used as a plain address; forwarding; a bbolt key store) and of
 // an `fhkey mn` in the shared-key mode (care-of addresses the MN's lab
 // CGA addresses on its two links, keys from the PAR only, decapsulation),
-// with the RADIUS secret and the HMK in 0600 files.
+// with the RADIUS secret and the HMK in 0600 files; with o.HKS, also an
+// `fhkey hks` (hks.toml, its client's secret, a bbolt subscriber store with
+// the MN's NAI and HMK).
 func WriteAAADaemonFiles(dir string, creds *lab.Credentials, o AAADaemonOptions) (AAADaemonFiles, error) {
 	if o.ForwardingLifetime == 0 {
 		o.ForwardingLifetime = time.Minute
@@ -93,5 +117,34 @@ func WriteAAADaemonFiles(dir string, creds *lab.Credentials, o AAADaemonOptions)
 			return f, err
 		}
 	}
+	if o.HKS != nil {
+		return f, writeHKSFiles(&f, o)
+	}
 	return f, nil
+}
+
+// writeHKSFiles writes hks.toml, its client's secret file (0600) and its
+// bbolt subscriber store with the MN's subscription, replaced if there.
+func writeHKSFiles(f *AAADaemonFiles, o AAADaemonOptions) error {
+	h := o.HKS
+	f.HKS, f.HKSSubscribers = filepath.Join(f.Dir, ConfigHKS), filepath.Join(f.Dir, "hks-subscribers.db")
+	var b strings.Builder
+	fmt.Fprintf(&b, "# fhkey hks for the testbed: the MN's subscription, one RADIUS client.\n")
+	fmt.Fprintf(&b, "listen = %q\n\n[[client]]\naddress = %q\nsecret_file = \"hks-client.secret\"\n\n", h.Listen.String(), h.Client.String())
+	fmt.Fprintf(&b, "[subscribers]\nstore = \"bolt\"\npath = %q\n\n", filepath.Base(f.HKSSubscribers))
+	writeLogHTTP(&b, DaemonOptions{LogLevel: o.LogLevel, LogFormat: o.LogFormat, HTTP: h.HTTP})
+	if err := writeFileMode(filepath.Join(f.Dir, "hks-client.secret"), append(append([]byte(nil), h.Secret...), '\n'), 0o600); err != nil {
+		return err
+	}
+	if err := writeFileMode(f.HKS, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	store, err := hks.OpenBolt(f.HKSSubscribers, 0)
+	if err != nil {
+		return err
+	}
+	sub := hks.Subscriber{NAI: o.NAI, HMK: append([]byte(nil), o.HMK...), Enabled: true}
+	err = store.Put(context.Background(), &sub)
+	sub.Zero()
+	return errors.Join(err, store.Close())
 }

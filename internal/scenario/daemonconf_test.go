@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
@@ -140,5 +141,46 @@ func TestWriteAAADaemonFiles(t *testing.T) {
 	if ar.SENDEnabled() || ar.Address != c.PAR.CGA.Address || mn.CareOf != c.MN.PCoA.Address || mn.Handover.NewCareOf != c.MN.NCoA.Address ||
 		!slices.Equal(mn.AAA.Routers, []netip.Addr{c.PAR.CGA.Address}) || ar.KeyStore.Path != f.PARKeyStore {
 		t.Errorf("PAR %+v, MN %+v", ar, mn)
+	}
+}
+
+// TestWriteAAADaemonFilesHKS: with an HKS, its configuration passes the
+// daemon's validation and its store holds the MN's subscription.
+func TestWriteAAADaemonFilesHKS(t *testing.T) {
+	c := labCredentials(t)
+	dir := filepath.Join(t.TempDir(), "aaa")
+	hmk := bytes.Repeat([]byte{7}, 64)
+	o := AAADaemonOptions{DaemonOptions: DaemonOptions{HTTP: DefaultDaemonHTTP}, RADIUS: netip.MustParseAddrPort("127.0.0.1:18121"),
+		Secret: []byte("s3cret"), NAI: "mn@example.com", HMK: hmk,
+		HKS: &HKSDaemonOptions{Listen: netip.MustParseAddrPort("127.0.0.1:18120"), Client: netip.MustParsePrefix("127.0.0.1/32"),
+			Secret: []byte("proxy-s3cret"), HTTP: "127.0.0.1:9751"}}
+	for range 2 { // writing again replaces the subscriber
+		f, err := WriteAAADaemonFiles(dir, c, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := config.CheckHKS(f.HKS); err != nil {
+			t.Fatalf("CheckHKS: %v", err)
+		}
+		cfg, err := config.LoadHKS(f.HKS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Listen != o.HKS.Listen || len(cfg.Clients) != 1 || cfg.Clients[0].Prefix != o.HKS.Client || cfg.Subscribers.Path != f.HKSSubscribers ||
+			cfg.HTTP.Listen.String() != o.HKS.HTTP {
+			t.Errorf("HKS config %+v", cfg)
+		}
+		if secret, err := config.LoadSecret(cfg.Clients[0].SecretFile); err != nil || string(secret) != "proxy-s3cret" {
+			t.Errorf("client secret %q, %v", secret, err)
+		}
+		store, err := hks.OpenBolt(f.HKSSubscribers, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := store.Get(context.Background(), o.NAI)
+		store.Close()
+		if err != nil || !bytes.Equal(sub.HMK, hmk) || !sub.Enabled {
+			t.Errorf("subscriber %v: %v", sub, err)
+		}
 	}
 }

@@ -31,6 +31,7 @@ counts='
 ./internal/config FuzzParseMN 10000
 ./internal/decode FuzzBytes 25000
 ./internal/eap FuzzParse 700000
+./internal/eap FuzzParseEAPOL 700000
 ./internal/eap FuzzReassemble 150000
 ./internal/eap/tlspeer FuzzHandle 60000
 ./internal/forward FuzzDecapsulate 500000

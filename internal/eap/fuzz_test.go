@@ -57,3 +57,31 @@ func FuzzReassemble(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEAPOL: a PDU that parses marshals to its first 4 + Packet Body
+// Length octets and re-parses equal.
+func FuzzParseEAPOL(f *testing.F) {
+	for _, s := range [][]byte{{1, 1, 0, 0}, {2, 0, 0, 5, 1, 7, 0, 5, 1}, {3, 3, 0, 2, 2, 0, 0, 0}, {3, 0xc8, 0, 0}} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := ParseEAPOL(b)
+		if err != nil {
+			return
+		}
+		w, err := e.Marshal()
+		if err != nil {
+			t.Fatalf("Marshal of a parsed PDU: %v", err)
+		}
+		if !bytes.Equal(w, b[:len(w)]) {
+			t.Fatalf("Marshal = % x, received % x", w, b)
+		}
+		q, err := ParseEAPOL(w)
+		if err != nil || !reflect.DeepEqual(e, q) {
+			t.Fatalf("re-parse = %+v, %v; want %+v", q, err, e)
+		}
+		if e.Type == EAPOLEAPPacket {
+			e.EAP() // must not panic
+		}
+	})
+}

@@ -296,9 +296,10 @@ func verifyResponseAny(b []byte, auth [16]byte) ([]byte, error) {
 	return b, verifyResponse(b, &auth, testSecret)
 }
 
-// fakeHomeServer answers each request it reads with the packets answer
-// returns, in order.
-func fakeHomeServer(t testing.TB, answer func(req *Request, wire []byte) [][]byte) netip.AddrPort {
+// fakeRADIUSServer answers each packet it reads with the packets answer
+// returns, in order; answer gets the received octets (valid until it
+// returns).
+func fakeRADIUSServer(t testing.TB, answer func(wire []byte) [][]byte) netip.AddrPort {
 	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -313,17 +314,45 @@ func fakeHomeServer(t testing.TB, answer func(req *Request, wire []byte) [][]byt
 			if err != nil {
 				return
 			}
-			req, err := DecodeRequest(buf[:n], testSecret)
-			if err != nil {
-				t.Errorf("fake home server: %v", err)
-				return
-			}
-			for _, b := range answer(&req, buf[:n]) {
+			for _, b := range answer(buf[:n]) {
 				conn.WriteTo(b, from)
 			}
 		}
 	})
 	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// fakeHomeServer is a fakeRADIUSServer for handover-key Access-Requests:
+// answer gets each one decoded.
+func fakeHomeServer(t testing.TB, answer func(req *Request, wire []byte) [][]byte) netip.AddrPort {
+	t.Helper()
+	return fakeRADIUSServer(t, func(wire []byte) [][]byte {
+		req, err := DecodeRequest(wire, testSecret)
+		if err != nil {
+			t.Errorf("fake home server: %v", err)
+			return nil
+		}
+		return answer(&req, wire)
+	})
+}
+
+// withoutMessageAuth returns the signed reply good (Message-Authenticator
+// first) without its Message-Authenticator, its Response Authenticator
+// recomputed for the Request Authenticator reqAuth.
+func withoutMessageAuth(good []byte, reqAuth [16]byte) []byte {
+	b := append(append([]byte(nil), good[:20]...), good[38:]...)
+	b[3] -= 18
+	copy(b[4:20], md5Of(b[:4], reqAuth[:], b[20:], testSecret))
+	return b
+}
+
+// withWrongMessageAuth returns good with one bit of its
+// Message-Authenticator flipped, its Response Authenticator recomputed.
+func withWrongMessageAuth(good []byte, reqAuth [16]byte) []byte {
+	b := append([]byte(nil), good...)
+	b[30] ^= 1
+	copy(b[4:20], md5Of(b[:4], reqAuth[:], b[20:], testSecret))
+	return b
 }
 
 // TestClientDropsBadReplies: replies with a wrong Identifier, a wrong
@@ -340,12 +369,8 @@ func TestClientDropsBadReplies(t *testing.T) {
 		otherID.Identifier++
 		wrongID, _ := EncodeResponse(&otherID, Response{KeyResponse: testKeyResponse(t)}, testSecret, 5)
 		wrongSecret, _ := EncodeResponse(req, Response{KeyResponse: testKeyResponse(t)}, []byte("other"), 5)
-		noMA := append(append([]byte(nil), good[:20]...), good[38:]...)
-		noMA[3] -= 18
-		copy(noMA[4:20], md5Of(noMA[:4], req.Authenticator[:], noMA[20:], testSecret))
-		badMA := append([]byte(nil), good...)
-		badMA[30] ^= 1
-		copy(badMA[4:20], md5Of(badMA[:4], req.Authenticator[:], badMA[20:], testSecret))
+		noMA := withoutMessageAuth(good, req.Authenticator)
+		badMA := withWrongMessageAuth(good, req.Authenticator)
 		return [][]byte{wrongID, wrongSecret, noMA, badMA, good, good}
 	})
 	c := newClient(t, ClientConfig{Realms: realm(addr, testSecret), Timeout: 5 * time.Second, Tries: 1})

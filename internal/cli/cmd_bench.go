@@ -12,8 +12,8 @@ import (
 	"github.com/fhkey/fhkey/internal/testbed"
 )
 
-const benchDescription = `Measure the deployment figures of issue 5 on the network-namespace
-testbed, over raw sockets (root):
+const benchDescription = `Measure the deployment figures. On the network-namespace testbed, over
+raw sockets (root):
 
   fbu-rtt         FBU -> FBack round trip from the NAR's link to the PAR
                   (N samples; median, p90, p99, max against the 1 ms target)
@@ -24,7 +24,6 @@ testbed, over raw sockets (root):
                   counts FBacks); target 100,000/s on 2 cores
   flood           provisioning of a legitimate MN while a flood of invalid
                   (badly signed) RtSolPrs hits the access router
-
   hks             fhkey hks against FreeRADIUS 3.2 (PAP) with radclient, on
                   loopback, no root: 'fhkey bench hks --help'
 

@@ -114,6 +114,8 @@ const (
 	fbuExpiredKey
 	fbuBadAuth
 	fbuStale
+	fbuUnknownNAI // MSK mode: no usable MSK for the NAI
+	fbuMSKBadSPI  // MSK mode: not an FHK SPI, or an AT not allowed
 )
 
 // ErrFBU is wrapped by the Trace errors of rejected FBUs.
@@ -125,6 +127,8 @@ var verdictErrors = map[fbuVerdict]error{
 	fbuExpiredKey: fmt.Errorf("%w: handover key expired", ErrFBU),
 	fbuBadAuth:    fmt.Errorf("%w: BADF authenticator does not verify", ErrFBU),
 	fbuStale:      fmt.Errorf("%w: sequence number not newer than the binding's", ErrFBU),
+	fbuUnknownNAI: fmt.Errorf("%w: no MSK for the MN-NAI", ErrFBU),
+	fbuMSKBadSPI:  fmt.Errorf("%w: not the FHK SPI of an allowed AT", ErrFBU),
 }
 
 // handleFastBindingUpdate is RFC 5269 §3.5 with RFC 5568 §6.2.2-§6.2.3 and
@@ -154,19 +158,34 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 			r.stats.fbuExpired.Add(1)
 		}
 		return nil
+	case fbuUnknownNAI:
+		// As an unknown key: nothing changes and, without a key to
+		// authenticate it, no FBack (docs/msk.md).
+		r.stats.fbuMSKUnknownNAI.Add(1)
+		return nil
+	case fbuMSKBadSPI:
+		r.stats.fbuAuth.Add(1)
+		r.stats.fbuMSKBadAuth.Add(1)
+		return nil
 	case fbuBadAuth:
 		r.stats.fbuAuth.Add(1)
-		return r.fastBindingAck(fbu, mh.FastStatusAdministrativelyProhibited, 0, ncoa, &key, spi)
+		if !fbu.BADF {
+			r.stats.fbuMSKBadAuth.Add(1)
+		}
+		return r.fastBindingAck(p, fbu, mh.FastStatusAdministrativelyProhibited, 0, pcoa, ncoa, &key, spi)
 	case fbuStale:
 		r.stats.fbuStale.Add(1)
-		return r.fastBindingAck(fbu, mh.FastStatusReasonUnspecified, 0, ncoa, &key, spi)
+		return r.fastBindingAck(p, fbu, mh.FastStatusReasonUnspecified, 0, pcoa, ncoa, &key, spi)
 	}
 	lifetime := min(fbu.Lifetime, r.set.Load().fwd)
 	if err := r.bindings.Bind(Binding{Previous: pcoa, New: ncoa, Sequence: fbu.Sequence, Lifetime: lifetime, Expires: r.now().Add(lifetime)}); err != nil {
 		r.stats.fbuBind.Add(1)
-		return r.fastBindingAck(fbu, mh.FastStatusInsufficientResources, 0, ncoa, &key, spi)
+		return r.fastBindingAck(p, fbu, mh.FastStatusInsufficientResources, 0, pcoa, ncoa, &key, spi)
 	}
 	r.stats.fbuOK.Add(1)
+	if !fbu.BADF {
+		r.stats.fbuMSKOK.Add(1)
+	}
 	if r.log.Enabled(context.Background(), slog.LevelInfo) { // no boxing on the hot path otherwise
 		if lifetime > 0 {
 			r.log.Info("fast binding update accepted: forwarding", "previous_coa", pcoa, "new_coa", ncoa, "lifetime", lifetime)
@@ -187,7 +206,7 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 	if lifetime <= 0 && !p.HomeAddress.IsValid() {
 		dst = pcoa
 	}
-	return r.fastBindingAckTo(fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), ncoa, dst, &key, spi)
+	return r.fastBindingAckTo(p, fbu, mh.FastStatusAccepted, lifetime.Truncate(time.Second), pcoa, ncoa, dst, &key, spi)
 }
 
 // checkFastBindingUpdate authenticates p. The key and its SPI are returned
@@ -229,8 +248,18 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 		ncoa = fbu.AlternateCareOfAddress.WithZone("")
 	}
 	// The PCoA names the key: never a record indexed by MN ID (aaa.go).
-	if !fbu.BADF || !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa || isNAIIndex(pcoa) {
+	if !ncoa.Is6() || ncoa.IsMulticast() || ncoa.IsUnspecified() || !pcoa.Is6() || pcoa == ncoa || isNAIIndex(pcoa) {
 		return fbuMalformed, fbu, pcoa, ncoa, key, spi
+	}
+	if !fbu.BADF {
+		// The MSK mode (docs/msk.md): sent from the NCoA, "the MN MUST
+		// include the old care-of address in a Home Address Option"
+		// (draft-li-mipshop-fbu-sec-00 §4).
+		if r.msk == nil || !home.IsValid() {
+			return fbuMalformed, fbu, pcoa, ncoa, key, spi
+		}
+		v, key, spi = r.checkMSKFastBindingUpdate(p.Payload, fbu, pcoa, ncoa)
+		return v, fbu, pcoa, ncoa, key, spi
 	}
 	var data [mh.MaxMobilityDataLen]byte
 	cov, err := mh.AppendCoveredByBADF(data[:0], p.Payload, ncoa, r.addr)
@@ -270,8 +299,8 @@ func (r *Router) checkFastBindingUpdate(p netio.Packet) (v fbuVerdict, fbu mh.Fa
 // fastBindingAck builds the FBack for fbu (RFC 5568 §6.2.3) with a BADF
 // computed with key (BADF SPI spi): care-of address NCoA, correspondent the
 // PAR's address, sent from the PAR to the NCoA.
-func (r *Router) fastBindingAck(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa netip.Addr, key *hokey.Key, spi uint32) []netio.Packet {
-	return r.fastBindingAckTo(fbu, status, lifetime, ncoa, ncoa, key, spi)
+func (r *Router) fastBindingAck(p netio.Packet, fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, pcoa, ncoa netip.Addr, key *hokey.Key, spi uint32) []netio.Packet {
+	return r.fastBindingAckTo(p, fbu, status, lifetime, pcoa, ncoa, ncoa, key, spi)
 }
 
 // fastBindingAckTo builds the FBack authenticated over ncoa (RFC 5568
@@ -283,11 +312,27 @@ func (r *Router) fastBindingAck(fbu mh.FastBindingUpdateView, status uint8, life
 // reusing a buffer would need every caller to be done with the packet
 // before the next FBU, which HandlePacket cannot know. A key of the
 // shared-key mode (SPI not 0) costs two more: its BADF option.
-func (r *Router) fastBindingAckTo(fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, ncoa, dst netip.Addr, key *hokey.Key, spi uint32) []netio.Packet {
+//
+// An FBU of the MSK mode (no BADF, p the FBU) is answered with its MN-NAI
+// option and the MN-HA option signed with the FHK (fastBindingAckFHK).
+func (r *Router) fastBindingAckTo(p netio.Packet, fbu mh.FastBindingUpdateView, status uint8, lifetime time.Duration, pcoa, ncoa, dst netip.Addr, key *hokey.Key, spi uint32) []netio.Packet {
 	at := key.Algorithm()
 	if !at.Valid() {
 		r.stats.internal.Add(1)
 		return nil
+	}
+	if !fbu.BADF {
+		nai, err := mh.MobileNodeNAI(p.Payload)
+		var b []byte
+		if err == nil {
+			b, err = r.fastBindingAckFHK(mh.FastBindingAcknowledgment{Status: status, Sequence: fbu.Sequence, Lifetime: lifetime}, nai, key, ncoa, pcoa, dst)
+		}
+		if err != nil {
+			r.stats.internal.Add(1)
+			return nil
+		}
+		r.stats.fback.Add(1)
+		return []netio.Packet{{Src: r.addr, Dst: dst, HopLimit: 64, NextHeader: inet.ProtocolMobility, Payload: b}}
 	}
 	out := new(fbackOut)
 	opts := fbackOptions[at]

@@ -91,6 +91,13 @@ type Config struct {
 	// SPI other than 0 are verified with the key of that SPI. The node's
 	// Mobility Header socket must then pass the HKReq MH type too.
 	AAA *AAAConfig
+	// MSK, when set, enables the MSK mode of issue 12 beside SEND
+	// (docs/msk.md): FBUs with an MN-NAI option and an MN-HA Mobility
+	// Message Authentication option with an FHK SPI, instead of a BADF,
+	// are verified with the FHK derived from the NAI's MSK. Address must
+	// then be a global unicast address (the PAR address of the
+	// derivation).
+	MSK *MSKConfig
 	// Logger receives a record per key created and per binding made or
 	// ended (info) and per dropped message (debug); nil discards. A
 	// message that fails authentication is logged at debug only; key
@@ -148,6 +155,7 @@ type Router struct {
 	keyLocks [64]sync.Mutex
 	stats    counters
 	aaa      *aaaState // nil: shared-key mode off
+	msk      *mskState // nil: MSK mode off
 	hkreq    uint8     // its HKReq MH Type
 }
 
@@ -155,9 +163,9 @@ type Router struct {
 func New(cfg Config) (*Router, error) {
 	// Without SEND credentials the router serves the shared-key mode
 	// only (docs/aaa.md): no RtSolPr/PrRtAdv provisioning.
-	sendless := cfg.Parameters == nil && cfg.Signer == nil && cfg.AAA != nil
+	sendless := cfg.Parameters == nil && cfg.Signer == nil && (cfg.AAA != nil || cfg.MSK != nil)
 	if !cfg.Address.Is6() || cfg.Store == nil || (!sendless && (cfg.Parameters == nil || cfg.Signer == nil)) {
-		return nil, errors.New("ar: Config needs Address, Parameters, Signer and Store (Parameters and Signer may be left out with AAA)")
+		return nil, errors.New("ar: Config needs Address, Parameters, Signer and Store (Parameters and Signer may be left out with AAA or MSK)")
 	}
 	var params []byte
 	if !sendless {
@@ -197,6 +205,11 @@ func New(cfg Config) (*Router, error) {
 	r.perKey = newBucketTable[[16]byte](s.limits.PerKey, s.limits.MaxTracked)
 	r.total.rate, r.unsecured.rate = s.limits.Total, s.limits.UnsecuredReplies
 	r.set.Store(s)
+	if cfg.MSK != nil {
+		if r.msk, err = newMSKState(cfg.MSK, r.addr); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.AAA != nil {
 		if r.aaa, err = newAAAState(cfg.AAA, r.addr, cfg.Store); err != nil {
 			return nil, err
@@ -355,6 +368,9 @@ func (r *Router) ExpireKeys() (int, error) {
 	if r.aaa != nil {
 		r.aaa.expireSPIs(r.now())
 	}
+	if r.msk != nil {
+		r.msk.expire(r.now())
+	}
 	if bt, ok := r.bindings.(*BindingTable); ok {
 		bt.Expire()
 	}
@@ -401,6 +417,10 @@ type Stats struct {
 	FBUStale         uint64 // authenticated, Sequence Number not newer than the binding's (replay)
 	FBUBindingFailed uint64 // authenticated but the binding was refused
 	FBackSent        uint64
+	// Fast Binding Updates of the MSK mode (docs/msk.md), also counted above
+	FBUAcceptedMSK   uint64 // accepted with an FHK
+	FBUMSKUnknownNAI uint64 // no usable MSK for the MN-NAI: not answered
+	FBUMSKBadAuth    uint64 // not an allowed FHK SPI, or the MAC does not verify
 	InternalErrors   uint64 // store, RNG or signing failures
 	// Handover Key Requests (shared-key mode, docs/aaa.md)
 	HKReqReceived      uint64
@@ -431,6 +451,7 @@ type counters struct {
 	rtsolpr, malformed, cgaFailed, sendFailed, rlSource, rlKey, rlTotal, unsecured, badReq,
 	created, reused, prrtadv, prrtadvNoKey, keysExpired, keysDiscarded,
 	fbu, fbuOK, fbuMalformed, fbuUnknown, fbuExpired, fbuAuth, fbuStale, fbuBind, fback, internal,
+	fbuMSKOK, fbuMSKUnknownNAI, fbuMSKBadAuth,
 	hkreq, hkreqMalformed, hkreqNoMNID, hkreqNoMAC, hkreqDuplicate, hkreqReplayed, hkreqPendingFull, hkreqCoAFailed, hkreqBadMAC,
 	hkreqVerifyNoKey, hkreqVerifyRelayed, hksNoAnswer, hksDiscarded, hksRefused, hksErrors,
 	hkrespSent, hkrespVerified, hkrespStatus, hkrespResent, hkrespRateLimited, aaaKeys, answersDropped atomic.Uint64
@@ -448,6 +469,7 @@ func (r *Router) Stats() Stats {
 		FBUReceived: c.fbu.Load(), FBUAccepted: c.fbuOK.Load(), FBUMalformed: c.fbuMalformed.Load(),
 		FBUUnknownKey: c.fbuUnknown.Load(), FBUExpiredKey: c.fbuExpired.Load(), FBUBadAuth: c.fbuAuth.Load(), FBUStale: c.fbuStale.Load(),
 		FBUBindingFailed: c.fbuBind.Load(), FBackSent: c.fback.Load(), InternalErrors: c.internal.Load(),
+		FBUAcceptedMSK: c.fbuMSKOK.Load(), FBUMSKUnknownNAI: c.fbuMSKUnknownNAI.Load(), FBUMSKBadAuth: c.fbuMSKBadAuth.Load(),
 		HKReqReceived: c.hkreq.Load(), HKReqMalformed: c.hkreqMalformed.Load(), HKReqNoMNID: c.hkreqNoMNID.Load(),
 		HKReqNoMAC: c.hkreqNoMAC.Load(), HKReqDuplicate: c.hkreqDuplicate.Load(), HKReqReplayed: c.hkreqReplayed.Load(), HKReqPendingFull: c.hkreqPendingFull.Load(),
 		HKReqCoAFailed: c.hkreqCoAFailed.Load(), HKReqBadMAC: c.hkreqBadMAC.Load(), HKReqVerifyNoKey: c.hkreqVerifyNoKey.Load(),

@@ -47,6 +47,9 @@ func (m *MobileNode) EndForwardingUpdate(par, pcoa, ncoa netip.Addr) (netio.Pack
 
 func (m *MobileNode) fastBindingUpdate(par, pcoa, ncoa netip.Addr, fromPreviousLink, newHandover bool, lifetime time.Duration) (netio.Packet, error) {
 	par, pcoa, ncoa = par.WithZone(""), pcoa.WithZone(""), ncoa.WithZone("")
+	if m.cfg.MSK != nil {
+		return m.mskFastBindingUpdate(par, pcoa, ncoa, fromPreviousLink, lifetime)
+	}
 	rec, err := m.store.Get(par, pcoa)
 	if err != nil {
 		return netio.Packet{}, fmt.Errorf("%w: %s for %s: %w", ErrNoKey, par, pcoa, err)
@@ -111,6 +114,12 @@ func (m *MobileNode) handleFastBindingAck(p netio.Packet) (Event, error) {
 	if !ok || ack.Sequence != out.seq {
 		return Event{}, fmt.Errorf("%w: FBack does not match the outstanding FBU", ErrDropped)
 	}
+	if out.msk {
+		if err := m.verifyFHKAck(p, par, out); err != nil {
+			return Event{}, err
+		}
+		return m.acknowledged(par, out, ack), nil
+	}
 	cov, err := mh.CoveredByBADF(p.Payload, out.ncoa, par)
 	if err != nil {
 		return Event{}, fmt.Errorf("%w: FBack: %w", ErrDropped, err)
@@ -132,12 +141,17 @@ func (m *MobileNode) handleFastBindingAck(p netio.Packet) (Event, error) {
 	if !ok {
 		return Event{}, fmt.Errorf("%w: FBack authenticator does not verify", ErrDropped)
 	}
+	return m.acknowledged(par, out, ack), nil
+}
+
+// acknowledged ends the outstanding FBU out to par, which ack answered.
+func (m *MobileNode) acknowledged(par netip.Addr, out outstandingFBU, ack mh.FastBindingAcknowledgment) Event {
 	m.mu.Lock()
 	if cur, ok := m.fbus[par]; ok && cur.seq == out.seq {
 		delete(m.fbus, par)
 	}
 	m.mu.Unlock()
-	return Event{Kind: FastBindingAcknowledged, Router: par, Status: ack.Status, Sequence: ack.Sequence, Lifetime: ack.Lifetime}, nil
+	return Event{Kind: FastBindingAcknowledged, Router: par, Status: ack.Status, Sequence: ack.Sequence, Lifetime: ack.Lifetime}
 }
 
 // exchange writes first(), then reads conn until want accepts an event,

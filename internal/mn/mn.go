@@ -88,6 +88,10 @@ type Config struct {
 	// RequestHandoverKey and the HKResps of HandlePacket. Key and
 	// Authorizer are then optional (without them the SEND methods fail).
 	AAA *AAAConfig
+	// MSK, when set, enables the MSK mode of issue 12 (docs/msk.md):
+	// FBUs and FBacks are authenticated with the FHK derived from the
+	// MSK shared with the PAR. Key and Authorizer are then optional.
+	MSK *MSKConfig
 }
 
 // encryptionKey is a handover key encryption key pair (RFC 5269 §3.1).
@@ -111,6 +115,7 @@ type pending struct {
 type outstandingFBU struct {
 	pcoa, ncoa netip.Addr
 	seq        uint16
+	msk        bool // MSK mode: the FBack carries the MN-HA option
 }
 
 // MobileNode is the mobile node role. It is safe for concurrent use.
@@ -134,8 +139,13 @@ type MobileNode struct {
 
 // New returns a MobileNode for cfg.
 func New(cfg Config) (*MobileNode, error) {
-	if (cfg.Key == nil || cfg.Authorizer == nil) && cfg.AAA == nil {
-		return nil, errors.New("mn: Config needs Key and Authorizer, or AAA")
+	if (cfg.Key == nil || cfg.Authorizer == nil) && cfg.AAA == nil && cfg.MSK == nil {
+		return nil, errors.New("mn: Config needs Key and Authorizer, AAA or MSK")
+	}
+	if cfg.MSK != nil {
+		if err := checkMSKConfig(cfg.MSK); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.PreferredAT.Valid() {
 		return nil, fmt.Errorf("mn: unsupported preferred AT %v", cfg.PreferredAT)

@@ -65,7 +65,7 @@ type mskState struct {
 	par     netip.Addr
 	size    int
 
-	mu sync.Mutex
+	mu sync.RWMutex
 	// fhks are the derived FHKs per AT, by NAI: an entry holds while
 	// the source returns the same MSK with the same expiry.
 	fhks [atValues]map[string]*fhkEntry
@@ -118,11 +118,18 @@ func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key h
 	if !found || !expires.After(now) {
 		return key, false, nil
 	}
+	s.mu.RLock()
+	if e := s.fhks[at][string(nai)]; e != nil && e.msk.Equal(&msk) && e.expires.Equal(expires) {
+		key = e.key
+		s.mu.RUnlock()
+		return key, true, nil
+	}
+	s.mu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.fhks[at]
 	if e := m[string(nai)]; e != nil {
-		if e.msk.Equal(&msk) && e.expires.Equal(expires) {
+		if e.msk.Equal(&msk) && e.expires.Equal(expires) { // filled meanwhile
 			return e.key, true, nil
 		}
 		s.dropLocked(at, string(nai), e) // the MSK changed (new EAP run)
@@ -208,7 +215,15 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	case !ok:
 		return fbuUnknownNAI, key, spi
 	}
-	if hokey.VerifyFHK(payload, &key, ncoa, pcoa) != nil {
+	// hokey.VerifyFHK's checks on the octets located once: the option
+	// last (only padding after it), the MN-NAI option before it (found
+	// above), the SPI of the key's AT (the key is the SPI's), then the
+	// constant-time compare of First(L, HMAC_H(FHK, NCoA | PCoA | MH
+	// Data)) over the received bytes (RFC 4285 §5.1).
+	if mh.CheckOnlyPadding(payload, cov.Offset+len(cov.Authenticator)) != nil {
+		return fbuMalformed, key, spi
+	}
+	if key.VerifyAuthenticator(ncoa, pcoa, cov.Data[32:], cov.Authenticator) != nil {
 		return fbuBadAuth, key, spi
 	}
 	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {

@@ -42,8 +42,9 @@ type aaaMNStatus struct {
 // an AAA-only `fhkey ar` on the PAR (no SEND credentials, bbolt key store,
 // forwarder) and `fhkey mn` in the shared-key mode. The MN daemon gets its
 // key through the chain; an HKReq with a forged MN-HKS MAC (wrong HMK) is
-// discarded by the HKS (its bad_mac counter) and answered by nobody; a
-// replayed HKReq is refused by the PAR; with the HKS daemon stopped
+// discarded by the HKS (its bad_mac counter) and answered by nobody; the
+// same forgery from the attacker's namespace, for a key bound to its own
+// address, fails the PAR's CoA check (CoA_AUTH_FAILED); a replayed HKReq is refused by the PAR; with the HKS daemon stopped
 // (SIGTERM, exit 0) the restarted MN gets no key and holds nothing, and
 // gets one when the HKS daemon is back on its store; the PAR is killed and
 // restarted on its key store; the MN moves, its FBU with the key's SPI is
@@ -51,7 +52,7 @@ type aaaMNStatus struct {
 func TestAAADaemonProcesses(t *testing.T) {
 	t.Parallel()
 	testenv.RequireTool(t, "freeradius")
-	b := newBed(t, "a", false)
+	b := newBed(t, "a", true)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const nai = "mn@example.com"
@@ -155,6 +156,31 @@ func TestAAADaemonProcesses(t *testing.T) {
 	}
 	if v := hksd.metric(`fhkey_hks_discarded_total{reason="bad_mac"}`); v != 1 {
 		t.Errorf("HKS discarded %v requests for their MAC, want 1", v)
+	}
+
+	// The same forgery from the attacker on the NAR's link, for a key bound
+	// to its own address: off the PAR's link the Key Care-of Address must be
+	// the CoA of the NAI's live key, so the PAR refuses it (CoA_AUTH_FAILED)
+	// without asking the HKS.
+	forged, err = forger.HandoverKeyRequest(parAddr, testbed.AddrAttacker, testbed.AddrAttacker, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var atk *netio.MHConn
+	if err := b.tb.Do(testbed.Attacker, func() error {
+		var err error
+		atk, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyResponseType}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer atk.Close()
+	if err := atk.WritePacket(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric(`fhkey_ar_hkreq_refused_total{reason="coa_auth_failed"}`, 1)
+	if v := hksd.metric("fhkey_hks_requests_total"); v != 2 {
+		t.Errorf("HKS requests after the attacker's forgery: %v, want the MN's and the first forgery's", v)
 	}
 
 	// The MN's genuine HKReq replayed once its answer is no longer

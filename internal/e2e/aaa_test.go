@@ -92,23 +92,8 @@ func TestAAADaemonProcesses(t *testing.T) {
 	})
 
 	// A copy of every HKReq reaching the PAR, to replay one.
-	var sniff, mnMH *netio.MHConn
-	if err := b.tb.Do(testbed.PAR, func() error {
-		var err error
-		sniff, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyRequestType}})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer sniff.Close()
-	if err := b.tb.Do(testbed.MN, func() error {
-		var err error
-		mnMH, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyResponseType}})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer mnMH.Close()
+	sniff := listenMH(t, b.tb, testbed.PAR, mh.DefaultHandoverKeyRequestType)
+	mnMH := listenMH(t, b.tb, testbed.MN, mh.DefaultHandoverKeyResponseType)
 
 	par := startDaemon(t, b.tb, testbed.PAR, "PAR", "ar", "-c", files.PAR)
 	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
@@ -166,15 +151,7 @@ func TestAAADaemonProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var atk *netio.MHConn
-	if err := b.tb.Do(testbed.Attacker, func() error {
-		var err error
-		atk, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyResponseType}})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer atk.Close()
+	atk := listenMH(t, b.tb, testbed.Attacker, mh.DefaultHandoverKeyResponseType)
 	if err := atk.WritePacket(ctx, forged); err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +225,22 @@ func TestAAADaemonProcesses(t *testing.T) {
 	for _, p := range []*process{mobile, par, hksd} {
 		p.stop()
 	}
+}
+
+// listenMH opens a Mobility Header socket for the given types in node's
+// namespace, closed when the test ends.
+func listenMH(t *testing.T, tb *testbed.Testbed, node testbed.Node, types ...uint8) *netio.MHConn {
+	t.Helper()
+	var c *netio.MHConn
+	if err := tb.Do(node, func() error {
+		var err error
+		c, err = netio.ListenMH(netio.MHConfig{Types: types})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // tailOf is the end of a long output, for failure messages.

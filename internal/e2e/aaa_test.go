@@ -5,31 +5,19 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"net/netip"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
-	"github.com/fhkey/fhkey/internal/aaa"
-	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/netio"
-	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/internal/radius/freeradius"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/mh"
 )
-
-// keyServerFunc is an aaa.KeyServer of a function.
-type keyServerFunc func(context.Context, aaa.KeyRequest) (aaa.KeyResponse, error)
-
-func (f keyServerFunc) RequestKey(ctx context.Context, r aaa.KeyRequest) (aaa.KeyResponse, error) {
-	return f(ctx, r)
-}
 
 // aaaMNStatus is the part of the MN's /status the shared-key test reads.
 type aaaMNStatus struct {
@@ -48,22 +36,23 @@ type aaaMNStatus struct {
 }
 
 // TestAAADaemonProcesses runs the shared-key mode (docs/aaa.md) on the
-// testbed as a user does: the HKS (hks.Server on a memory store behind
-// radius.Server, in this process, on the PAR namespace's loopback),
-// FreeRADIUS as the realm proxy in front of it (examples/freeradius/
-// proxy.conf, in the PAR's namespace), an AAA-only `fhkey ar` on the PAR
-// (no SEND credentials, bbolt key store, forwarder) and `fhkey mn` in the
-// shared-key mode, as processes. The MN daemon gets its key through the
-// chain; an HKReq with a forged MN-HKS MAC (wrong HMK) is discarded by the
-// HKS and answered by nobody; a replayed HKReq is refused by the PAR; with
-// the HKS down the restarted MN gets no key and holds nothing, and gets
-// one when the HKS is back; the PAR is killed and restarted on its key
-// store; the MN moves, its FBU with the key's SPI is accepted by the
-// restarted PAR, and the CN's stream follows it.
+// testbed as a user does, every daemon a process: `fhkey hks` on a bbolt
+// subscriber store and FreeRADIUS as the realm proxy in front of it
+// (examples/freeradius/proxy.conf), both on the PAR namespace's loopback,
+// an AAA-only `fhkey ar` on the PAR (no SEND credentials, bbolt key store,
+// forwarder) and `fhkey mn` in the shared-key mode. The MN daemon gets its
+// key through the chain; an HKReq with a forged MN-HKS MAC (wrong HMK) is
+// discarded by the HKS (its bad_mac counter) and answered by nobody; the
+// same forgery from the attacker's namespace, for a key bound to its own
+// address, fails the PAR's CoA check (CoA_AUTH_FAILED); a replayed HKReq is refused by the PAR; with the HKS daemon stopped
+// (SIGTERM, exit 0) the restarted MN gets no key and holds nothing, and
+// gets one when the HKS daemon is back on its store; the PAR is killed and
+// restarted on its key store; the MN moves, its FBU with the key's SPI is
+// accepted by the restarted PAR, and the CN's stream follows it.
 func TestAAADaemonProcesses(t *testing.T) {
 	t.Parallel()
 	testenv.RequireTool(t, "freeradius")
-	b := newBed(t, "a", false)
+	b := newBed(t, "a", true)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const nai = "mn@example.com"
@@ -74,54 +63,21 @@ func TestAAADaemonProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The HKS, switchable "down": it then answers nothing (as when its
-	// store fails), and FreeRADIUS gets no reply.
-	subs := hks.NewMemory()
-	if err := subs.Put(ctx, &hks.Subscriber{NAI: nai, HMK: hmk, Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	server, err := hks.New(hks.Config{Subscribers: subs})
+	// The HKS daemon and FreeRADIUS in front of it, on the loopback of the
+	// PAR's namespace (the testbed's own: fixed ports are free).
+	loopback := netip.MustParseAddr("127.0.0.1")
+	hksAddr, proxy := netip.AddrPortFrom(loopback, 18120), netip.AddrPortFrom(loopback, 18121)
+	const hksHTTP = "127.0.0.1:9751"
+	files, err := scenario.WriteAAADaemonFiles(b.dir, b.creds, scenario.AAADaemonOptions{
+		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"},
+		RADIUS:        proxy, Secret: arSecret, NAI: nai, HMK: hmk,
+		HKS: &scenario.HKSDaemonOptions{Listen: hksAddr, Client: netip.PrefixFrom(loopback, 32), Secret: hksSecret, HTTP: hksHTTP}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var down atomic.Bool
-	rs, err := radius.NewServer(radius.ServerConfig{
-		KeyServer: keyServerFunc(func(ctx context.Context, r aaa.KeyRequest) (aaa.KeyResponse, error) {
-			if down.Load() {
-				return aaa.KeyResponse{}, hks.ErrStore
-			}
-			return server.RequestKey(ctx, r)
-		}),
-		Clients: []radius.NASClient{{Name: "proxy", Prefix: netip.MustParsePrefix("127.0.0.0/8"), Secret: hksSecret}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hksConn net.PacketConn
-	var proxyPort int
-	if err := b.tb.Do(testbed.PAR, func() error {
-		var err error
-		if hksConn, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-			return err
-		}
-		c, err := net.ListenPacket("udp", "127.0.0.1:0") // a free port for FreeRADIUS
-		if err != nil {
-			return err
-		}
-		proxyPort = c.LocalAddr().(*net.UDPAddr).Port
-		return c.Close()
-	}); err != nil {
-		t.Fatal(err)
-	}
-	sctx, stopHKS := context.WithCancel(context.Background())
-	served := make(chan struct{})
-	go func() { defer close(served); _ = rs.Serve(sctx, hksConn) }()
-	t.Cleanup(func() { stopHKS(); hksConn.Close(); <-served })
-
-	proxy := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(proxyPort))
+	hksd := startDaemonAt(t, b.tb, testbed.PAR, "HKS", hksHTTP, "hks", "-c", files.HKS)
 	fr, err := freeradius.Start(ctx, freeradius.Config{Dir: t.TempDir(), Examples: "../../examples", Listen: proxy,
-		Client: netip.MustParseAddr("127.0.0.1"), ClientSecret: arSecret,
-		HKS: hksConn.LocalAddr().(*net.UDPAddr).AddrPort(), HKSSecret: hksSecret,
+		Client: loopback, ClientSecret: arSecret, HKS: hksAddr, HKSSecret: hksSecret,
 		Command: []string{"ip", "netns", "exec", b.tb.Namespace(testbed.PAR)}})
 	if err != nil {
 		t.Fatal(err)
@@ -135,30 +91,9 @@ func TestAAADaemonProcesses(t *testing.T) {
 		}
 	})
 
-	files, err := scenario.WriteAAADaemonFiles(b.dir, b.creds, scenario.AAADaemonOptions{
-		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"},
-		RADIUS:        proxy, Secret: arSecret, NAI: nai, HMK: hmk})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A copy of every HKReq reaching the PAR, to replay one.
-	var sniff, mnMH *netio.MHConn
-	if err := b.tb.Do(testbed.PAR, func() error {
-		var err error
-		sniff, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyRequestType}})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer sniff.Close()
-	if err := b.tb.Do(testbed.MN, func() error {
-		var err error
-		mnMH, err = netio.ListenMH(netio.MHConfig{Types: []uint8{mh.DefaultHandoverKeyResponseType}})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer mnMH.Close()
+	sniff := listenMH(t, b.tb, testbed.PAR, mh.DefaultHandoverKeyRequestType)
+	mnMH := listenMH(t, b.tb, testbed.MN, mh.DefaultHandoverKeyResponseType)
 
 	par := startDaemon(t, b.tb, testbed.PAR, "PAR", "ar", "-c", files.PAR)
 	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
@@ -204,8 +139,25 @@ func TestAAADaemonProcesses(t *testing.T) {
 	if v := par.metric(`fhkey_ar_hkreq_answered_total{kind="key"}`) + par.metric(`fhkey_ar_hkreq_answered_total{kind="status"}`); v != 1 {
 		t.Errorf("answers after the forgery: %v, want the genuine one only", v)
 	}
-	if st := server.Stats(); st.BadMAC != 1 {
-		t.Errorf("HKS stats %+v, want one request discarded for its MAC", st)
+	if v := hksd.metric(`fhkey_hks_discarded_total{reason="bad_mac"}`); v != 1 {
+		t.Errorf("HKS discarded %v requests for their MAC, want 1", v)
+	}
+
+	// The same forgery from the attacker on the NAR's link, for a key bound
+	// to its own address: off the PAR's link the Key Care-of Address must be
+	// the CoA of the NAI's live key, so the PAR refuses it (CoA_AUTH_FAILED)
+	// without asking the HKS.
+	forged, err = forger.HandoverKeyRequest(parAddr, testbed.AddrAttacker, testbed.AddrAttacker, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atk := listenMH(t, b.tb, testbed.Attacker, mh.DefaultHandoverKeyResponseType)
+	if err := atk.WritePacket(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	par.waitMetric(`fhkey_ar_hkreq_refused_total{reason="coa_auth_failed"}`, 1)
+	if v := hksd.metric("fhkey_hks_requests_total"); v != 2 {
+		t.Errorf("HKS requests after the attacker's forgery: %v, want the MN's and the first forgery's", v)
 	}
 
 	// The MN's genuine HKReq replayed once its answer is no longer
@@ -220,9 +172,10 @@ func TestAAADaemonProcesses(t *testing.T) {
 		t.Fatalf("MN keys after the replay %+v", ms.Keys)
 	}
 
-	// The HKS down: the restarted MN (memory key store) gets no key and
-	// shows none; when the HKS is back, its retransmission gets one.
-	down.Store(true)
+	// The HKS stopped: the restarted MN (memory key store) gets no key and
+	// shows none; when the HKS is back on its store, a retransmission
+	// gets one.
+	hksd.stop()
 	failures := func() float64 {
 		return par.metric(`fhkey_ar_hkreq_hks_failures_total{result="no_answer"}`) + par.metric(`fhkey_ar_hkreq_hks_failures_total{result="discarded"}`)
 	}
@@ -237,7 +190,7 @@ func TestAAADaemonProcesses(t *testing.T) {
 	if len(ms.Keys) != 0 {
 		t.Fatalf("MN keys with the HKS down: %+v", ms.Keys)
 	}
-	down.Store(false)
+	hksd = startDaemonAt(t, b.tb, testbed.PAR, "HKS (restarted)", hksHTTP, "hks", "-c", files.HKS)
 	waitStatus("key once the HKS is back", hasKey)
 
 	// The PAR dies and comes back on its key store (the CoA record and the
@@ -269,9 +222,25 @@ func TestAAADaemonProcesses(t *testing.T) {
 	if s := recv.Await(from, to, 190, 10*time.Second); s.Received < 190 {
 		t.Fatalf("redirected stream: %+v, want >= 95%% of 200", s)
 	}
-	for _, p := range []*process{mobile, par} {
+	for _, p := range []*process{mobile, par, hksd} {
 		p.stop()
 	}
+}
+
+// listenMH opens a Mobility Header socket for the given types in node's
+// namespace, closed when the test ends.
+func listenMH(t *testing.T, tb *testbed.Testbed, node testbed.Node, types ...uint8) *netio.MHConn {
+	t.Helper()
+	var c *netio.MHConn
+	if err := tb.Do(node, func() error {
+		var err error
+		c, err = netio.ListenMH(netio.MHConfig{Types: types})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // tailOf is the end of a long output, for failure messages.

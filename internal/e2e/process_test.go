@@ -27,8 +27,16 @@ type process struct {
 }
 
 // startDaemon runs `ip netns exec <node's namespace> fhkey args...` and
-// waits until it is ready (/readyz answers 200); its log is printed if the test fails.
+// waits until it is ready (/readyz answers 200 at
+// scenario.DefaultDaemonHTTP); its log is printed if the test fails.
 func startDaemon(t *testing.T, tb *testbed.Testbed, node testbed.Node, name string, args ...string) *process {
+	t.Helper()
+	return startDaemonAt(t, tb, node, name, scenario.DefaultDaemonHTTP, args...)
+}
+
+// startDaemonAt is startDaemon for a daemon whose [http] listens on
+// httpAddr (a second daemon in the same namespace).
+func startDaemonAt(t *testing.T, tb *testbed.Testbed, node testbed.Node, name, httpAddr string, args ...string) *process {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -36,7 +44,7 @@ func startDaemon(t *testing.T, tb *testbed.Testbed, node testbed.Node, name stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	d, err := scenario.StartDaemon(ctx, tb, node, name, scenario.DefaultDaemonHTTP, append([]string{exe}, args...)...)
+	d, err := scenario.StartDaemon(ctx, tb, node, name, httpAddr, append([]string{exe}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

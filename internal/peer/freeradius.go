@@ -49,6 +49,18 @@ type FreeRADIUS struct {
 	// Command prefixes the freeradius command line, for instance
 	// ip netns exec NAMESPACE; nil runs it directly.
 	Command []string
+	// EAPTLS, when set, makes the server an EAP-TLS server (RFC 5216,
+	// RFC 9190) instead of a proxy / PAP server: the eap module with tls
+	// only, no session cache.
+	EAPTLS *EAPTLSServer
+}
+
+// EAPTLSServer is the EAP-TLS side of a FreeRADIUS: PEM of the CA the
+// peers' certificates chain to, the server's certificate and its key, and
+// tls_max_version ("1.2" or "1.3"; default "1.3").
+type EAPTLSServer struct {
+	CA, Certificate, Key []byte
+	MaxVersion           string
 }
 
 // Write writes the configuration files into f.Dir.
@@ -72,6 +84,9 @@ func (f *FreeRADIUS) Write() error {
 		"radiusd.conf": f.radiusdConf(),
 		"clients.conf": clients.String(),
 		"proxy.conf":   proxy,
+	}
+	if t := f.EAPTLS; t != nil {
+		files["ca.pem"], files["server.pem"], files["server.key"] = string(t.CA), string(t.Certificate), string(t.Key)
 	}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(f.Dir, name), []byte(text), 0o600); err != nil {
@@ -170,8 +185,16 @@ func (f *FreeRADIUS) radiusdConf() string {
 	} else {
 		pap.WriteString(noAnswer)
 	}
+	body, maxVersion := proxyPAPConf, ""
+	if f.EAPTLS != nil {
+		body, maxVersion = eapTLSConf, f.EAPTLS.MaxVersion
+		if maxVersion == "" {
+			maxVersion = "1.3"
+		}
+	}
 	return strings.NewReplacer("{{DIR}}", f.Dir, "{{ADDR}}", f.Listen.Addr().String(), "{{PORT}}", strconv.Itoa(int(f.Listen.Port())),
-		"{{AUTHLOG}}", yesNo(f.Debug), "{{THREADS}}", threads, "{{PAP}}", indent(pap.String(), "\t\t\t")).Replace(radiusdConf)
+		"{{AUTHLOG}}", yesNo(f.Debug), "{{THREADS}}", threads, "{{PAP}}", indent(pap.String(), "\t\t\t"),
+		"{{MAXVERSION}}", maxVersion).Replace(radiusdHeader + body)
 }
 
 // indent prefixes every line of s with prefix.
@@ -195,7 +218,9 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-const radiusdConf = `# written by internal/peer
+// radiusdHeader is the start of every radiusd.conf written here: paths
+// into the private directory, log to stdout, no core dumps.
+const radiusdHeader = `# written by internal/peer
 prefix = /usr
 exec_prefix = /usr
 sysconfdir = {{DIR}}
@@ -228,7 +253,10 @@ security {
 	reject_delay = 0
 	status_server = yes
 }
-proxy_requests = yes
+`
+
+// proxyPAPConf is the rest of a proxy / PAP server's radiusd.conf.
+const proxyPAPConf = `proxy_requests = yes
 $INCLUDE proxy.conf
 $INCLUDE clients.conf
 thread pool {
@@ -266,6 +294,62 @@ server default {
 		}
 	}
 	post-proxy {
+	}
+}
+`
+
+// eapTLSConf is the rest of an EAP-TLS server's radiusd.conf.
+const eapTLSConf = `proxy_requests = no
+$INCLUDE clients.conf
+thread pool {
+	{{THREADS}}
+	max_requests_per_server = 0
+}
+modules {
+	eap {
+		default_eap_type = tls
+		timer_expire = 60
+		ignore_unknown_eap_types = no
+		max_sessions = 64
+		tls-config tls-common {
+			private_key_file = {{DIR}}/server.key
+			certificate_file = {{DIR}}/server.pem
+			ca_file = {{DIR}}/ca.pem
+			cipher_list = "DEFAULT"
+			ecdh_curve = "prime256v1"
+			tls_min_version = "1.2"
+			tls_max_version = "{{MAXVERSION}}"
+			fragment_size = 1024
+			include_length = yes
+			cache {
+				enable = no
+			}
+			verify {
+			}
+		}
+		tls {
+			tls = tls-common
+		}
+	}
+}
+server default {
+	listen {
+		type = auth
+		ipaddr = {{ADDR}}
+		port = {{PORT}}
+	}
+	authorize {
+		eap {
+			ok = return
+		}
+	}
+	authenticate {
+		eap
+	}
+	post-auth {
+		Post-Auth-Type REJECT {
+			eap
+		}
 	}
 }
 `

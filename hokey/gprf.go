@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"hash"
 	"net/netip"
-
-	"github.com/fhkey/fhkey/mh"
 )
 
 // Errors of the shared-key (AAA) mode, draft-vidya-mipshop-handover-keys-
@@ -27,19 +25,6 @@ var (
 	// unusable (an HMK shorter than 64 octets, an empty nonce, ...).
 	ErrDerivation = errors.New("hokey: bad key derivation input")
 )
-
-// HandoverKeyStatus returns the HKResp Status Code (draft §5.1.2) that
-// reports err to the mobile node: INVALID_PRF_ALG for ErrInvalidPRF,
-// INVALID_MAC_ALG for ErrInvalidMAC; false for any other error.
-func HandoverKeyStatus(err error) (uint16, bool) {
-	switch {
-	case errors.Is(err, ErrInvalidPRF):
-		return mh.HandoverKeyStatusInvalidPRFAlgorithm, true
-	case errors.Is(err, ErrInvalidMAC):
-		return mh.HandoverKeyStatusInvalidMACAlgorithm, true
-	}
-	return 0, false
-}
 
 // PRF is the 3-bit PRF field of the HKReq and HKResp (draft §5.1.1,
 // §5.1.2): the pseudo-random function of gprf+ (§6.1).

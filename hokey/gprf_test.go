@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/fhkey/fhkey/internal/testenv"
-	"github.com/fhkey/fhkey/mh"
 )
 
 // The worked example of docs/aaa.md.
@@ -264,22 +263,14 @@ func TestDeriveErrors(t *testing.T) {
 	}
 }
 
-func TestHandoverKeyStatus(t *testing.T) {
-	_, errPRF := DeriveHIK(5, exHMK, 1, MACHMACSHA1)
-	_, errMAC := DeriveHIK(PRFHMACSHA1, exHMK, 1, 9)
-	for _, tc := range []struct {
-		err  error
-		want uint16
-		ok   bool
-	}{
-		{errPRF, mh.HandoverKeyStatusInvalidPRFAlgorithm, true},
-		{fmt.Errorf("hks: %w", errMAC), mh.HandoverKeyStatusInvalidMACAlgorithm, true},
-		{ErrDerivation, 0, false},
-		{nil, 0, false},
-	} {
-		if got, ok := HandoverKeyStatus(tc.err); got != tc.want || ok != tc.ok {
-			t.Errorf("HandoverKeyStatus(%v) = %d, %v; want %d, %v", tc.err, got, ok, tc.want, tc.ok)
-		}
+// TestAlgorithmErrors: an unsupported PRF or MAC algorithm is reported
+// with the sentinel the roles answer INVALID_PRF_ALG / INVALID_MAC_ALG for.
+func TestAlgorithmErrors(t *testing.T) {
+	if _, err := DeriveHIK(5, exHMK, 1, MACHMACSHA1); !errors.Is(err, ErrInvalidPRF) || errors.Is(err, ErrInvalidMAC) {
+		t.Errorf("PRF 5: %v, want ErrInvalidPRF", err)
+	}
+	if _, err := DeriveHIK(PRFHMACSHA1, exHMK, 1, 9); !errors.Is(err, ErrInvalidMAC) || errors.Is(err, ErrInvalidPRF) {
+		t.Errorf("MAC 9: %v, want ErrInvalidMAC", err)
 	}
 }
 

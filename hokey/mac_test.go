@@ -229,8 +229,8 @@ func TestVerifyMACErrors(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
 	}
-	if st, ok := HandoverKeyStatus(VerifyMAC(mh.Codepoints{}, withAT(5), &hik)); !ok || st != mh.HandoverKeyStatusInvalidMACAlgorithm {
-		t.Errorf("unsupported AT maps to %d, %v", st, ok)
+	if err := VerifyMAC(mh.Codepoints{}, withAT(5), &hik); !errors.Is(err, ErrInvalidMAC) {
+		t.Errorf("unsupported AT: %v, want ErrInvalidMAC", err)
 	}
 }
 

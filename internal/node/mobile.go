@@ -267,13 +267,6 @@ func (m *Mobile) RequestKey(ctx context.Context, router netip.Addr) (mn.Event, e
 	return m.RequestKeyOn(ctx, LinkPrevious, router)
 }
 
-// RequestKeyNAR provisions a key from the NAR for the new care-of CGA over
-// the NAR's link, for the next handover (RFC 5269 §3.3: keys from several
-// routers are kept).
-func (m *Mobile) RequestKeyNAR(ctx context.Context, router netip.Addr) (mn.Event, error) {
-	return m.RequestKeyOn(ctx, LinkNew, router)
-}
-
 // FastHandover sends the FBU from the new link with the Home Address option
 // (RFC 5568 §6.2.3, RFC 5269 §3.4) and waits for the authenticated FBack.
 func (m *Mobile) FastHandover(ctx context.Context, par netip.Addr) (mn.Event, error) {

@@ -73,10 +73,9 @@ type Frame struct {
 
 // Reader reads the frames of a pcap or pcapng file.
 type Reader struct {
-	format Format
-	pcap   *pcapgo.Reader
-	ng     *pcapgo.NgReader
-	n      int
+	pcap *pcapgo.Reader
+	ng   *pcapgo.NgReader
+	n    int
 }
 
 // NewReader reads the file header from r and returns a Reader. The format
@@ -90,8 +89,8 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("%w: magic number at offset 0: %w", ErrFormat, err)
 	}
-	rd := &Reader{format: Sniff(magic)}
-	switch rd.format {
+	rd := &Reader{}
+	switch Sniff(magic) {
 	case FormatPcap:
 		if rd.pcap, err = pcapgo.NewReader(br); err != nil {
 			return nil, fmt.Errorf("%w: pcap file header at offset 0: %w", ErrFormat, unexpected(err))
@@ -111,9 +110,6 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	return rd, nil
 }
-
-// Format returns the file's format.
-func (r *Reader) Format() Format { return r.format }
 
 // Next returns the next frame, or io.EOF after the last one. After any
 // other error the file cannot be resynchronised: stop reading.

@@ -103,13 +103,6 @@ func (r *Receiver) Arrivals(from, to uint64) []Arrival {
 	return out
 }
 
-// Received returns the number of distinct stream datagrams received.
-func (r *Receiver) Received() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.seen)
-}
-
 // WaitQuiet waits until no datagram has arrived for quiet, or at most max.
 func (r *Receiver) WaitQuiet(quiet, max time.Duration) {
 	deadline := time.Now().Add(max)
@@ -222,9 +215,6 @@ func NewSender(tb *testbed.Testbed, node testbed.Node, src netip.Addr) (*Sender,
 	}
 	return s, nil
 }
-
-// Next returns the sequence number of the next datagram.
-func (s *Sender) Next() uint64 { return s.next }
 
 // Stream sends count datagrams to dst, one every spacing (paced against the
 // start time, so a late wake-up does not stretch the stream), and returns

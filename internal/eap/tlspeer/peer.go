@@ -114,9 +114,6 @@ func New(cfg Config) (*Peer, error) {
 	return &Peer{cfg: cfg, tls: t, in: eap.Reassembler{Limit: cfg.MaxMessage}}, nil
 }
 
-// State returns where the peer stands.
-func (p *Peer) State() State { return p.state }
-
 // Version is the TLS version negotiated (0 before the handshake ends).
 func (p *Peer) Version() uint16 { return p.ver }
 

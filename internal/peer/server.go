@@ -82,27 +82,46 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // Stop sends SIGTERM to the server's process group and waits for it, for
 // at most 10 s before SIGKILL. It returns nil when the server exited on its
 // own or by the signal, and is idempotent.
-func (s *Server) Stop() error {
+func (s *Server) Stop() error { return s.terminate(serverStopTimeout, false) }
+
+// Terminate is Stop for programs that must handle SIGTERM themselves
+// (fhkey's daemons): it waits at most timeout, and any exit status other
+// than 0, a death by the signal included, is an error.
+func (s *Server) Terminate(timeout time.Duration) error { return s.terminate(timeout, true) }
+
+// Kill ends the server's process group with SIGKILL (no cleanup) and
+// waits for it.
+func (s *Server) Kill() {
 	select {
 	case <-s.done:
-		return s.exitErr()
+		return
+	default:
+	}
+	_ = syscall.Kill(-s.Pid(), syscall.SIGKILL)
+	<-s.done
+}
+
+func (s *Server) terminate(timeout time.Duration, strict bool) error {
+	select {
+	case <-s.done:
+		return s.exitErr(strict)
 	default:
 	}
 	_ = syscall.Kill(-s.Pid(), syscall.SIGTERM)
 	select {
 	case <-s.done:
-		return s.exitErr()
-	case <-time.After(serverStopTimeout):
-		_ = syscall.Kill(-s.Pid(), syscall.SIGKILL)
-		<-s.done
-		return fmt.Errorf("%w: %s still running %v after SIGTERM: killed", ErrServer, s.Name, serverStopTimeout)
+		return s.exitErr(strict)
+	case <-time.After(timeout):
+		s.Kill()
+		return fmt.Errorf("%w: %s still running %v after SIGTERM: killed", ErrServer, s.Name, timeout)
 	}
 }
 
-// exitErr is Wait's error, except an exit by the SIGTERM Stop sent.
-func (s *Server) exitErr() error {
+// exitErr is Wait's error, except (unless strict) an exit by the SIGTERM
+// Stop sent.
+func (s *Server) exitErr(strict bool) error {
 	var ee *exec.ExitError
-	if errors.As(s.err, &ee) {
+	if !strict && errors.As(s.err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
 			return nil
 		}

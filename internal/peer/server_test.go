@@ -31,6 +31,10 @@ func TestHelperServer(t *testing.T) {
 		fmt.Printf("ready on %s\n", ln.Addr())
 		<-sigs
 		os.Exit(0)
+	case "unhandled":
+		// SIGTERM's default action: death by the signal.
+		fmt.Println("ready, SIGTERM not handled")
+		time.Sleep(time.Hour)
 	case "exit":
 		fmt.Println("bad configuration")
 		os.Exit(3)
@@ -116,5 +120,35 @@ func TestShared(t *testing.T) {
 	unused := NewShared(func() (*Server, error) { t.Error("started by Close"); return nil, nil })
 	if err := unused.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTerminate: Stop accepts a death by its SIGTERM, Terminate (for
+// daemons that must handle SIGTERM) only an exit with status 0.
+func TestTerminate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := func(mode string) *Server {
+		s, err := StartServer(ctx, mode, t.TempDir(), OutputContains("ready"), helperServer(mode)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if err := start("listen").Terminate(10 * time.Second); err != nil {
+		t.Errorf("clean exit on SIGTERM: %v", err)
+	}
+	if err := start("unhandled").Stop(); err != nil {
+		t.Errorf("Stop, killed by SIGTERM: %v", err)
+	}
+	if err := start("unhandled").Terminate(10 * time.Second); !errors.Is(err, ErrServer) || !strings.Contains(err.Error(), "terminated") {
+		t.Errorf("Terminate, killed by SIGTERM: %v, want an error", err)
+	}
+	s := start("listen")
+	s.Kill()
+	select {
+	case <-s.Done():
+	default:
+		t.Error("Done not closed after Kill")
 	}
 }

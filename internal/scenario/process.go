@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,14 +9,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/peer"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
 
@@ -29,13 +26,9 @@ var ErrDaemon = errors.New("scenario: daemon")
 // `ip netns exec NAMESPACE fhkey ar -c FILE`. Its /metrics and /status are
 // read over connections opened inside the namespace.
 type Daemon struct {
-	Name string
-	Node testbed.Node
+	*peer.Server // the `ip netns exec` process: Name, Pid, Output, Kill
+	Node         testbed.Node
 
-	cmd  *exec.Cmd
-	out  lockedBuffer
-	done chan struct{}
-	err  error // Wait's, once done is closed
 	http *http.Client
 	base string
 }
@@ -49,38 +42,14 @@ func StartDaemon(ctx context.Context, tb *testbed.Testbed, node testbed.Node, na
 	if len(argv) == 0 || httpAddr == "" {
 		return nil, fmt.Errorf("%w: %s: an executable and an HTTP address are needed", ErrDaemon, name)
 	}
-	d := &Daemon{Name: name, Node: node, done: make(chan struct{}), http: namespaceClient(tb, node), base: "http://" + httpAddr}
-	d.cmd = exec.Command("ip", append([]string{"netns", "exec", tb.Namespace(node)}, argv...)...)
-	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
-	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrDaemon, name, err)
+	d := &Daemon{Node: node, http: namespaceClient(tb, node), base: "http://" + httpAddr}
+	ready := func(*peer.Server) error { _, err := d.get(name, "/readyz"); return err }
+	srv, err := peer.StartServer(ctx, name, "", ready, append([]string{"ip", "netns", "exec", tb.Namespace(node)}, argv...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDaemon, err)
 	}
-	go func() { d.err = d.cmd.Wait(); close(d.done) }()
-	if err := d.WaitReady(ctx); err != nil {
-		d.Kill()
-		return nil, err
-	}
+	d.Server = srv
 	return d, nil
-}
-
-// WaitReady polls /readyz until it answers 200, the daemon exits or ctx
-// ends; the error then says what /readyz last answered.
-func (d *Daemon) WaitReady(ctx context.Context) error {
-	var last string
-	for {
-		body, err := d.Get("/readyz")
-		if err == nil {
-			return nil
-		}
-		last = fmt.Sprintf("%v %q", err, body)
-		select {
-		case <-d.done:
-			return fmt.Errorf("%w: %s exited before it was ready (%v); /readyz last: %s\n%s", ErrDaemon, d.Name, d.err, last, d.Output())
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %s not ready: %w; /readyz last: %s\n%s", ErrDaemon, d.Name, ctx.Err(), last, d.Output())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // namespaceClient is an HTTP client whose connections are opened inside
@@ -98,22 +67,19 @@ func namespaceClient(tb *testbed.Testbed, node testbed.Node) *http.Client {
 		}}}
 }
 
-// Pid is the daemon's process ID (`ip netns exec` execs it in place).
-func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
-
-// Output is what the daemon has written to stdout and stderr (its log).
-func (d *Daemon) Output() string { return d.out.String() }
-
 // Get fetches path from the daemon's HTTP endpoint.
-func (d *Daemon) Get(path string) (string, error) {
+func (d *Daemon) Get(path string) (string, error) { return d.get(d.Name, path) }
+
+// get is Get, naming the daemon name in errors (before Server is set).
+func (d *Daemon) get(name, path string) (string, error) {
 	resp, err := d.http.Get(d.base + path)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s: %w", ErrDaemon, d.Name, err)
+		return "", fmt.Errorf("%w: %s: %w", ErrDaemon, name, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("%w: %s: %s: %s", ErrDaemon, d.Name, path, resp.Status)
+		err = fmt.Errorf("%w: %s: %s: %s %q", ErrDaemon, name, path, resp.Status, b)
 	}
 	return string(b), err
 }
@@ -173,58 +139,11 @@ func (d *Daemon) Status(v any) error {
 	return nil
 }
 
-// Kill ends the daemon with SIGKILL (no cleanup) and waits for it.
-func (d *Daemon) Kill() {
-	select {
-	case <-d.done:
-		return
-	default:
-	}
-	_ = d.cmd.Process.Kill()
-	<-d.done
-}
-
 // Stop sends SIGTERM and waits at most timeout for the daemon to exit; an
 // exit status other than 0 is an error.
 func (d *Daemon) Stop(timeout time.Duration) error {
-	select {
-	case <-d.done:
-		return d.exitErr()
-	default:
-	}
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrDaemon, d.Name, err)
-	}
-	select {
-	case <-d.done:
-		return d.exitErr()
-	case <-time.After(timeout):
-		d.Kill()
-		return fmt.Errorf("%w: %s still running %v after SIGTERM: killed", ErrDaemon, d.Name, timeout)
-	}
-}
-
-func (d *Daemon) exitErr() error {
-	if d.err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrDaemon, d.Name, d.err)
+	if err := d.Terminate(timeout); err != nil {
+		return fmt.Errorf("%w: %w", ErrDaemon, err)
 	}
 	return nil
-}
-
-// lockedBuffer collects a daemon's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
-	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/node"
 )
 
@@ -80,7 +80,7 @@ func addStoreFlags(fs *flag.FlagSet) storeFlags {
 	}
 }
 
-func (f storeFlags) open(ctx context.Context) (hks.Subscribers, error) {
+func (f storeFlags) open(ctx context.Context) (subscribers.Store, error) {
 	var (
 		st  config.SubscriberStore
 		dsn string
@@ -161,7 +161,7 @@ Without --ar-prefix the subscriber is authorized at every AR.`)
 		}
 	}
 	defer clear(hmk)
-	s := &hks.Subscriber{NAI: *nai, HMK: hmk, Enabled: !*disabled, ARPrefixes: prefixes, MaxLifetime: *maxLifetime}
+	s := &subscribers.Subscriber{NAI: *nai, HMK: hmk, Enabled: !*disabled, ARPrefixes: prefixes, MaxLifetime: *maxLifetime}
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ Without --ar-prefix the subscriber is authorized at every AR.`)
 		switch _, err := store.Get(ctx, *nai); {
 		case err == nil:
 			return fmt.Errorf("subscriber %q exists (--replace to replace it)", *nai)
-		case !errors.Is(err, hks.ErrUnknownSubscriber):
+		case !errors.Is(err, subscribers.ErrUnknownSubscriber):
 			return err
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 )
 
 // TestHKSSubscriber: add (generated and from a file), list with and
@@ -61,7 +61,7 @@ func TestHKSSubscriber(t *testing.T) {
 	}
 
 	// The subscriber file works with the role.
-	s, err := hks.OpenBolt(filepath.Join(dir, "subs.db"), 0)
+	s, err := subscribers.OpenBolt(filepath.Join(dir, "subs.db"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/fhkey/fhkey/internal/aaa"
 	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/inet"
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/internal/radius"
@@ -43,8 +44,8 @@ type hksSide struct {
 // 127.0.0.1 (a port the kernel picks), recording every datagram with
 // d.captureUDP and the events with m.
 func (d *Demo) startHKS(ctx context.Context, nai string, hmk []byte, m *marks) (*hksSide, error) {
-	store := hks.NewMemory()
-	sub := hks.Subscriber{NAI: nai, HMK: append([]byte(nil), hmk...), Enabled: true}
+	store := subscribers.NewMemory()
+	sub := subscribers.Subscriber{NAI: nai, HMK: append([]byte(nil), hmk...), Enabled: true}
 	err := store.Put(ctx, &sub)
 	sub.Zero()
 	if err != nil {

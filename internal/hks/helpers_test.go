@@ -11,6 +11,7 @@ import (
 
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/aaa"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/mh"
 )
 
@@ -62,22 +63,22 @@ func (c *fakeClock) Now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *fakeClock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
 
 // exampleSubscriber is the example's subscriber, authorized everywhere.
-func exampleSubscriber() *Subscriber {
-	return &Subscriber{NAI: exNAI, HMK: bytes.Clone(exHMK), Enabled: true}
+func exampleSubscriber() *subscribers.Subscriber {
+	return &subscribers.Subscriber{NAI: exNAI, HMK: bytes.Clone(exHMK), Enabled: true}
 }
 
-// fixture is a Server over a Memory store holding the example subscriber,
+// fixture is a Server over a subscribers.Memory store holding the example subscriber,
 // with its clock at exTime and HKS-Nonces exHKSNonce.
 type fixture struct {
 	srv   *Server
-	store Subscribers
+	store subscribers.Store
 	clock *fakeClock
 }
 
-func newFixture(t *testing.T, store Subscribers, cfg Config) *fixture {
+func newFixture(t *testing.T, store subscribers.Store, cfg Config) *fixture {
 	t.Helper()
 	if store == nil {
-		store = NewMemory()
+		store = subscribers.NewMemory()
 		t.Cleanup(func() { store.Close() })
 	}
 	if err := store.Put(context.Background(), exampleSubscriber()); err != nil {

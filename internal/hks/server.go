@@ -13,6 +13,7 @@ import (
 
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/aaa"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/mh"
 )
 
@@ -46,7 +47,7 @@ const (
 type Config struct {
 	// Subscribers is the subscriber store (required). The Server does
 	// not close it.
-	Subscribers Subscribers
+	Subscribers subscribers.Store
 	// Codepoints are the MH type and option numbers of the HKReq and
 	// HKResp (zero: the defaults).
 	Codepoints mh.Codepoints
@@ -59,8 +60,8 @@ type Config struct {
 	// HMAC-SHA256, HMAC-SHA1.
 	MACs []hokey.MACAlgorithm
 	// Lifetime is the HK lifetime granted (0: DefaultLifetime; at most
-	// MaxLifetime, whole seconds), capped per subscriber by
-	// Subscriber.MaxLifetime.
+	// subscribers.MaxLifetime, whole seconds), capped per subscriber by
+	// subscribers.Subscriber.MaxLifetime.
 	Lifetime time.Duration
 	// TimestampWindow is the largest accepted difference between an
 	// HKReq's Timestamp and the server's clock, either way (0:
@@ -78,7 +79,7 @@ type Config struct {
 // Server is the Handover Key Server role (draft §6.4). It implements
 // aaa.KeyServer and is safe for concurrent use.
 type Server struct {
-	subs     Subscribers
+	subs     subscribers.Store
 	cp       mh.Codepoints
 	prfs     []hokey.PRF
 	macs     []hokey.MACAlgorithm
@@ -92,23 +93,23 @@ type Server struct {
 
 var _ aaa.KeyServer = (*Server)(nil)
 
-// New returns a Server for cfg; the error wraps ErrInvalid and names the
+// New returns a Server for cfg; the error wraps subscribers.ErrInvalid and names the
 // field.
 func New(cfg Config) (*Server, error) {
 	s := &Server{subs: cfg.Subscribers, cp: cfg.Codepoints, prfs: slices.Clone(cfg.PRFs), macs: slices.Clone(cfg.MACs),
 		lifetime: cfg.Lifetime, window: cfg.TimestampWindow, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger}
 	if s.subs == nil {
-		return nil, fmt.Errorf("%w: config: Subscribers is nil", ErrInvalid)
+		return nil, fmt.Errorf("%w: config: Subscribers is nil", subscribers.ErrInvalid)
 	}
 	if err := s.cp.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: config: Codepoints: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: config: Codepoints: %w", subscribers.ErrInvalid, err)
 	}
 	if len(s.prfs) == 0 {
 		s.prfs = []hokey.PRF{hokey.PRFHMACSHA256, hokey.PRFHMACSHA1}
 	}
 	for i, p := range s.prfs {
 		if !p.Valid() || slices.Index(s.prfs, p) != i {
-			return nil, fmt.Errorf("%w: config: PRFs[%d] %v unsupported or listed twice", ErrInvalid, i, p)
+			return nil, fmt.Errorf("%w: config: PRFs[%d] %v unsupported or listed twice", subscribers.ErrInvalid, i, p)
 		}
 	}
 	if len(s.macs) == 0 {
@@ -116,20 +117,20 @@ func New(cfg Config) (*Server, error) {
 	}
 	for i, m := range s.macs {
 		if !m.Valid() || slices.Index(s.macs, m) != i {
-			return nil, fmt.Errorf("%w: config: MACs[%d] %v unsupported or listed twice", ErrInvalid, i, m)
+			return nil, fmt.Errorf("%w: config: MACs[%d] %v unsupported or listed twice", subscribers.ErrInvalid, i, m)
 		}
 	}
 	if s.lifetime == 0 {
 		s.lifetime = DefaultLifetime
 	}
-	if s.lifetime < time.Second || s.lifetime > MaxLifetime || s.lifetime%time.Second != 0 {
-		return nil, fmt.Errorf("%w: config: Lifetime %v (whole seconds, 1 s to %v)", ErrInvalid, s.lifetime, MaxLifetime)
+	if s.lifetime < time.Second || s.lifetime > subscribers.MaxLifetime || s.lifetime%time.Second != 0 {
+		return nil, fmt.Errorf("%w: config: Lifetime %v (whole seconds, 1 s to %v)", subscribers.ErrInvalid, s.lifetime, subscribers.MaxLifetime)
 	}
 	if s.window == 0 {
 		s.window = DefaultTimestampWindow
 	}
 	if s.window < 0 || s.window > time.Hour {
-		return nil, fmt.Errorf("%w: config: TimestampWindow %v (0 to 1 h)", ErrInvalid, s.window)
+		return nil, fmt.Errorf("%w: config: TimestampWindow %v (0 to 1 h)", subscribers.ErrInvalid, s.window)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -228,8 +229,8 @@ func (s *Server) parse(req aaa.KeyRequest) (parsedRequest, error) {
 //     (INVALID_PRF_ALG, INVALID_MAC_ALG, TIMESTAMP_REQD,
 //     INVALID_TIMESTAMP, ADMINISTRATIVELY_PROHIBITED; docs/aaa.md);
 //   - a discard: an error wrapping aaa.ErrDiscarded and ErrMalformed,
-//     ErrUnknownSubscriber or ErrAuthentication; nothing is stored;
-//   - a store failure: an error wrapping ErrStore.
+//     subscribers.ErrUnknownSubscriber or ErrAuthentication; nothing is stored;
+//   - a store failure: an error wrapping subscribers.ErrStore.
 func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyResponse, error) {
 	s.stats.requests.Add(1)
 	r, err := s.parse(req)
@@ -239,12 +240,12 @@ func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 	}
 	sub, err := s.subs.Get(ctx, req.NAI)
 	switch {
-	case errors.Is(err, ErrUnknownSubscriber):
+	case errors.Is(err, subscribers.ErrUnknownSubscriber):
 		s.stats.unknownSubscriber.Add(1)
 		return s.discard(req.NAI, err)
 	case err != nil:
 		s.stats.storeErrors.Add(1)
-		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", ErrStore, req.NAI, err)
+		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", subscribers.ErrStore, req.NAI, err)
 	}
 	defer sub.Zero()
 	e := errorAnswer{s: s, hmk: sub.HMK, nai: req.NAI, messageID: r.messageID, ts: r.ts, hasTS: r.hasTS}
@@ -274,7 +275,7 @@ func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 	hik, err := hokey.DeriveHIK(prf, sub.HMK, r.messageID, mac)
 	if err != nil {
 		s.stats.storeErrors.Add(1)
-		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", ErrCorrupt, req.NAI, err)
+		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", subscribers.ErrCorrupt, req.NAI, err)
 	}
 	err = hokey.VerifyMAC(s.cp, req.HKReq, &hik)
 	hik.Zero()
@@ -308,12 +309,12 @@ func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 	// the subscriber's last accepted Timestamp.
 	fresh, err := s.subs.AdvanceTimestamp(ctx, req.NAI, r.ts)
 	switch {
-	case errors.Is(err, ErrUnknownSubscriber): // removed meanwhile
+	case errors.Is(err, subscribers.ErrUnknownSubscriber): // removed meanwhile
 		s.stats.unknownSubscriber.Add(1)
 		return s.discard(req.NAI, err)
 	case err != nil:
 		s.stats.storeErrors.Add(1)
-		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", ErrStore, req.NAI, err)
+		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", subscribers.ErrStore, req.NAI, err)
 	case !fresh:
 		s.stats.invalidTimestamp.Add(1)
 		s.stats.replayed.Add(1)
@@ -379,7 +380,7 @@ func (e *errorAnswer) answer(status uint16, why string) (aaa.KeyResponse, error)
 	e.s.log.Debug("HKReq refused", "nai", e.nai, "status", status, "reason", why)
 	hik, err := hokey.DeriveHIK(e.prf, e.hmk, e.messageID, e.mac)
 	if err != nil {
-		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", ErrCorrupt, e.nai, err)
+		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", subscribers.ErrCorrupt, e.nai, err)
 	}
 	defer hik.Zero()
 	m := mh.HandoverKeyResponse{MessageID: e.messageID, PRF: uint8(e.prf), Status: status}

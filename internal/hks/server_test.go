@@ -15,6 +15,7 @@ import (
 
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/aaa"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/mh"
 )
 
@@ -50,7 +51,7 @@ func TestExampleSuccess(t *testing.T) {
 
 // TestLifetime: the subscriber's cap applies below the server's lifetime.
 func TestLifetime(t *testing.T) {
-	store := NewMemory()
+	store := subscribers.NewMemory()
 	defer store.Close()
 	f := newFixture(t, store, Config{Lifetime: 2 * time.Hour})
 	s := exampleSubscriber()
@@ -116,7 +117,7 @@ func TestErrorAnswers(t *testing.T) {
 	cases := []struct {
 		name    string
 		cfg     Config
-		sub     func(*Subscriber)
+		sub     func(*subscribers.Subscriber)
 		req     hkreq
 		now     time.Time
 		status  uint16
@@ -156,12 +157,12 @@ func TestErrorAnswers(t *testing.T) {
 		}(),
 		counter: func(s Stats) uint64 { return s.InvalidTimestamp },
 	}, {
-		name: "ADMINISTRATIVELY_PROHIBITED disabled", sub: func(s *Subscriber) { s.Enabled = false }, req: exampleReq(),
+		name: "ADMINISTRATIVELY_PROHIBITED disabled", sub: func(s *subscribers.Subscriber) { s.Enabled = false }, req: exampleReq(),
 		status: mh.HandoverKeyStatusAdministrativelyProhibited, prf: 1, at: hokey.MACHMACSHA1, hik: exHIK11, ts: ntp(exTime),
 		counter: func(s Stats) uint64 { return s.AdministrativelyProhibited },
 	}, {
 		name: "ADMINISTRATIVELY_PROHIBITED other AR", req: exampleReq(),
-		sub: func(s *Subscriber) {
+		sub: func(s *subscribers.Subscriber) {
 			s.ARPrefixes = []netip.Prefix{netip.MustParsePrefix("2001:db8:2::/64"), netip.MustParsePrefix("2001:db8:3::/48")}
 		},
 		status: mh.HandoverKeyStatusAdministrativelyProhibited, prf: 1, at: hokey.MACHMACSHA1, hik: exHIK11, ts: ntp(exTime),
@@ -233,7 +234,7 @@ func TestDiscards(t *testing.T) {
 		{"covered MN-Nonce", request(flip(50)(exHKReq)), ErrAuthentication, func(s Stats) uint64 { return s.BadMAC }},
 		{"covered Timestamp", request(flip(71)(exHKReq)), ErrAuthentication, func(s Stats) uint64 { return s.BadMAC }},
 		{"wrong HMK", request(wrongHMK.sign(t)), ErrAuthentication, func(s Stats) uint64 { return s.BadMAC }},
-		{"unknown subscriber", aaa.KeyRequest{NAI: "other@example.com", AR: exAR, HKReq: otherNAI.sign(t)}, ErrUnknownSubscriber, func(s Stats) uint64 { return s.UnknownSubscriber }},
+		{"unknown subscriber", aaa.KeyRequest{NAI: "other@example.com", AR: exAR, HKReq: otherNAI.sign(t)}, subscribers.ErrUnknownSubscriber, func(s Stats) uint64 { return s.UnknownSubscriber }},
 		{"NAI mismatch", aaa.KeyRequest{NAI: exNAI, AR: exAR, HKReq: otherNAI.sign(t)}, ErrMalformed, func(s Stats) uint64 { return s.Malformed }},
 		{"no MN-Nonce", request(noNonce.sign(t)), ErrMalformed, func(s Stats) uint64 { return s.Malformed }},
 		{"no MN-HKS MAC", request(mustMarshal(t, mh.HandoverKeyRequest{MessageID: 1, PRF: 1, KeyCareOfAddress: exCoA,
@@ -329,17 +330,17 @@ func TestReplay(t *testing.T) {
 
 // TestNew: configuration errors name the field.
 func TestNew(t *testing.T) {
-	store := NewMemory()
+	store := subscribers.NewMemory()
 	defer store.Close()
 	for _, cfg := range []Config{
 		{},
 		{Subscribers: store, PRFs: []hokey.PRF{7}},
 		{Subscribers: store, MACs: []hokey.MACAlgorithm{1, 1}},
-		{Subscribers: store, Lifetime: MaxLifetime + time.Second},
+		{Subscribers: store, Lifetime: subscribers.MaxLifetime + time.Second},
 		{Subscribers: store, Lifetime: 1500 * time.Millisecond},
 		{Subscribers: store, TimestampWindow: -time.Second},
 	} {
-		if _, err := New(cfg); !errors.Is(err, ErrInvalid) {
+		if _, err := New(cfg); !errors.Is(err, subscribers.ErrInvalid) {
 			t.Errorf("%+v: %v", cfg, err)
 		}
 	}
@@ -347,11 +348,11 @@ func TestNew(t *testing.T) {
 
 // TestStoreFailure: a closed store is neither an answer nor a discard.
 func TestStoreFailure(t *testing.T) {
-	store := NewMemory()
+	store := subscribers.NewMemory()
 	f := newFixture(t, store, Config{})
 	store.Close()
 	_, err := f.srv.RequestKey(context.Background(), request(exHKReq))
-	if !errors.Is(err, ErrStore) || errors.Is(err, aaa.ErrDiscarded) {
+	if !errors.Is(err, subscribers.ErrStore) || errors.Is(err, aaa.ErrDiscarded) {
 		t.Fatalf("err %v", err)
 	}
 	if st := f.srv.Stats(); st.StoreErrors != 1 {

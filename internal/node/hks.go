@@ -11,18 +11,19 @@ import (
 
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/radius"
 )
 
 // OpenSubscribers opens the Handover Key Server's subscriber store of st
 // (the [subscribers] section of hks.toml): the bbolt file, or the
 // PostgreSQL database of dsn (HKSSecrets.DSN, read from st.DSNFile).
-func OpenSubscribers(ctx context.Context, st config.SubscriberStore, dsn string) (hks.Subscribers, error) {
+func OpenSubscribers(ctx context.Context, st config.SubscriberStore, dsn string) (subscribers.Store, error) {
 	switch st.Type {
 	case config.SubscriberStoreBolt:
-		return hks.OpenBolt(st.Path, time.Second)
+		return subscribers.OpenBolt(st.Path, time.Second)
 	case config.SubscriberStorePostgres:
-		return hks.OpenPostgres(ctx, dsn)
+		return subscribers.OpenPostgres(ctx, dsn)
 	}
 	return nil, fmt.Errorf("node: subscriber store type %q", st.Type)
 }
@@ -62,7 +63,7 @@ type HKSSpec struct {
 type HKS struct {
 	Role        *hks.Server
 	RADIUS      *radius.Server
-	Subscribers hks.Subscribers
+	Subscribers subscribers.Store
 
 	conn *net.UDPConn
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/aaa"
 	"github.com/fhkey/fhkey/internal/daemon"
-	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/hks/hkstest"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/node/nodetest"
 	"github.com/fhkey/fhkey/internal/radius"
 )
@@ -93,7 +93,7 @@ func (d *hksDaemon) stop() error {
 // and 192.0.2.0/24, and a bolt store with one subscriber.
 type hksFixture struct {
 	dir, file string
-	sub       hks.Subscriber
+	sub       subscribers.Subscriber
 }
 
 const hksTestSecret = "ar1-secret-3e7a"
@@ -101,7 +101,7 @@ const hksTestSecret = "ar1-secret-3e7a"
 func newHKSFixture(t *testing.T) *hksFixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &hksFixture{dir: dir, sub: hks.Subscriber{NAI: "mn@example.com", HMK: bytes.Repeat([]byte{0x5a, 0xc3}, 32), Enabled: true}}
+	f := &hksFixture{dir: dir, sub: subscribers.Subscriber{NAI: "mn@example.com", HMK: bytes.Repeat([]byte{0x5a, 0xc3}, 32), Enabled: true}}
 	f.file = nodetest.RelocateExample(t, dir, "hks.toml", func(s string) string {
 		return strings.NewReplacer(`listen = "127.0.0.1:1812"`, `listen = "127.0.0.1:0"`,
 			`address = "2001:db8:1::1"`, `address = "127.0.0.1"`,
@@ -109,7 +109,7 @@ func newHKSFixture(t *testing.T) *hksFixture {
 	})
 	f.writeSecret(t, "radius-ar1.secret", hksTestSecret)
 	f.writeSecret(t, "radius-lab.secret", "lab-secret-0c51")
-	store, err := hks.OpenBolt(filepath.Join(dir, "hks-subscribers.db"), time.Second)
+	store, err := subscribers.OpenBolt(filepath.Join(dir, "hks-subscribers.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

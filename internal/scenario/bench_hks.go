@@ -25,6 +25,7 @@ import (
 	"github.com/fhkey/fhkey/internal/aaa"
 	"github.com/fhkey/fhkey/internal/hks"
 	"github.com/fhkey/fhkey/internal/hks/hkstest"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/node"
 	"github.com/fhkey/fhkey/internal/peer"
 	"github.com/fhkey/fhkey/internal/radius"
@@ -178,13 +179,13 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	hksSecret, frSecret := randomSecret(), randomSecret()
 
 	// The HKS: the daemon's node, a memory store of cfg.Subscribers.
-	store := hks.NewMemory()
+	store := subscribers.NewMemory()
 	hmk := make([]byte, hokey.MinHMKLen)
 	for i := range cfg.Subscribers {
 		if _, err := rand.Read(hmk); err != nil {
 			return res, err
 		}
-		if err := store.Put(ctx, &hks.Subscriber{NAI: benchNAI(i), HMK: hmk, Enabled: true}); err != nil {
+		if err := store.Put(ctx, &subscribers.Subscriber{NAI: benchNAI(i), HMK: hmk, Enabled: true}); err != nil {
 			return res, err
 		}
 	}
@@ -339,7 +340,7 @@ func (cfg *HKSBenchConfig) defaults() {
 func benchNAI(i int) string { return "mn" + strconv.Itoa(i) + "@" + benchRealm }
 
 // benchRequest is the HKReq of subscriber i at ts, with a fresh MN-Nonce.
-func benchRequest(ctx context.Context, store hks.Subscribers, i int, ts time.Time) (hkstest.Request, error) {
+func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.Time) (hkstest.Request, error) {
 	sub, err := store.Get(ctx, benchNAI(i))
 	if err != nil {
 		return hkstest.Request{}, err
@@ -431,7 +432,7 @@ func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, fil
 
 // benchLatency times cfg.LatencySamples sequential RequestKey calls of
 // an AR's radius.Client to addr.
-func benchLatency(ctx context.Context, cfg HKSBenchConfig, store hks.Subscribers, addr netip.AddrPort, secret string) (Latency, error) {
+func benchLatency(ctx context.Context, cfg HKSBenchConfig, store subscribers.Store, addr netip.AddrPort, secret string) (Latency, error) {
 	c, err := radius.NewClient(radius.ClientConfig{
 		Realms: map[string][]radius.HomeServer{benchRealm: {{Addr: addr, Secret: []byte(secret)}}},
 		NAS:    radius.NAS{Identifier: "bench-ar"}, Timeout: 2 * time.Second, Tries: 1,

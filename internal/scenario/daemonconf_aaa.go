@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
@@ -139,11 +139,11 @@ func writeHKSFiles(f *AAADaemonFiles, o AAADaemonOptions) error {
 	if err := writeFileMode(f.HKS, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	store, err := hks.OpenBolt(f.HKSSubscribers, 0)
+	store, err := subscribers.OpenBolt(f.HKSSubscribers, 0)
 	if err != nil {
 		return err
 	}
-	sub := hks.Subscriber{NAI: o.NAI, HMK: append([]byte(nil), o.HMK...), Enabled: true}
+	sub := subscribers.Subscriber{NAI: o.NAI, HMK: append([]byte(nil), o.HMK...), Enabled: true}
 	err = store.Put(context.Background(), &sub)
 	sub.Zero()
 	return errors.Join(err, store.Close())

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/config"
-	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
@@ -173,7 +173,7 @@ func TestWriteAAADaemonFilesHKS(t *testing.T) {
 		if secret, err := config.LoadSecret(cfg.Clients[0].SecretFile); err != nil || string(secret) != "proxy-s3cret" {
 			t.Errorf("client secret %q, %v", secret, err)
 		}
-		store, err := hks.OpenBolt(f.HKSSubscribers, 0)
+		store, err := subscribers.OpenBolt(f.HKSSubscribers, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

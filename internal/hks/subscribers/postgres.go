@@ -1,4 +1,4 @@
-package hks
+package subscribers
 
 import (
 	"context"
@@ -27,7 +27,7 @@ const PostgresSchema = `CREATE TABLE IF NOT EXISTS hks_subscribers (
 	last_timestamp bigint
 )`
 
-// Postgres is a Subscribers store in a PostgreSQL table shared by several
+// Postgres is a Store store in a PostgreSQL table shared by several
 // Handover Key Servers (behind a RADIUS home-server pool). HMKs are stored
 // as bytea in the clear: encryption at rest is the database's (disk or
 // tablespace encryption) and access is the database role's; connect over
@@ -199,7 +199,7 @@ func (p *Postgres) List(ctx context.Context, withHMK bool) ([]Subscriber, error)
 	return all, nil
 }
 
-// AdvanceTimestamp implements Subscribers with one statement,
+// AdvanceTimestamp implements Store with one statement,
 //
 //	UPDATE hks_subscribers SET last_timestamp = $2
 //	WHERE nai = $1 AND (last_timestamp IS NULL OR last_timestamp < $2)

@@ -1,4 +1,4 @@
-package hks
+package subscribers
 
 import (
 	"bytes"
@@ -15,13 +15,13 @@ import (
 	"github.com/fhkey/fhkey/mh"
 )
 
-func openMemory(t *testing.T) Subscribers {
+func openMemory(t *testing.T) Store {
 	s := NewMemory()
 	t.Cleanup(func() { s.Close() })
 	return s
 }
 
-func openBolt(t *testing.T) Subscribers {
+func openBolt(t *testing.T) Store {
 	s, err := OpenBolt(filepath.Join(t.TempDir(), "subscribers.db"), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -40,8 +40,8 @@ func sub(nai string, i byte) *Subscriber {
 		MaxLifetime: time.Duration(i) * time.Minute}
 }
 
-// testConformance is the contract of Subscribers, run against each store.
-func testConformance(t *testing.T, open func(*testing.T) Subscribers) {
+// testConformance is the contract of Store, run against each store.
+func testConformance(t *testing.T, open func(*testing.T) Store) {
 	ctx := context.Background()
 	t.Run("unknown", func(t *testing.T) {
 		s := open(t)
@@ -246,3 +246,15 @@ func TestBoltFile(t *testing.T) {
 		t.Fatalf("replay state after reopen: %v %v %v", last, ok, err)
 	}
 }
+
+// seq is n octets counting up from start.
+func seq(start byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = start + byte(i)
+	}
+	return b
+}
+
+// exTime is the time of the timestamps the tests store.
+var exTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)

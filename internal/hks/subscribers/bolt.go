@@ -1,4 +1,4 @@
-package hks
+package subscribers
 
 import (
 	"context"
@@ -30,7 +30,7 @@ const (
 	recordVersion  = 1
 )
 
-// Bolt is a Subscribers store in one bbolt file, the default of a single
+// Bolt is a Store store in one bbolt file, the default of a single
 // Handover Key Server. The file is created with mode 0600 (an existing one
 // readable by group or others is narrowed); HMKs are stored in the clear,
 // so the file's permissions and the disk's encryption protect them.

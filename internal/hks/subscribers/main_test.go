@@ -1,4 +1,4 @@
-package hks
+package subscribers
 
 import (
 	"context"
@@ -143,7 +143,7 @@ func postgresDSN(t testing.TB) string {
 }
 
 // openPostgres opens a Postgres store on a new schema.
-func openPostgres(t *testing.T) Subscribers {
+func openPostgres(t *testing.T) Store {
 	s, err := OpenPostgres(context.Background(), postgresDSN(t))
 	if err != nil {
 		t.Fatal(err)

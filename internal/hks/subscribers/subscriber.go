@@ -1,4 +1,4 @@
-package hks
+package subscribers
 
 import (
 	"context"
@@ -17,16 +17,16 @@ import (
 // with the field or cause it is about.
 var (
 	// ErrUnknownSubscriber: no subscriber has that NAI.
-	ErrUnknownSubscriber = errors.New("hks: unknown subscriber")
+	ErrUnknownSubscriber = errors.New("subscribers: unknown subscriber")
 	// ErrInvalid: a Subscriber that does not Validate, or a bad argument.
-	ErrInvalid = errors.New("hks: invalid subscriber")
+	ErrInvalid = errors.New("subscribers: invalid subscriber")
 	// ErrCorrupt: a stored record that cannot be decoded.
-	ErrCorrupt = errors.New("hks: corrupt subscriber record")
+	ErrCorrupt = errors.New("subscribers: corrupt subscriber record")
 	// ErrClosed: the store was closed.
-	ErrClosed = errors.New("hks: store closed")
+	ErrClosed = errors.New("subscribers: store closed")
 	// ErrStore: the store failed (I/O, database connection); Server
 	// returns it wrapped, and neither answers nor discards.
-	ErrStore = errors.New("hks: subscriber store failed")
+	ErrStore = errors.New("subscribers: subscriber store failed")
 )
 
 // MaxHMKLen bounds a stored HMK (the draft sets only the minimum,
@@ -125,10 +125,10 @@ func checkNAI(nai string) error {
 	return nil
 }
 
-// Subscribers keeps the subscribers of a Handover Key Server and their
+// Store keeps the subscribers of a Handover Key Server and their
 // replay state. Implementations are safe for concurrent use, also by
 // several processes where the store is shared (Postgres).
-type Subscribers interface {
+type Store interface {
 	// Get returns the subscriber named nai, with a fresh copy of its HMK,
 	// or an error wrapping ErrUnknownSubscriber.
 	Get(ctx context.Context, nai string) (Subscriber, error)

@@ -1,4 +1,4 @@
-package hks
+package subscribers
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/fhkey/fhkey/mh"
 )
 
-// Memory is a Subscribers store in memory, for tests and the in-process
+// Memory is a Store store in memory, for tests and the in-process
 // demo: lost when the process ends.
 type Memory struct {
 	mu     sync.Mutex

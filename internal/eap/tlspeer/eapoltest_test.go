@@ -95,8 +95,8 @@ func TestEapolTest(t *testing.T) {
 	requireFreeRADIUS(t)
 	bin := testenv.RequireTool(t, "eapol_test")
 	dir := t.TempDir()
-	p := shared.pki
-	for name, b := range map[string][]byte{"ca.pem": p.ca.certPEM, "client.pem": p.client.certPEM, "client.key": p.client.keyPEM} {
+	p := freeRADIUS.PKI
+	for name, b := range map[string][]byte{"ca.pem": p.CA.CertPEM, "client.pem": p.Client.CertPEM, "client.key": p.Client.KeyPEM} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -122,12 +122,12 @@ func TestEapolTest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := startRecorder(t, net.UDPAddrFromAddrPort(shared.addr))
+			rec := startRecorder(t, net.UDPAddrFromAddrPort(freeRADIUS.Addr))
 			port := rec.conn.LocalAddr().(*net.UDPAddr).Port
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			out, err := exec.CommandContext(ctx, bin, "-c", conf, "-a", "127.0.0.1", "-p", itoa(port),
-				"-s", string(frSecret), "-t", "20").CombinedOutput()
+				"-s", string(freeRADIUS.Secret), "-t", "20").CombinedOutput()
 			text := string(out)
 			if err != nil || !strings.Contains(text, "SUCCESS") || !strings.Contains(text, "MPPE keys OK: 1  mismatch: 0") {
 				t.Fatalf("eapol_test: %v\n%s", err, tail(text, 60))
@@ -158,7 +158,7 @@ func TestEapolTest(t *testing.T) {
 			if reply == nil {
 				t.Fatal("no Access-Accept seen")
 			}
-			res, _, err := radius.DecodeEAPReply(reply, auth, frSecret, id)
+			res, _, err := radius.DecodeEAPReply(reply, auth, freeRADIUS.Secret, id)
 			if err != nil || !res.HaveMSK {
 				t.Fatalf("fhkey's decoder on the Access-Accept: %v (MSK %v)", err, res.HaveMSK)
 			}

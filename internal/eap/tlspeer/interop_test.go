@@ -5,30 +5,20 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/eap"
+	"github.com/fhkey/fhkey/internal/eap/eaptest"
 	"github.com/fhkey/fhkey/internal/eap/tlspeer"
 	"github.com/fhkey/fhkey/internal/radius"
-	"github.com/fhkey/fhkey/internal/radius/freeradius"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
 
 // One FreeRADIUS EAP-TLS server per test binary (TestMain), on loopback,
 // from a private directory, with certificates made here.
-var (
-	frSecret = []byte("eap-tls-secret-3c7d")
-	shared   struct {
-		pki  *testPKI
-		dir  string
-		addr netip.AddrPort
-	}
-	freeRADIUS = testenv.NewShared(startFreeRADIUS)
-)
+var freeRADIUS = eaptest.NewFreeRADIUS("eap-tls-secret-3c7d")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -36,51 +26,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
 	os.Exit(code)
-}
-
-func freePort() (uint16, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
-}
-
-func startFreeRADIUS() (*testenv.Server, error) {
-	dir, err := os.MkdirTemp("", "fhkey-eaptls-")
-	if err != nil {
-		return nil, err
-	}
-	shared.dir = dir
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	shared.addr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	p := shared.pki
-	return freeradius.StartEAPTLS(ctx, freeradius.EAPTLSConfig{Dir: dir, Listen: shared.addr,
-		Client: netip.MustParseAddr("127.0.0.1"), ClientSecret: frSecret,
-		CA: p.ca.certPEM, Certificate: p.server.certPEM, Key: p.server.keyPEM})
 }
 
 func requireFreeRADIUS(t *testing.T) *testenv.Server {
 	t.Helper()
-	testenv.RequireTool(t, "freeradius")
-	if shared.pki == nil {
-		shared.pki = newPKI(t)
-	}
-	s, err := freeRADIUS.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return freeRADIUS.Require(t)
 }
 
 // authenticate runs one EAP-TLS conversation: the fhkey peer ↔ the fhkey
@@ -89,7 +40,7 @@ func requireFreeRADIUS(t *testing.T) *testenv.Server {
 func authenticate(t *testing.T, cfg tlspeer.Config, mtu uint32) (*tlspeer.Peer, radius.EAPResult, error) {
 	t.Helper()
 	relay, err := radius.NewEAPRelay(radius.EAPRelayConfig{
-		Servers: []radius.HomeServer{{Addr: shared.addr, Secret: frSecret}},
+		Servers: []radius.HomeServer{{Addr: freeRADIUS.Addr, Secret: freeRADIUS.Secret}},
 		NAS:     radius.NAS{Identifier: "fhkey-ar"}, FramedMTU: mtu, Timeout: 2 * time.Second,
 	})
 	if err != nil {
@@ -120,9 +71,9 @@ func authenticate(t *testing.T, cfg tlspeer.Config, mtu uint32) (*tlspeer.Peer, 
 	return peer, res, errors.New("no end after 100 rounds")
 }
 
-func peerConfig(p *testPKI, version uint16, cert tls.Certificate) tlspeer.Config {
+func peerConfig(p *eaptest.PKI, version uint16, cert tls.Certificate) tlspeer.Config {
 	return tlspeer.Config{Identity: "mn@example.com", TLS: &tls.Config{
-		Certificates: []tls.Certificate{cert}, RootCAs: p.pool(), ServerName: "radius.example.com",
+		Certificates: []tls.Certificate{cert}, RootCAs: p.Pool(), ServerName: eaptest.ServerName,
 		MinVersion: version, MaxVersion: version,
 	}}
 }
@@ -140,7 +91,7 @@ func TestFreeRADIUSEAPTLS(t *testing.T) {
 	}{{tls.VersionTLS12, 1100, 0}, {tls.VersionTLS13, 1100, 0}, {tls.VersionTLS12, 200, 150}, {tls.VersionTLS13, 200, 150}} {
 		v := tc.v
 		t.Run(fmt.Sprintf("%s/mtu%d", tls.VersionName(v), tc.mtu), func(t *testing.T) {
-			cfg := peerConfig(shared.pki, v, shared.pki.client.tls())
+			cfg := peerConfig(freeRADIUS.PKI, v, freeRADIUS.PKI.Client.TLS())
 			cfg.FragmentSize = tc.frag
 			peer, res, err := authenticate(t, cfg, uint32(tc.mtu))
 			if err != nil {
@@ -169,7 +120,7 @@ func TestFreeRADIUSEAPTLSWrongClient(t *testing.T) {
 	requireFreeRADIUS(t)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
-			peer, res, err := authenticate(t, peerConfig(shared.pki, v, shared.pki.rogueClient.tls()), 1100)
+			peer, res, err := authenticate(t, peerConfig(freeRADIUS.PKI, v, freeRADIUS.PKI.RogueClient.TLS()), 1100)
 			t.Logf("ended with %v", err)
 			if !errors.Is(err, tlspeer.ErrFailure) && !errors.Is(err, tlspeer.ErrTLS) {
 				t.Fatalf("err = %v, want EAP-Failure", err)

@@ -33,6 +33,7 @@ counts='
 ./internal/eap FuzzParse 700000
 ./internal/eap FuzzParseEAPOL 700000
 ./internal/eap FuzzReassemble 150000
+./internal/eap/supplicant FuzzHandleFrame 200000
 ./internal/eap/tlspeer FuzzHandle 60000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000

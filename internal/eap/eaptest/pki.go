@@ -92,8 +92,13 @@ func NewPKI(tb testing.TB) *PKI {
 }
 
 // Pool is a pool holding the CA.
-func (p *PKI) Pool() *x509.CertPool {
+func (p *PKI) Pool() *x509.CertPool { return NewPool(p.CA) }
+
+// NewPool is a pool holding the certificates.
+func NewPool(certs ...*Cert) *x509.CertPool {
 	pool := x509.NewCertPool()
-	pool.AddCert(p.CA.Cert)
+	for _, c := range certs {
+		pool.AddCert(c.Cert)
+	}
 	return pool
 }

@@ -1,0 +1,197 @@
+package supplicant_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/eap"
+	"github.com/fhkey/fhkey/internal/eap/eaptest"
+	"github.com/fhkey/fhkey/internal/eap/supplicant"
+	"github.com/fhkey/fhkey/internal/eap/tlspeer"
+)
+
+// fastConfig is a supplicant with short timers and a PKI of its own (no
+// server runs: the tests script the authenticator).
+func fastConfig(t *testing.T) supplicant.Config {
+	t.Helper()
+	p := eaptest.NewPKI(t)
+	cfg := supplicantConfig(p, 0, nil, eaptest.ServerName)
+	cfg.StartPeriod, cfg.AuthPeriod, cfg.HeldPeriod = 30*time.Millisecond, 60*time.Millisecond, time.Hour
+	return cfg
+}
+
+// run starts Authenticate in the background; the channel gives its error.
+func run(t *testing.T, s *supplicant.Supplicant, link *memLink) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Authenticate(ctx, link)
+		done <- err
+	}()
+	return done
+}
+
+// expect reads the next frame at the authenticator end and checks its
+// Packet Type.
+func expect(t *testing.T, l *memLink, typ eap.EAPOLType) eap.EAPOL {
+	t.Helper()
+	_ = l.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 1500)
+	n, src, err := l.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", typ, err)
+	}
+	e, err := eap.ParseEAPOL(buf[:n])
+	if err != nil || e.Type != typ || !bytes.Equal(src, supplicantMAC) {
+		t.Fatalf("got %+v from %s (%v), want %s", e, src, err, typ)
+	}
+	return e
+}
+
+// request sends an EAP packet from src to the supplicant.
+func request(t *testing.T, l *memLink, src []byte, p eap.Packet) {
+	t.Helper()
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdu, _ := eap.EAPOL{Version: eap.EAPOLVersion2004, Type: eap.EAPOLEAPPacket, Body: b}.Marshal()
+	if err := l.inject(frame{pdu: pdu, src: src, dst: supplicantMAC}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wait(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Authenticate did not return")
+		return nil
+	}
+}
+
+var identityRequest = eap.Packet{Code: eap.CodeRequest, Identifier: 1, Type: eap.TypeIdentity}
+
+// TestFailureThenHeld: EAP-Failure after the Identity Response ends the
+// authentication with ErrFailure and no MSK; the next Authenticate waits
+// the held period and sends nothing meanwhile.
+func TestFailureThenHeld(t *testing.T) {
+	s, err := supplicant.New(fastConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	done := run(t, s, sup)
+	expect(t, auth, eap.EAPOLStart)
+	request(t, auth, authenticatorMAC, identityRequest)
+	e := expect(t, auth, eap.EAPOLEAPPacket)
+	if p, _ := e.EAP(); p.Type != eap.TypeIdentity || string(p.Data) != "mn@example.com" {
+		t.Fatalf("Identity Response %+v", p)
+	}
+	request(t, auth, authenticatorMAC, eap.Packet{Code: eap.CodeFailure, Identifier: 1})
+	if err := wait(t, done); !errors.Is(err, supplicant.ErrFailure) || !errors.Is(err, tlspeer.ErrFailure) {
+		t.Fatalf("err = %v, want ErrFailure", err)
+	}
+	if st := s.Status(); st.State != supplicant.StateFailed || st.Authenticator != authenticatorMAC.String() {
+		t.Fatalf("status %+v", st)
+	}
+	n := len(sup.frames())
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Authenticate(ctx, sup); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("held: err = %v", err)
+	}
+	if len(sup.frames()) != n {
+		t.Fatal("a frame was sent during the held period")
+	}
+}
+
+// TestSilentAuthenticator: nobody answers: MaxStart EAPOL-Starts, then
+// ErrNoAuthenticator.
+func TestSilentAuthenticator(t *testing.T) {
+	cfg := fastConfig(t)
+	cfg.MaxStart = 3
+	s, _ := supplicant.New(cfg)
+	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	if err := wait(t, run(t, s, sup)); !errors.Is(err, supplicant.ErrNoAuthenticator) {
+		t.Fatalf("err = %v, want ErrNoAuthenticator", err)
+	}
+	for range 3 {
+		expect(t, auth, eap.EAPOLStart)
+	}
+	if n := len(sup.frames()); n != 3 {
+		t.Fatalf("%d frames sent, want 3 EAPOL-Starts", n)
+	}
+}
+
+// TestAuthenticatorGoesSilent: an exchange abandoned after the Identity
+// Response: authWhile runs out, the supplicant starts again up to
+// MaxStart, then ErrTimeout.
+func TestAuthenticatorGoesSilent(t *testing.T) {
+	s, _ := supplicant.New(fastConfig(t))
+	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	done := run(t, s, sup)
+	expect(t, auth, eap.EAPOLStart)
+	request(t, auth, authenticatorMAC, identityRequest)
+	expect(t, auth, eap.EAPOLEAPPacket)
+	if err := wait(t, done); !errors.Is(err, supplicant.ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	expect(t, auth, eap.EAPOLStart)
+	expect(t, auth, eap.EAPOLStart)
+	if n := len(sup.frames()); n != 4 {
+		t.Fatalf("%d frames, want 3 Starts and a Response", n)
+	}
+}
+
+// TestNakAndOtherSources: a method other than EAP-TLS gets a Legacy Nak
+// offering EAP-TLS (RFC 3748 §5.3.1); once the authenticator is learned,
+// frames from another address (a Failure, a Request) change nothing.
+func TestNakAndOtherSources(t *testing.T) {
+	s, _ := supplicant.New(fastConfig(t))
+	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	done := run(t, s, sup)
+	expect(t, auth, eap.EAPOLStart)
+	request(t, auth, authenticatorMAC, identityRequest)
+	expect(t, auth, eap.EAPOLEAPPacket)
+	request(t, auth, otherMAC, eap.Packet{Code: eap.CodeFailure, Identifier: 1})
+	request(t, auth, otherMAC, eap.Packet{Code: eap.CodeRequest, Identifier: 9, Type: eap.TypeIdentity})
+	request(t, auth, authenticatorMAC, eap.Packet{Code: eap.CodeRequest, Identifier: 2, Type: 4, Data: []byte{1, 0}}) // MD5-Challenge
+	p, err := expect(t, auth, eap.EAPOLEAPPacket).EAP()
+	if err != nil || p.Code != eap.CodeResponse || p.Identifier != 2 || p.Type != eap.TypeNak || !bytes.Equal(p.Data, []byte{byte(eap.TypeTLS)}) {
+		t.Fatalf("got %+v (%v), want a Nak offering EAP-TLS", p, err)
+	}
+	request(t, auth, authenticatorMAC, eap.Packet{Code: eap.CodeFailure, Identifier: 2})
+	if err := wait(t, done); !errors.Is(err, supplicant.ErrFailure) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, f := range sup.frames()[1:] {
+		if !bytes.Equal(f.dst, authenticatorMAC) {
+			t.Fatalf("a frame to %s", f.dst)
+		}
+	}
+}
+
+// TestConfigErrors: the configurations New refuses.
+func TestConfigErrors(t *testing.T) {
+	good := fastConfig(t)
+	for name, mod := range map[string]func(*supplicant.Config){
+		"no identity":     func(c *supplicant.Config) { c.Peer.Identity = "" },
+		"no certificate":  func(c *supplicant.Config) { c.Peer.TLS = c.Peer.TLS.Clone(); c.Peer.TLS.Certificates = nil },
+		"negative period": func(c *supplicant.Config) { c.StartPeriod = -1 },
+		"EAPOL version 4": func(c *supplicant.Config) { c.EAPOLVersion = 4 },
+	} {
+		cfg := good
+		mod(&cfg)
+		if _, err := supplicant.New(cfg); !errors.Is(err, supplicant.ErrConfig) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package eaptest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -67,6 +68,17 @@ func (f *FreeRADIUS) Require(t *testing.T) *testenv.Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Main runs the tests of m, stops the server and exits: the TestMain of
+// a package whose tests use f.
+func (f *FreeRADIUS) Main(m *testing.M) {
+	code := m.Run()
+	if err := f.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // Close stops the server if it runs and removes its directory.

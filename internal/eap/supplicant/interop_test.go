@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -21,14 +20,7 @@ import (
 // One FreeRADIUS EAP-TLS server per test binary, on loopback.
 var freeRADIUS = eaptest.NewFreeRADIUS("supplicant-secret-91b2")
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := freeRADIUS.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { freeRADIUS.Main(m) }
 
 var (
 	supplicantMAC    = net.HardwareAddr{0x02, 0, 0, 0, 0x5e, 0x01}

@@ -79,10 +79,10 @@ func wait(t *testing.T, done <-chan error) error {
 
 var identityRequest = eap.Packet{Code: eap.CodeRequest, Identifier: 1, Type: eap.TypeIdentity}
 
-// TestFailureThenHeld: EAP-Failure after the Identity Response ends the
-// authentication with ErrFailure and no MSK; the next Authenticate waits
-// the held period and sends nothing meanwhile.
-func TestFailureThenHeld(t *testing.T) {
+// identified starts an authentication and takes it to the Identity
+// Response: the supplicant has learned the authenticator.
+func identified(t *testing.T) (*supplicant.Supplicant, *memLink, *memLink, <-chan error) {
+	t.Helper()
 	s, err := supplicant.New(fastConfig(t))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +95,14 @@ func TestFailureThenHeld(t *testing.T) {
 	if p, _ := e.EAP(); p.Type != eap.TypeIdentity || string(p.Data) != "mn@example.com" {
 		t.Fatalf("Identity Response %+v", p)
 	}
+	return s, sup, auth, done
+}
+
+// TestFailureThenHeld: EAP-Failure after the Identity Response ends the
+// authentication with ErrFailure and no MSK; the next Authenticate waits
+// the held period and sends nothing meanwhile.
+func TestFailureThenHeld(t *testing.T) {
+	s, sup, auth, done := identified(t)
 	request(t, auth, authenticatorMAC, eap.Packet{Code: eap.CodeFailure, Identifier: 1})
 	if err := wait(t, done); !errors.Is(err, supplicant.ErrFailure) || !errors.Is(err, tlspeer.ErrFailure) {
 		t.Fatalf("err = %v, want ErrFailure", err)
@@ -135,12 +143,7 @@ func TestSilentAuthenticator(t *testing.T) {
 // Response: authWhile runs out, the supplicant starts again up to
 // MaxStart, then ErrTimeout.
 func TestAuthenticatorGoesSilent(t *testing.T) {
-	s, _ := supplicant.New(fastConfig(t))
-	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
-	done := run(t, s, sup)
-	expect(t, auth, eap.EAPOLStart)
-	request(t, auth, authenticatorMAC, identityRequest)
-	expect(t, auth, eap.EAPOLEAPPacket)
+	_, sup, auth, done := identified(t)
 	if err := wait(t, done); !errors.Is(err, supplicant.ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
@@ -155,12 +158,7 @@ func TestAuthenticatorGoesSilent(t *testing.T) {
 // offering EAP-TLS (RFC 3748 §5.3.1); once the authenticator is learned,
 // frames from another address (a Failure, a Request) change nothing.
 func TestNakAndOtherSources(t *testing.T) {
-	s, _ := supplicant.New(fastConfig(t))
-	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
-	done := run(t, s, sup)
-	expect(t, auth, eap.EAPOLStart)
-	request(t, auth, authenticatorMAC, identityRequest)
-	expect(t, auth, eap.EAPOLEAPPacket)
+	_, sup, auth, done := identified(t)
 	request(t, auth, otherMAC, eap.Packet{Code: eap.CodeFailure, Identifier: 1})
 	request(t, auth, otherMAC, eap.Packet{Code: eap.CodeRequest, Identifier: 9, Type: eap.TypeIdentity})
 	request(t, auth, authenticatorMAC, eap.Packet{Code: eap.CodeRequest, Identifier: 2, Type: 4, Data: []byte{1, 0}}) // MD5-Challenge

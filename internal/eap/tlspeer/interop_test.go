@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -20,14 +19,7 @@ import (
 // from a private directory, with certificates made here.
 var freeRADIUS = eaptest.NewFreeRADIUS("eap-tls-secret-3c7d")
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := freeRADIUS.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { freeRADIUS.Main(m) }
 
 func requireFreeRADIUS(t *testing.T) *testenv.Server {
 	t.Helper()

@@ -100,8 +100,11 @@ type MNConfig struct {
 	KeyStore       KeyStore
 	// AAA is the [aaa] section: the shared-key mode, instead of SEND
 	// (docs/aaa.md, The mobile node); nil when absent.
-	AAA  *MNAAA
-	Log  Log
+	AAA *MNAAA
+	// EAP is the [eap] section: the MSK mode (docs/msk.md), instead of
+	// SEND; nil when absent.
+	EAP *MNEAP
+	Log Log
 	HTTP HTTP
 
 	lines map[string]int
@@ -109,7 +112,7 @@ type MNConfig struct {
 
 // SENDEnabled reports whether the node provisions its keys with SEND
 // (RtSolPr/PrRtAdv); false in the shared-key mode.
-func (cfg *MNConfig) SENDEnabled() bool { return cfg.AAA == nil }
+func (cfg *MNConfig) SENDEnabled() bool { return cfg.AAA == nil && cfg.EAP == nil }
 
 type rawMN struct {
 	Interface     string   `toml:"interface"`
@@ -141,6 +144,7 @@ type rawMN struct {
 	SEND     rawSEND     `toml:"send"`
 	KeyStore rawKeyStore `toml:"key_store"`
 	AAA      *rawMNAAA   `toml:"aaa"`
+	EAP      *rawMNEAP   `toml:"eap"`
 	Log      rawLog      `toml:"log"`
 	HTTP     rawHTTP     `toml:"http"`
 }
@@ -166,7 +170,15 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 	dir := configDir(file)
 	cfg := &MNConfig{File: file, lines: c.lines}
 	cfg.Interface = c.interfaceName("interface", raw.Interface)
-	aaa := raw.AAA != nil
+	// The shared-key and MSK modes replace SEND at the node.
+	aaa := raw.AAA != nil || raw.EAP != nil
+	mode := "[aaa]"
+	if raw.EAP != nil {
+		mode = "[eap]"
+		if raw.AAA != nil {
+			c.addf("eap", ErrInvalid, "set with [aaa]: a node uses one mode, the shared-key mode ([aaa]) or the MSK mode ([eap])")
+		}
+	}
 	if aaa {
 		// The shared-key mode replaces SEND at the node: its care-of
 		// addresses are plain addresses, no CGA, no trust anchor.
@@ -178,11 +190,11 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 			{"handover_keys.preferred_algorithm", raw.HandoverKeys.PreferredAlgorithm != ""}, {"handover_keys.algorithms", raw.HandoverKeys.Algorithms != nil},
 			{"handover_keys.hkepk_lifetime", raw.HandoverKeys.HKEPKLifetime != ""}, {"handover_keys.hkepk_handovers", raw.HandoverKeys.HKEPKHandovers != nil}} {
 			if k.set {
-				c.addf(k.key, ErrInvalid, "set, but [aaa] is: a node in the shared-key mode has no SEND credentials (its care-of addresses are care_of and handover.new_care_of)")
+				c.addf(k.key, ErrInvalid, "set, but %s is: a node in the shared-key or MSK mode has no SEND credentials (its care-of addresses are care_of and handover.new_care_of)", mode)
 			}
 		}
 		if raw.CareOf == "" {
-			c.addf("care_of", ErrMissing, "required with [aaa]: the node's address on interface (the Key Care of Address)")
+			c.addf("care_of", ErrMissing, "required with %s: the node's address on interface (the Key Care of Address, the PCoA)", mode)
 		} else {
 			cfg.CareOf = c.unicast("care_of", raw.CareOf)
 		}
@@ -276,6 +288,7 @@ func ParseMN(file string, data []byte) (*MNConfig, error) {
 		c.addf(newCoAKey, ErrMissing, "required when decapsulation is enabled: tunnelled packets arrive at the new care-of address")
 	}
 	cfg.AAA = c.mnAAASection(raw.AAA, dir, cfg.AccessRouters, cfg.Handover.AccessRouters)
+	cfg.EAP = c.mnEAPSection(raw.EAP, dir, cfg.Handover.Enabled())
 
 	cfg.SEND = c.sendSection(raw.SEND)
 	cfg.KeyStore = c.keyStoreSection(raw.KeyStore, dir)
@@ -298,6 +311,8 @@ type MNCredentials struct {
 	// HMK is the [aaa] Handover Master Key (nil without [aaa]); the
 	// caller clears it once the node has a copy.
 	HMK []byte
+	// EAP are the [eap] certificate, key and CAs (nil without [eap]).
+	EAP *EAPCredentials
 }
 
 // Open loads the key, CGA and trust anchor files and checks them (see
@@ -328,6 +343,9 @@ func (cfg *MNConfig) Open() (*MNCredentials, error) {
 		if cr.HMK, err = LoadHMK(cfg.AAA.HMKFile); err != nil {
 			c.add("aaa.hmk_file", err)
 		}
+	}
+	if cfg.EAP != nil {
+		cr.EAP = c.openEAP(cfg.EAP)
 	}
 	if err := c.ps.err(); err != nil {
 		clear(cr.HMK)
@@ -366,6 +384,9 @@ func CheckMN(file string) error {
 	}
 	if raw.AAA != nil && raw.AAA.HMKFile != "" {
 		partial.AAA = &MNAAA{HMKFile: resolve(dir, raw.AAA.HMKFile)}
+	}
+	if e := raw.EAP; e != nil && e.Certificate != "" && e.Key != "" && e.CA != "" {
+		partial.EAP = &MNEAP{CertificateFile: resolve(dir, e.Certificate), KeyFile: resolve(dir, e.Key), CAFile: resolve(dir, e.CA)}
 	}
 	return mergeProblems(err, openErr(partial.Open()))
 }

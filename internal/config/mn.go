@@ -103,8 +103,8 @@ type MNConfig struct {
 	AAA *MNAAA
 	// EAP is the [eap] section: the MSK mode (docs/msk.md), instead of
 	// SEND; nil when absent.
-	EAP *MNEAP
-	Log Log
+	EAP  *MNEAP
+	Log  Log
 	HTTP HTTP
 
 	lines map[string]int

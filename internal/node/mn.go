@@ -74,22 +74,41 @@ func MNOptions(file string, stderr io.Writer) daemon.Options[*config.MNConfig] {
 				// The role keeps its own copy of the HMK.
 				spec.AAA = &mn.AAAConfig{NAI: a.NAI, HMK: cr.HMK, PRF: a.PRF, MAC: a.MAC}
 			}
+			var mskMode *mnEAP
+			if e := cfg.EAP; e != nil {
+				if mskMode, err = newMNEAP(e, cr.EAP); err != nil {
+					return err
+				}
+				spec.MSK = &mn.MSKConfig{NAI: e.Identity, Source: mskMode, AT: e.Algorithm}
+			}
 			m, err := OpenMobile(ctx, spec)
 			clear(cr.HMK)
 			if err != nil {
 				return err
 			}
 			n := newMNNode(m, cfg, rt.Logger)
+			n.eap = mskMode
 			cur.Store(n)
 			cl := n.links[n.current.Load()]
 			rt.Logger.Info("mobile node started", "interface", cl.iface, "care_of", cl.coa.String(),
-				"new_care_of", spec.NCoA.Address.String(), "decapsulation", cfg.Decapsulation.Enabled, "aaa", cfg.AAA != nil)
-			rt.Go("provision", func(ctx context.Context) error { n.provision(ctx); return nil })
+				"new_care_of", spec.NCoA.Address.String(), "decapsulation", cfg.Decapsulation.Enabled, "aaa", cfg.AAA != nil, "eap", cfg.EAP != nil)
+			if n.eap != nil {
+				// Before anything else on the link: 802.1X.
+				rt.Go("eap", func(ctx context.Context) error { n.authenticateLinks(ctx); return nil })
+			} else {
+				rt.Go("provision", func(ctx context.Context) error { n.provision(ctx); return nil })
+			}
 			if len(n.links) > 1 {
 				rt.Go("handover", func(ctx context.Context) error { return n.watch(ctx) })
 			}
 			rt.Go("close", func(ctx context.Context) error {
 				<-ctx.Done()
+				if n.eap != nil {
+					// 802.1X-2004 §8.2.11 LOGOFF: the port closes.
+					if err := n.eap.logoff(n.links[n.current.Load()].iface); err != nil {
+						rt.Logger.Warn("EAPOL-Logoff not sent", "err", err)
+					}
+				}
 				m.Close()
 				return store.Close()
 			})

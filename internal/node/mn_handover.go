@@ -129,6 +129,16 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 		}
 	}
 	var par netip.Addr
+	if n.eap != nil {
+		// The MSK mode: the new link's port opens only after 802.1X
+		// (docs/msk.md); the FBU goes to the previous link's router, the
+		// authenticator whose MSK the node holds.
+		if err := n.authenticateLink(hctx, to); err != nil {
+			h.Error = "EAP authentication on the new link: " + err.Error()
+			return
+		}
+		par = n.eap.routers[from]
+	}
 	for _, r := range n.m.Role.Keys() {
 		switch r.MN {
 		case prev.coa:

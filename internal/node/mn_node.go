@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/eap/supplicant"
 	"github.com/fhkey/fhkey/internal/forward"
 )
 
@@ -40,7 +41,10 @@ type mnNode struct {
 	log   *slog.Logger
 	links []mnLink // one, or two with [handover]
 	// aaa: keys come from the shared-key mode (HKReq), not SEND.
-	aaa     bool
+	aaa bool
+	// eap: the MSK mode ([eap]): the node authenticates on each link and
+	// signs the FBU with the MSK's FHK; nil otherwise.
+	eap     *mnEAP
 	current atomic.Int32
 	wake    chan struct{} // a handover: provision on the new link now
 	// bound holds, per link, the router forwarding that link's care-of
@@ -97,6 +101,8 @@ type MNStatus struct {
 	Handovers      int         `json:"handovers"`
 	Handover       *MNHandover `json:"handover,omitempty"` // the last one
 	LastRequestErr string      `json:"last_request_error,omitempty"`
+	// EAP is the supplicant's state in the MSK mode (never the MSK).
+	EAP *supplicant.Status `json:"eap,omitempty"`
 	// Decapsulator counts the tunnelled packets delivered.
 	Decapsulator *forward.DecapsulatorCounters `json:"decapsulator,omitempty"`
 }
@@ -132,6 +138,10 @@ func (n *mnNode) status() MNStatus {
 	n.mu.Lock()
 	s.Handover, s.Handovers, s.LastRequestErr = n.handover, n.handovers, n.lastErr
 	n.mu.Unlock()
+	if n.eap != nil {
+		st := n.eap.sup.Status()
+		s.EAP = &st
+	}
 	if d := n.m.Decapsulator; d != nil {
 		c := d.Counters()
 		s.Decapsulator = &c

@@ -97,6 +97,8 @@ type MobileSpec struct {
 	// has no SEND: no ICMPv6 sockets, no certification path solicitors,
 	// and PCoA and NCoA are plain addresses (no Parameters).
 	AAA *mn.AAAConfig
+	// MSK enables the MSK mode (docs/msk.md), without SEND as AAA.
+	MSK *mn.MSKConfig
 }
 
 // OpenMobile opens the node's sockets and decapsulator (inside spec.Enter)
@@ -169,7 +171,7 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	}
 	if !withSEND {
 		if m.Role, err = mn.New(mn.Config{PreferredAT: spec.PreferredAT, Supported: spec.Supported, RefreshBefore: spec.RefreshBefore,
-			Store: spec.Store, Logger: spec.Logger, Trace: spec.Trace, AAA: spec.AAA}); err != nil {
+			Store: spec.Store, Logger: spec.Logger, Trace: spec.Trace, AAA: spec.AAA, MSK: spec.MSK}); err != nil {
 			return nil, err
 		}
 		return m, nil

@@ -28,62 +28,6 @@ var (
 	otherMAC         = net.HardwareAddr{0x02, 0, 0, 0, 0xbb, 0x01}
 )
 
-// relayAuthenticator is the authenticator end of the in-memory LAN: it
-// answers EAPOL-Start with an EAP-Request/Identity and relays every EAP
-// Response to FreeRADIUS through radius.EAPRelay (RFC 3579), until the
-// Access-Accept or Access-Reject, whose result it returns.
-func relayAuthenticator(ctx context.Context, l *memLink, relay *radius.EAPRelay) (radius.EAPResult, error) {
-	stop := context.AfterFunc(ctx, func() { _ = l.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
-	var s *radius.EAPSession
-	buf := make([]byte, 1500)
-	for {
-		n, src, err := l.ReadFrom(buf)
-		if err != nil {
-			return radius.EAPResult{}, err
-		}
-		e, err := eap.ParseEAPOL(buf[:n])
-		if err != nil {
-			return radius.EAPResult{}, err
-		}
-		var out []byte
-		switch e.Type {
-		case eap.EAPOLStart:
-			// RFC 3748 §5.1: the authenticator starts with an Identity Request.
-			out, _ = eap.Packet{Code: eap.CodeRequest, Identifier: 1, Type: eap.TypeIdentity}.Marshal()
-		case eap.EAPOLEAPPacket:
-			p, err := e.EAP()
-			if err != nil {
-				return radius.EAPResult{}, err
-			}
-			if s == nil {
-				s = relay.NewSession(string(p.Data))
-			}
-			res, err := s.Send(ctx, e.Body)
-			if err != nil {
-				return res, err
-			}
-			if err := writeEAP(l, res.EAP, src); err != nil || res.Outcome != radius.EAPContinue {
-				return res, err
-			}
-			continue
-		default:
-			continue
-		}
-		if err := writeEAP(l, out, src); err != nil {
-			return radius.EAPResult{}, err
-		}
-	}
-}
-
-func writeEAP(l *memLink, pkt []byte, dst net.HardwareAddr) error {
-	pdu, err := eap.EAPOL{Version: eap.EAPOLVersion2010, Type: eap.EAPOLEAPPacket, Body: pkt}.Marshal()
-	if err != nil {
-		return err
-	}
-	return l.WriteTo(pdu, dst)
-}
-
 func supplicantConfig(p *eaptest.PKI, version uint16, roots *eaptest.Cert, serverName string) supplicant.Config {
 	pool := p.Pool()
 	if roots != nil {
@@ -97,7 +41,7 @@ func supplicantConfig(p *eaptest.PKI, version uint16, roots *eaptest.Cert, serve
 
 // authenticateThroughFreeRADIUS runs the supplicant against the relay
 // authenticator and returns both ends' outcomes.
-func authenticateThroughFreeRADIUS(t *testing.T, cfg supplicant.Config) (*supplicant.Supplicant, *memLink, supplicant.Result, error, radius.EAPResult, error) {
+func authenticateThroughFreeRADIUS(t *testing.T, cfg supplicant.Config) (*supplicant.Supplicant, *eaptest.MemoryLink, supplicant.Result, error, radius.EAPResult, error) {
 	t.Helper()
 	relay, err := radius.NewEAPRelay(radius.EAPRelayConfig{
 		Servers: []radius.HomeServer{{Addr: freeRADIUS.Addr, Secret: freeRADIUS.Secret}},
@@ -111,7 +55,7 @@ func authenticateThroughFreeRADIUS(t *testing.T, cfg supplicant.Config) (*suppli
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	sup, auth := eaptest.NewMemoryLinks(supplicantMAC, authenticatorMAC)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	type relayed struct {
@@ -120,7 +64,7 @@ func authenticateThroughFreeRADIUS(t *testing.T, cfg supplicant.Config) (*suppli
 	}
 	done := make(chan relayed, 1)
 	go func() {
-		res, err := relayAuthenticator(ctx, auth, relay)
+		res, err := eaptest.RelayAuthenticator(ctx, auth, relay)
 		done <- relayed{res, err}
 	}()
 	res, err := s.Authenticate(ctx, sup)
@@ -157,21 +101,21 @@ func TestFreeRADIUS(t *testing.T) {
 			if st.State != supplicant.StateAuthenticated || st.Authenticator != authenticatorMAC.String() || st.Identity != "mn@example.com" || st.Authentications != 1 {
 				t.Fatalf("status %+v", st)
 			}
-			sent := link.frames()
-			if len(sent) < 3 || !bytes.Equal(sent[0].dst, net.HardwareAddr(eap.PAEGroupAddress[:])) || sent[0].pdu[1] != byte(eap.EAPOLStart) {
+			sent := link.Frames()
+			if len(sent) < 3 || !bytes.Equal(sent[0].Dst, net.HardwareAddr(eap.PAEGroupAddress[:])) || sent[0].PDU[1] != byte(eap.EAPOLStart) {
 				t.Fatalf("first frame %+v, want EAPOL-Start to the PAE group address", sent[0])
 			}
 			for _, f := range sent[1:] {
-				if !bytes.Equal(f.dst, authenticatorMAC) {
-					t.Fatalf("Response to %s, want the authenticator %s", f.dst, authenticatorMAC)
+				if !bytes.Equal(f.Dst, authenticatorMAC) {
+					t.Fatalf("Response to %s, want the authenticator %s", f.Dst, authenticatorMAC)
 				}
 			}
 			if err := s.Logoff(link); err != nil {
 				t.Fatal(err)
 			}
-			last := link.frames()[len(sent)]
-			if !bytes.Equal(last.dst, authenticatorMAC) || !bytes.Equal(last.pdu, []byte{2, byte(eap.EAPOLLogoff), 0, 0}) {
-				t.Fatalf("logoff frame %x to %s", last.pdu, last.dst)
+			last := link.Frames()[len(sent)]
+			if !bytes.Equal(last.Dst, authenticatorMAC) || !bytes.Equal(last.PDU, []byte{2, byte(eap.EAPOLLogoff), 0, 0}) {
+				t.Fatalf("logoff frame %x to %s", last.PDU, last.Dst)
 			}
 		})
 	}

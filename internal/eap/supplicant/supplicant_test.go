@@ -24,7 +24,7 @@ func fastConfig(t *testing.T) supplicant.Config {
 }
 
 // run starts Authenticate in the background; the channel gives its error.
-func run(t *testing.T, s *supplicant.Supplicant, link *memLink) <-chan error {
+func run(t *testing.T, s *supplicant.Supplicant, link *eaptest.MemoryLink) <-chan error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
@@ -38,7 +38,7 @@ func run(t *testing.T, s *supplicant.Supplicant, link *memLink) <-chan error {
 
 // expect reads the next frame at the authenticator end and checks its
 // Packet Type.
-func expect(t *testing.T, l *memLink, typ eap.EAPOLType) eap.EAPOL {
+func expect(t *testing.T, l *eaptest.MemoryLink, typ eap.EAPOLType) eap.EAPOL {
 	t.Helper()
 	_ = l.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 1500)
@@ -54,14 +54,14 @@ func expect(t *testing.T, l *memLink, typ eap.EAPOLType) eap.EAPOL {
 }
 
 // request sends an EAP packet from src to the supplicant.
-func request(t *testing.T, l *memLink, src []byte, p eap.Packet) {
+func request(t *testing.T, l *eaptest.MemoryLink, src []byte, p eap.Packet) {
 	t.Helper()
 	b, err := p.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	pdu, _ := eap.EAPOL{Version: eap.EAPOLVersion2004, Type: eap.EAPOLEAPPacket, Body: b}.Marshal()
-	if err := l.inject(frame{pdu: pdu, src: src, dst: supplicantMAC}); err != nil {
+	if err := l.Inject(eaptest.Frame{PDU: pdu, Src: src, Dst: supplicantMAC}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -81,13 +81,13 @@ var identityRequest = eap.Packet{Code: eap.CodeRequest, Identifier: 1, Type: eap
 
 // identified starts an authentication and takes it to the Identity
 // Response: the supplicant has learned the authenticator.
-func identified(t *testing.T) (*supplicant.Supplicant, *memLink, *memLink, <-chan error) {
+func identified(t *testing.T) (*supplicant.Supplicant, *eaptest.MemoryLink, *eaptest.MemoryLink, <-chan error) {
 	t.Helper()
 	s, err := supplicant.New(fastConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	sup, auth := eaptest.NewMemoryLinks(supplicantMAC, authenticatorMAC)
 	done := run(t, s, sup)
 	expect(t, auth, eap.EAPOLStart)
 	request(t, auth, authenticatorMAC, identityRequest)
@@ -110,13 +110,13 @@ func TestFailureThenHeld(t *testing.T) {
 	if st := s.Status(); st.State != supplicant.StateFailed || st.Authenticator != authenticatorMAC.String() {
 		t.Fatalf("status %+v", st)
 	}
-	n := len(sup.frames())
+	n := len(sup.Frames())
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := s.Authenticate(ctx, sup); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("held: err = %v", err)
 	}
-	if len(sup.frames()) != n {
+	if len(sup.Frames()) != n {
 		t.Fatal("a frame was sent during the held period")
 	}
 }
@@ -127,14 +127,14 @@ func TestSilentAuthenticator(t *testing.T) {
 	cfg := fastConfig(t)
 	cfg.MaxStart = 3
 	s, _ := supplicant.New(cfg)
-	sup, auth := newLinks(supplicantMAC, authenticatorMAC)
+	sup, auth := eaptest.NewMemoryLinks(supplicantMAC, authenticatorMAC)
 	if err := wait(t, run(t, s, sup)); !errors.Is(err, supplicant.ErrNoAuthenticator) {
 		t.Fatalf("err = %v, want ErrNoAuthenticator", err)
 	}
 	for range 3 {
 		expect(t, auth, eap.EAPOLStart)
 	}
-	if n := len(sup.frames()); n != 3 {
+	if n := len(sup.Frames()); n != 3 {
 		t.Fatalf("%d frames sent, want 3 EAPOL-Starts", n)
 	}
 }
@@ -149,7 +149,7 @@ func TestAuthenticatorGoesSilent(t *testing.T) {
 	}
 	expect(t, auth, eap.EAPOLStart)
 	expect(t, auth, eap.EAPOLStart)
-	if n := len(sup.frames()); n != 4 {
+	if n := len(sup.Frames()); n != 4 {
 		t.Fatalf("%d frames, want 3 Starts and a Response", n)
 	}
 }
@@ -170,9 +170,9 @@ func TestNakAndOtherSources(t *testing.T) {
 	if err := wait(t, done); !errors.Is(err, supplicant.ErrFailure) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, f := range sup.frames()[1:] {
-		if !bytes.Equal(f.dst, authenticatorMAC) {
-			t.Fatalf("a frame to %s", f.dst)
+	for _, f := range sup.Frames()[1:] {
+		if !bytes.Equal(f.Dst, authenticatorMAC) {
+			t.Fatalf("a frame to %s", f.Dst)
 		}
 	}
 }

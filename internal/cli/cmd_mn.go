@@ -18,7 +18,10 @@ link ('interface', 'cga') or two (and [handover] new_interface, new_cga):
 each time the other link's CGA becomes usable, it sends the Fast Binding
 Update authenticated with the key to the router it leaves (RFC 5568 §6.2.3,
 RFC 5269 §3.4), and decapsulates that router's tunnel when [decapsulation]
-is enabled; moving back and forth works the same way.
+is enabled; moving back and forth works the same way. With [eap] (the MSK
+mode, docs/msk.md) the node first authenticates on each link with EAP-TLS
+over EAPOL (802.1X) and signs the FBU with the key derived from the MSK it
+shares with the router it leaves (sample: examples/mn-msk.toml).
 Needs CAP_NET_RAW (and CAP_NET_ADMIN for decapsulation). SIGTERM/SIGINT stop,
 SIGHUP reloads (log.level applies at once; other changes at the next
 restart). With --check: validate FILE and the files it names, print every

@@ -88,20 +88,29 @@ var (
 	ErrKey = errors.New("mip6tls: empty key")
 )
 
+// wrapIn wraps cause in the category error cat with a detail message.
+func wrapIn(cat, cause error, format string, args ...any) error {
+	return fmt.Errorf("%w: %w: "+format, append([]any{cat, cause}, args...)...)
+}
+
 func parseErr(cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{ErrParse, cause}, args...)...)
+	return wrapIn(ErrParse, cause, format, args...)
 }
 
 func marshalErr(cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{ErrMarshal, cause}, args...)...)
+	return wrapIn(ErrMarshal, cause, format, args...)
+}
+
+func wrapAuth(cause error, format string, args ...any) error {
+	return wrapIn(ErrAuth, cause, format, args...)
+}
+
+func exchangeErr(cause error, format string, args ...any) error {
+	return wrapIn(ErrExchange, cause, format, args...)
 }
 
 // wrapCause prefixes cause to a detail message; the caller adds the
 // category (parseErr, marshalErr).
 func wrapCause(cause error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{cause}, args...)...)
-}
-
-func wrapAuth(cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{ErrAuth, cause}, args...)...)
 }

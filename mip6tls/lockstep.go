@@ -1,7 +1,5 @@
 package mip6tls
 
-import "fmt"
-
 // MaxExchanges is the number of request-response exchanges one session may
 // hold (RFC 6618 §5.3: "MUST NOT exceed 255"); it is also the largest
 // Identifier (§5.1: "between 1-255").
@@ -85,7 +83,3 @@ func (l *Lockstep) Exchanges() int { return int(l.last) }
 
 // Done reports whether the final response was accepted.
 func (l *Lockstep) Done() bool { return l.done }
-
-func exchangeErr(cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{ErrExchange, cause}, args...)...)
-}

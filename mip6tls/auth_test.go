@@ -74,6 +74,10 @@ func TestWorkedExample(t *testing.T) {
 	if !bytes.Equal(wire, want) {
 		t.Fatalf("SignMessage =\n%q\nwant\n%q", wire, want)
 	}
+	// docs/tls.md: Ver 0, Identifier 2, Length 268; 193 octets covered.
+	if !bytes.Equal(wire[:4], b(0x00, 0x02, 0x01, 0x0c)) || len(exampleMsgOctets) != 193 {
+		t.Fatalf("container header % x, msg-octets %d octets", wire[:4], len(exampleMsgOctets))
+	}
 	msgOctets, a, err := MsgOctets(wire)
 	if err != nil {
 		t.Fatal(err)

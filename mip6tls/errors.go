@@ -84,6 +84,10 @@ var (
 	ErrNoAuthenticator = errors.New("mip6tls: no auth TV-header")
 	// ErrBadAuthenticator: the "auth" value is not the one computed.
 	ErrBadAuthenticator = errors.New("mip6tls: wrong auth value")
+	// ErrMismatch: an echoed nonce or the selected ciphersuite is not the
+	// one sent or offered (§5.8: "the consistency of the identities,
+	// nonces, and ciphersuite parameters").
+	ErrMismatch = errors.New("mip6tls: nonce or ciphersuite inconsistent")
 	// ErrKey: the PSK or shared key is empty.
 	ErrKey = errors.New("mip6tls: empty key")
 )

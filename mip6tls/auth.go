@@ -105,22 +105,21 @@ func ComputeAuthenticator(key []byte, from Sender, msgOctets, cb []byte) (Messag
 // (Ver, Identifier, Length) and end-of-message are not covered
 // (docs/tls.md). A message without auth wraps ErrNoAuthenticator.
 func MsgOctets(container []byte) ([]byte, MessageAuthenticator, error) {
-	var a MessageAuthenticator
-	m, err := ParseMessage(container)
+	_, msgOctets, a, err := verifiable(container)
+	return msgOctets, a, err
+}
+
+// verifiable parses container and returns its msg-octets and auth value.
+func verifiable(container []byte) (Message, []byte, MessageAuthenticator, error) {
+	m, msgOctets, err := parseMessage(container)
 	if err != nil {
-		return nil, a, err
+		return Message{}, nil, MessageAuthenticator{}, err
 	}
 	a, ok := Find[MessageAuthenticator](m)
 	if !ok {
-		return nil, a, wrapAuth(ErrNoAuthenticator, "message %d", m.Identifier)
+		return Message{}, nil, a, wrapAuth(ErrNoAuthenticator, "message %d", m.Identifier)
 	}
-	content := container[ContainerHeaderLen:]
-	_, offsets, err := parseTVHeaders(content)
-	if err != nil {
-		return nil, a, err // not reached: ParseMessage read the same octets
-	}
-	// ParseMessage checked that auth is the last TV-header.
-	return content[:offsets[len(offsets)-1]], a, nil
+	return m, msgOctets, a, nil
 }
 
 // VerifyMessage parses a received container and checks its "auth" value in
@@ -128,7 +127,7 @@ func MsgOctets(container []byte) ([]byte, MessageAuthenticator, error) {
 // received msg-octets. Only a verified message is returned; any failure
 // wraps ErrParse or ErrAuth.
 func VerifyMessage(container, key []byte, from Sender, cb []byte) (Message, error) {
-	msgOctets, got, err := MsgOctets(container)
+	m, msgOctets, got, err := verifiable(container)
 	if err != nil {
 		return Message{}, err
 	}
@@ -137,9 +136,9 @@ func VerifyMessage(container, key []byte, from Sender, cb []byte) (Message, erro
 		return Message{}, err
 	}
 	if !hmac.Equal(got[:], want[:]) {
-		return Message{}, wrapAuth(ErrBadAuthenticator, "%s message %d", from.Label(), container[1])
+		return Message{}, wrapAuth(ErrBadAuthenticator, "%s message %d", from.Label(), m.Identifier)
 	}
-	return ParseMessage(container)
+	return m, nil
 }
 
 // SignMessage marshals m with an "auth" TV-header appended, computed with

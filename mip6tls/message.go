@@ -75,15 +75,23 @@ func prefixParser(ip6 bool) func(string) (Parameter, error) {
 // case-insensitively (RFC 2616 §2.1); a name this package knows may appear
 // only once; "auth" must be last (§5.5.5). Unknown names parse to Unknown.
 func ParseMessage(b []byte) (Message, error) {
+	m, _, err := parseMessage(b)
+	return m, err
+}
+
+// parseMessage is ParseMessage that also returns the msg-octets when the
+// message carries auth (nil otherwise), aliasing b.
+func parseMessage(b []byte) (Message, []byte, error) {
 	c, err := ParseContainer(b)
 	if err != nil {
-		return Message{}, err
+		return Message{}, nil, err
 	}
-	hs, err := ParseTVHeaders(c.Content)
+	hs, offsets, err := parseTVHeaders(c.Content)
 	if err != nil {
-		return Message{}, err
+		return Message{}, nil, err
 	}
 	m := Message{Identifier: c.Identifier, Parameters: make([]Parameter, 0, len(hs))}
+	var msgOctets []byte
 	seen := make(map[string]bool, len(hs))
 	for i, h := range hs {
 		name := strings.ToLower(h.Name)
@@ -93,19 +101,22 @@ func ParseMessage(b []byte) (Message, error) {
 			continue
 		}
 		if seen[name] {
-			return Message{}, parseErr(ErrDuplicate, "TV-header %d: %s", i+1, name)
+			return Message{}, nil, parseErr(ErrDuplicate, "TV-header %d: %s", i+1, name)
 		}
 		seen[name] = true
-		if name == "auth" && i != len(hs)-1 {
-			return Message{}, parseErr(ErrAuthNotLast, "TV-header %d of %d", i+1, len(hs))
+		if name == "auth" {
+			if i != len(hs)-1 {
+				return Message{}, nil, parseErr(ErrAuthNotLast, "TV-header %d of %d", i+1, len(hs))
+			}
+			msgOctets = c.Content[:offsets[i]]
 		}
 		p, err := parse(h.Value)
 		if err != nil {
-			return Message{}, parseErr(err, "TV-header %d: %s", i+1, name)
+			return Message{}, nil, parseErr(err, "TV-header %d: %s", i+1, name)
 		}
 		m.Parameters = append(m.Parameters, p)
 	}
-	return m, nil
+	return m, msgOctets, nil
 }
 
 // MarshalMessage encodes m as a container. It refuses a message that

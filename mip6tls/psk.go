@@ -21,7 +21,7 @@ import (
 
 // PSKInitRequest returns message 1 (Identifier 1, no auth).
 func PSKInitRequest(mn MNIdentifier, mnRand MNRand) ([]byte, error) {
-	return MarshalMessage(Message{Identifier: 1, Parameters: []Parameter{mn, mnRand, AuthMethods{AuthMethodPSK}}})
+	return InitRequest(mn, mnRand, AuthMethodPSK)
 }
 
 // CheckPSKInitRequest reads message 1 on the HAC: mn-id, mn-rand and an
@@ -103,52 +103,54 @@ func CheckPSKDoneRequest(wire []byte, mnRand MNRand, hacRand HACRand, psk, cb []
 // Selected ciphersuite ... Security association scope ... The rest of the
 // security association data"); otherwise sa and bs may be nil.
 func PSKDoneResponse(identifier uint8, mnRand MNRand, hacRand HACRand, status StatusCode, sa *SecurityAssociation, bs *Bootstrap, psk, cb []byte) ([]byte, error) {
-	var ps []Parameter
-	if sa != nil {
-		ps = append(ps, sa.parameters()...)
-	} else if status == StatusOK {
-		return nil, marshalErr(ErrMissing, "MHAuth-Done response: status 200 without a security association")
-	}
-	if bs != nil {
-		ps = append(ps, bs.parameters()...)
+	ps, err := provisioning(status, sa, bs)
+	if err != nil {
+		return nil, err
 	}
 	ps = append(ps, mnRand, hacRand, status)
 	return SignMessage(Message{Identifier: identifier, Parameters: ps}, psk, SenderHAC, cb)
 }
 
-// PSKResult is what the MN learns from message 4.
-type PSKResult struct {
+// DoneResult is what the MN learns from Response/MHAuth-Done.
+type DoneResult struct {
 	Status    StatusCode
 	SA        SecurityAssociation // set when Status is 200
 	Bootstrap Bootstrap
 }
 
-// CheckPSKDoneResponse verifies message 4 on the MN: auth, both nonces, a
-// status-code, and with status 200 a complete SA whose ciphersuite is one
-// the MN offered (§5.8: "The selection MUST be one of the MN-supported
-// ciphersuites as received in 'ciphersuite-list'").
-func CheckPSKDoneResponse(wire []byte, mnRand MNRand, hacRand HACRand, offered CipherSuiteList, psk, cb []byte) (PSKResult, error) {
+// CheckPSKDoneResponse verifies message 4 on the MN: auth, both nonces,
+// then ReadDoneResponse.
+func CheckPSKDoneResponse(wire []byte, mnRand MNRand, hacRand HACRand, offered CipherSuiteList, psk, cb []byte) (DoneResult, error) {
 	m, err := VerifyMessage(wire, psk, SenderHAC, cb)
 	if err != nil {
-		return PSKResult{}, err
+		return DoneResult{}, err
 	}
 	if err := checkRands(m, mnRand, &hacRand); err != nil {
-		return PSKResult{}, err
+		return DoneResult{}, err
 	}
+	return ReadDoneResponse(m, offered)
+}
+
+// ReadDoneResponse reads a verified Response/MHAuth-Done of either method:
+// a status-code, and with status 200 a complete SA whose ciphersuite is one
+// the MN offered (§5.8: "The selection MUST be one of the MN-supported
+// ciphersuites as received in 'ciphersuite-list'").
+func ReadDoneResponse(m Message, offered CipherSuiteList) (DoneResult, error) {
 	status, ok := Find[StatusCode](m)
 	if !ok {
-		return PSKResult{}, missing("MHAuth-Done response: no status-code (§5.3)")
+		return DoneResult{}, missing("MHAuth-Done response: no status-code (§5.3)")
 	}
-	r := PSKResult{Status: status, Bootstrap: BootstrapFrom(m)}
+	r := DoneResult{Status: status, Bootstrap: BootstrapFrom(m)}
 	if status != StatusOK {
 		return r, nil
 	}
+	var err error
 	if r.SA, err = SecurityAssociationFrom(m); err != nil {
-		return PSKResult{}, err
+		return DoneResult{}, err
 	}
 	if !slices.Contains(offered, r.SA.CipherSuite) {
 		r.SA.Zero()
-		return PSKResult{}, wrapAuth(ErrMismatch, "mip6-ciphersuite %v was not offered", r.SA.CipherSuite)
+		return DoneResult{}, wrapAuth(ErrMismatch, "mip6-ciphersuite %v was not offered", r.SA.CipherSuite)
 	}
 	return r, nil
 }

@@ -118,3 +118,17 @@ func exchangeErr(cause error, format string, args ...any) error {
 func wrapCause(cause error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{cause}, args...)...)
 }
+
+// ErrRefused is wrapped by StatusError.
+var ErrRefused = errors.New("mip6tls: HAC ended the exchange")
+
+// StatusError is an authenticated response that ends the exchange early
+// with a status-code (RFC 6618 §5.3: "In the case of an HAC-side error,
+// the HAC MUST send a response back to an MN with an appropriate status
+// code and then close the transport connection").
+type StatusError struct{ Code StatusCode }
+
+func (e *StatusError) Error() string { return "mip6tls: HAC ended the exchange: " + e.Code.String() }
+
+// Unwrap returns ErrRefused.
+func (e *StatusError) Unwrap() error { return ErrRefused }

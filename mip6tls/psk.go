@@ -60,6 +60,11 @@ func CheckPSKInitResponse(wire []byte, mnRand MNRand, psk, cb []byte) (HACRand, 
 	if err != nil {
 		return HACRand{}, err
 	}
+	// "[mn-rand, hac-rand, auth-method=psk, [status],] auth": a status here
+	// ends the exchange (§5.5.4), so it is the HAC's refusal.
+	if status, ok := Find[StatusCode](m); ok {
+		return HACRand{}, &StatusError{Code: status}
+	}
 	if err := checkRands(m, mnRand, nil); err != nil {
 		return HACRand{}, err
 	}

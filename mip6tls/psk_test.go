@@ -257,3 +257,17 @@ func TestSecurityAssociationNullEncryption(t *testing.T) {
 		t.Fatalf("without mip6-sas: %v", err)
 	}
 }
+
+// An authenticated Response/MHAuth-Init with a status is the HAC's
+// refusal, reported with its code.
+func TestPSKInitResponseRefusal(t *testing.T) {
+	w, err := SignMessage(Message{Identifier: 1, Parameters: []Parameter{StatusServiceUnavailable, RetryAfter{date}}}, examplePSK, SenderHAC, exampleCB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = CheckPSKInitResponse(w, exampleMNRand, examplePSK, exampleCB)
+	var se *StatusError
+	if !errors.Is(err, ErrRefused) || !errors.As(err, &se) || se.Code != StatusServiceUnavailable {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -132,3 +132,21 @@ func (e *StatusError) Error() string { return "mip6tls: HAC ended the exchange: 
 
 // Unwrap returns ErrRefused.
 func (e *StatusError) Unwrap() error { return ErrRefused }
+
+// StatusFor returns the status-code the HAC sends when handling a request
+// failed with err (RFC 6618 §5.3: "the HAC MUST send a response back to an
+// MN with an appropriate status code"; the meanings are RFC 2616 §10's):
+// 401 Unauthorized for a wrong or missing auth value or an inconsistent
+// nonce, 400 Bad Request for a malformed request, a missing parameter or
+// a lockstep violation, 500 Internal Server Error otherwise. nil is 200.
+func StatusFor(err error) StatusCode {
+	switch {
+	case err == nil:
+		return StatusOK
+	case errors.Is(err, ErrBadAuthenticator), errors.Is(err, ErrNoAuthenticator), errors.Is(err, ErrMismatch):
+		return StatusUnauthorized
+	case errors.Is(err, ErrParse), errors.Is(err, ErrExchange):
+		return StatusBadRequest
+	}
+	return StatusInternalServerError
+}

@@ -271,3 +271,31 @@ func TestPSKInitResponseRefusal(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestStatusFor(t *testing.T) {
+	w3, err := PSKDoneRequest(2, exampleMNRand, exampleHACRand, SAScopeAll, CipherSuiteList{CipherSuiteAES128CBCSHA}, examplePSK, exampleCB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l Lockstep
+	_, _, wrongPSK := CheckPSKDoneRequest(w3, exampleMNRand, exampleHACRand, []byte("other"), exampleCB)
+	_, _, otherNonce := CheckPSKDoneRequest(w3, exampleMNRand, HACRand{}, examplePSK, exampleCB)
+	_, _, truncated := CheckPSKDoneRequest(w3[:20], exampleMNRand, exampleHACRand, examplePSK, exampleCB)
+	_, _, noPSK := CheckPSKInitRequest(container(1, cat(line("mn-id", "a"), eom)))
+	for _, tc := range []struct {
+		err  error
+		want StatusCode
+	}{
+		{nil, StatusOK},
+		{wrongPSK, StatusUnauthorized},
+		{otherNonce, StatusUnauthorized},
+		{truncated, StatusBadRequest},
+		{noPSK, StatusBadRequest},
+		{l.Request(2, false), StatusBadRequest},
+		{errors.New("store down"), StatusInternalServerError},
+	} {
+		if got := StatusFor(tc.err); got != tc.want {
+			t.Errorf("StatusFor(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

@@ -49,6 +49,9 @@ counts='
 ./keystore FuzzDecodeRecord 25000
 ./mh FuzzParseMessage 300000
 ./mh FuzzParseOptions 100000
+./mip6tls FuzzParseContainer 400000
+./mip6tls FuzzParseMessage 400000
+./mip6tls FuzzParseTVHeaders 400000
 ./ndp FuzzParseMessage 200000
 ./ndp FuzzParseOptions 350000
 ./send FuzzSignedData 300000

@@ -3,8 +3,8 @@ package mip6udp
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"os"
 	"strconv"

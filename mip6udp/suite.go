@@ -45,9 +45,9 @@ type EncryptionAlgorithm uint8
 
 // Encryption algorithms.
 const (
-	EncryptionNull   EncryptionAlgorithm = iota + 1 // NULL, RFC 2410
-	TripleDESCBC                                    // TripleDES-CBC, RFC 2451
-	AESCBC128                                       // AES-CBC with 128-bit keys, RFC 3602
+	EncryptionNull EncryptionAlgorithm = iota + 1 // NULL, RFC 2410
+	TripleDESCBC                                  // TripleDES-CBC, RFC 2451
+	AESCBC128                                     // AES-CBC with 128-bit keys, RFC 3602
 )
 
 // String names the algorithm as RFC 6618 §5.6.5 does.

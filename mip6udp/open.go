@@ -74,9 +74,12 @@ func (in *Inbound) Open(dst, packet []byte) (Message, []byte, error) {
 func (in *Inbound) open(dst, packet []byte, p Packet) (Message, []byte, error) {
 	s := &in.suite
 	ctLen := len(p.Body) - s.IVLen - s.ICVLen
-	if ctLen < 2 || ctLen%s.BlockSize != 0 {
+	// RFC 4303 §2.4: the ciphertext is a multiple of the block size and
+	// ends on a 4-octet boundary (Pad Length and Next Header "right
+	// aligned within a 4-byte word").
+	if ctLen < 2 || ctLen%s.align() != 0 {
 		return Message{}, dst, fmt.Errorf("%w: %w: %d octets after the header, %s needs IV %d + ciphertext (≥ 2, multiple of %d) + ICV %d",
-			ErrParse, ErrCiphertextLength, len(p.Body), s.Name, s.IVLen, s.BlockSize, s.ICVLen)
+			ErrParse, ErrCiphertextLength, len(p.Body), s.Name, s.IVLen, s.align(), s.ICVLen)
 	}
 	covered := packet[:len(packet)-s.ICVLen]
 	icv := packet[len(covered):]

@@ -96,7 +96,7 @@ func (p Packet) check() error {
 		return fmt.Errorf("%w: SPI %d on a plaintext packet (PType 0), MUST be 0", ErrSPI, p.SPI)
 	case p.Type == PacketTypePlaintext && p.SequenceNumber != 0:
 		return fmt.Errorf("%w: Sequence Number %d on a plaintext packet (PType 0), MUST be 0", ErrSequenceNumber, p.SequenceNumber)
-	case p.SPI == 0:
+	case p.Type != PacketTypePlaintext && p.SPI == 0:
 		// §6.2: "When the SPI value is set to 0, then the PType MUST also
 		// be 0"; §6.1: mobility management messages "MUST NOT be sent
 		// with an SPI value of 0".

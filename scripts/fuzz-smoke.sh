@@ -48,6 +48,8 @@ counts='
 ./keystore FuzzDecodeRecord 25000
 ./mh FuzzParseMessage 300000
 ./mh FuzzParseOptions 100000
+./mip6udp FuzzOpen 500000
+./mip6udp FuzzParsePacket 550000
 ./ndp FuzzParseMessage 200000
 ./ndp FuzzParseOptions 350000
 ./send FuzzSignedData 300000

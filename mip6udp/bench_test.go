@@ -99,27 +99,13 @@ func BenchmarkSealOpen(b *testing.B) {
 	pkt := make([]byte, 0, 2048)
 	dst := make([]byte, 0, 2048)
 	limit := newLimitPath(b, out.paddedLen(benchPayload))
-	const batch = 32
-	var tOurs, tLimit time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		for range batch {
-			var err error
-			pkt, _ = out.Seal(pkt[:0], PacketTypeData, 41, payload)
-			if _, dst, err = in.Open(dst[:0], pkt); err != nil {
-				b.Fatal(err)
-			}
+	tOurs, tLimit, n := alternate(b, func() {
+		var err error
+		pkt, _ = out.Seal(pkt[:0], PacketTypeData, 41, payload)
+		if _, dst, err = in.Open(dst[:0], pkt); err != nil {
+			b.Fatal(err)
 		}
-		mid := time.Now()
-		for range batch {
-			limit.run()
-		}
-		tOurs += mid.Sub(start)
-		tLimit += time.Since(mid)
-	}
-	n := float64(b.N * batch)
+	}, limit.run)
 	b.ReportMetric(float64(tOurs.Nanoseconds())/n, "ns/packet")
 	b.ReportMetric(float64(tLimit.Nanoseconds())/n, "limit-ns/packet")
 	b.ReportMetric(tOurs.Seconds()/tLimit.Seconds(), "limit-ratio")
@@ -180,30 +166,41 @@ func BenchmarkUDPPath(b *testing.B) {
 		}
 		return rx[:n]
 	}
+	tPlain, tProtected, n := alternate(b, func() {
+		if got := exchange(payload); len(got) != benchPayload {
+			b.Fatalf("received %d octets", len(got))
+		}
+	}, func() {
+		pkt, _ = out.Seal(pkt[:0], PacketTypeData, 41, payload)
+		var m Message
+		if m, dst, err = Open(dst[:0], exchange(pkt), ScopeAll, lookup); err != nil || len(m.Payload) != benchPayload {
+			b.Fatalf("Open: %v", err)
+		}
+	})
+	bits := n * benchPayload * 8
+	b.ReportMetric(bits/tPlain.Seconds()/1e6, "plain-Mbit/s")
+	b.ReportMetric(bits/tProtected.Seconds()/1e6, "protected-Mbit/s")
+	b.ReportMetric(tPlain.Seconds()/tProtected.Seconds(), "protected/plain")
+}
+
+// alternate runs batches of first and second in turn for b.N rounds, so
+// that both see the same machine state, and returns the time each took
+// and how many times each ran.
+func alternate(b *testing.B, first, second func()) (tFirst, tSecond time.Duration, n float64) {
 	const batch = 32
-	var tPlain, tProtected time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
 		for range batch {
-			if got := exchange(payload); len(got) != benchPayload {
-				b.Fatalf("received %d octets", len(got))
-			}
+			first()
 		}
 		mid := time.Now()
 		for range batch {
-			pkt, _ = out.Seal(pkt[:0], PacketTypeData, 41, payload)
-			var m Message
-			if m, dst, err = Open(dst[:0], exchange(pkt), ScopeAll, lookup); err != nil || len(m.Payload) != benchPayload {
-				b.Fatalf("Open: %v", err)
-			}
+			second()
 		}
-		tPlain += mid.Sub(start)
-		tProtected += time.Since(mid)
+		tFirst += mid.Sub(start)
+		tSecond += time.Since(mid)
 	}
-	bits := float64(b.N*batch) * benchPayload * 8
-	b.ReportMetric(bits/tPlain.Seconds()/1e6, "plain-Mbit/s")
-	b.ReportMetric(bits/tProtected.Seconds()/1e6, "protected-Mbit/s")
-	b.ReportMetric(tPlain.Seconds()/tProtected.Seconds(), "protected/plain")
+	return tFirst, tSecond, float64(b.N * batch)
 }

@@ -15,7 +15,7 @@ type AESXCBCMAC struct {
 	k2, k3 [aes.BlockSize]byte
 }
 
-// NewAESXCBCMAC derives K1, K2, K3 from key (RFC 3566 §4, steps 1):
+// NewAESXCBCMAC derives K1, K2, K3 from key (RFC 3566 §4, step 1):
 // K1 = E(K, 0x01…01), K2 = E(K, 0x02…02), K3 = E(K, 0x03…03).
 func NewAESXCBCMAC(key []byte) (*AESXCBCMAC, error) {
 	if len(key) != 16 {

@@ -52,6 +52,8 @@ counts='
 ./mip6tls FuzzParseContainer 400000
 ./mip6tls FuzzParseMessage 400000
 ./mip6tls FuzzParseTVHeaders 400000
+./mip6udp FuzzOpen 500000
+./mip6udp FuzzParsePacket 550000
 ./ndp FuzzParseMessage 200000
 ./ndp FuzzParseOptions 350000
 ./send FuzzSignedData 300000

@@ -46,6 +46,7 @@ counts='
 ./internal/radius FuzzDecodeEAPReply 300000
 ./internal/radius FuzzDecodeResponse 100000
 ./keystore FuzzDecodeRecord 25000
+./keystore FuzzParseMSKRecord 500000
 ./mh FuzzParseMessage 300000
 ./mh FuzzParseOptions 100000
 ./ndp FuzzParseMessage 200000

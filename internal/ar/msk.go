@@ -1,7 +1,6 @@
 package ar
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -15,18 +14,9 @@ import (
 // DefaultMSKCacheSize bounds the FHKs the router keeps derived (MSKConfig).
 const DefaultMSKCacheSize = 4096
 
-// MSK is an EAP Master Session Key: the first 64 octets of the EAP
-// method's key material (issue 12, docs/msk.md).
-type MSK [hokey.MSKLen]byte
-
-// Equal reports, in constant time, whether m and o are the same MSK.
-func (m *MSK) Equal(o *MSK) bool { return subtle.ConstantTimeCompare(m[:], o[:]) == 1 }
-
-// Zero wipes m.
-func (m *MSK) Zero() { clear(m[:]) }
-
-// String redacts the key.
-func (MSK) String() string { return "MSK(redacted)" }
+// MSK is an EAP Master Session Key (hokey.MSK): the first 64 octets of
+// the EAP method's key material (issue 12, docs/msk.md).
+type MSK = hokey.MSK
 
 // MSKSource gives the PAR the MSK it shares with a mobile node after the
 // node's access authentication, by the node's NAI. The 802.1X

@@ -96,7 +96,7 @@ func TestEapolTest(t *testing.T) {
 	bin := testenv.RequireTool(t, "eapol_test")
 	dir := t.TempDir()
 	p := shared.pki
-	for name, b := range map[string][]byte{"ca.pem": p.ca.certPEM, "client.pem": p.client.certPEM, "client.key": p.client.keyPEM} {
+	for name, b := range map[string][]byte{"ca.pem": p.CA.CertPEM, "client.pem": p.Client.CertPEM, "client.key": p.Client.KeyPEM} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ import (
 var (
 	frSecret = []byte("eap-tls-secret-3c7d")
 	shared   struct {
-		pki  *testPKI
+		pki  *testenv.PKI
 		dir  string
 		addr netip.AddrPort
 	}
@@ -67,14 +67,14 @@ func startFreeRADIUS() (*testenv.Server, error) {
 	p := shared.pki
 	return freeradius.StartEAPTLS(ctx, freeradius.EAPTLSConfig{Dir: dir, Listen: shared.addr,
 		Client: netip.MustParseAddr("127.0.0.1"), ClientSecret: frSecret,
-		CA: p.ca.certPEM, Certificate: p.server.certPEM, Key: p.server.keyPEM})
+		CA: p.CA.CertPEM, Certificate: p.Server.CertPEM, Key: p.Server.KeyPEM})
 }
 
 func requireFreeRADIUS(t *testing.T) *testenv.Server {
 	t.Helper()
 	testenv.RequireTool(t, "freeradius")
 	if shared.pki == nil {
-		shared.pki = newPKI(t)
+		shared.pki = testenv.NewPKI(t)
 	}
 	s, err := freeRADIUS.Get()
 	if err != nil {
@@ -120,9 +120,9 @@ func authenticate(t *testing.T, cfg tlspeer.Config, mtu uint32) (*tlspeer.Peer, 
 	return peer, res, errors.New("no end after 100 rounds")
 }
 
-func peerConfig(p *testPKI, version uint16, cert tls.Certificate) tlspeer.Config {
+func peerConfig(p *testenv.PKI, version uint16, cert tls.Certificate) tlspeer.Config {
 	return tlspeer.Config{Identity: "mn@example.com", TLS: &tls.Config{
-		Certificates: []tls.Certificate{cert}, RootCAs: p.pool(), ServerName: "radius.example.com",
+		Certificates: []tls.Certificate{cert}, RootCAs: p.Pool(), ServerName: "radius.example.com",
 		MinVersion: version, MaxVersion: version,
 	}}
 }
@@ -140,7 +140,7 @@ func TestFreeRADIUSEAPTLS(t *testing.T) {
 	}{{tls.VersionTLS12, 1100, 0}, {tls.VersionTLS13, 1100, 0}, {tls.VersionTLS12, 200, 150}, {tls.VersionTLS13, 200, 150}} {
 		v := tc.v
 		t.Run(fmt.Sprintf("%s/mtu%d", tls.VersionName(v), tc.mtu), func(t *testing.T) {
-			cfg := peerConfig(shared.pki, v, shared.pki.client.tls())
+			cfg := peerConfig(shared.pki, v, shared.pki.Client.TLS())
 			cfg.FragmentSize = tc.frag
 			peer, res, err := authenticate(t, cfg, uint32(tc.mtu))
 			if err != nil {
@@ -169,7 +169,7 @@ func TestFreeRADIUSEAPTLSWrongClient(t *testing.T) {
 	requireFreeRADIUS(t)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
-			peer, res, err := authenticate(t, peerConfig(shared.pki, v, shared.pki.rogueClient.tls()), 1100)
+			peer, res, err := authenticate(t, peerConfig(shared.pki, v, shared.pki.RogueClient.TLS()), 1100)
 			t.Logf("ended with %v", err)
 			if !errors.Is(err, tlspeer.ErrFailure) && !errors.Is(err, tlspeer.ErrTLS) {
 				t.Fatalf("err = %v, want EAP-Failure", err)

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"testing"
@@ -14,20 +13,18 @@ import (
 	"github.com/fhkey/fhkey/internal/eap"
 	"github.com/fhkey/fhkey/internal/eap/tlspeer"
 	"github.com/fhkey/fhkey/internal/radius"
-	"github.com/fhkey/fhkey/internal/radius/freeradius"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
 
 // One FreeRADIUS EAP-TLS server per test binary (TestMain), on loopback,
 // from a private directory, with certificates made here.
 var (
-	frSecret = []byte("eap-tls-secret-3c7d")
-	shared   struct {
+	frSecret   = []byte("eap-tls-secret-3c7d")
+	freeRADIUS = testenv.NewEAPTLSServer(frSecret)
+	shared     struct {
 		pki  *testenv.PKI
-		dir  string
 		addr netip.AddrPort
 	}
-	freeRADIUS = testenv.NewShared(startFreeRADIUS)
 )
 
 func TestMain(m *testing.M) {
@@ -36,50 +33,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
-	}
 	os.Exit(code)
-}
-
-func freePort() (uint16, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
-}
-
-func startFreeRADIUS() (*testenv.Server, error) {
-	dir, err := os.MkdirTemp("", "fhkey-eaptls-")
-	if err != nil {
-		return nil, err
-	}
-	shared.dir = dir
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	shared.addr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	p := shared.pki
-	return freeradius.StartEAPTLS(ctx, freeradius.EAPTLSConfig{Dir: dir, Listen: shared.addr,
-		Client: netip.MustParseAddr("127.0.0.1"), ClientSecret: frSecret,
-		CA: p.CA.CertPEM, Certificate: p.Server.CertPEM, Key: p.Server.KeyPEM})
 }
 
 func requireFreeRADIUS(t *testing.T) *testenv.Server {
 	t.Helper()
-	testenv.RequireTool(t, "freeradius")
-	if shared.pki == nil {
-		shared.pki = testenv.NewPKI(t)
-	}
-	s, err := freeRADIUS.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := freeRADIUS.Get(t)
+	shared.pki, shared.addr = freeRADIUS.PKI, freeRADIUS.Addr
 	return s
 }
 

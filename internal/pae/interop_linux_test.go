@@ -180,6 +180,9 @@ func TestWpaSupplicantWired(t *testing.T) {
 				return strings.Contains(out, "CTRL-EVENT-EAP-SUCCESS") && strings.Contains(out, "SUPP_PAE entering state AUTHENTICATED") &&
 					l.auth.Stats().Accepted == 1, fmt.Sprintf("stats %+v\n%s", l.auth.Stats(), tail(out, 20))
 			})
+			if v := map[string]string{"TLS 1.2": "TLSv1.2", "TLS 1.3": "TLSv1.3"}[tc.name]; !strings.Contains(wpa.Output(), v) {
+				t.Errorf("wpa_supplicant output does not name %s", v)
+			}
 			want := supplicantMSK(t, wpa.Output())
 			nai := []byte("mn@example.com")
 			got, expires, ok := l.msks.LookupMSK(nai)

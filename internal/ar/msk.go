@@ -31,6 +31,32 @@ type MSKSource interface {
 	LookupMSK(nai []byte) (msk MSK, expires time.Time, ok bool)
 }
 
+// SupplicantAddrs is implemented by an MSKSource that records, with each
+// MSK, the MAC address of the supplicant that authenticated as the NAI on
+// the access link (the 802.1X authenticator does: keystore.MSKs,
+// MemoryMSKs.SetSupplicant). It must be safe for concurrent use and
+// should not allocate.
+type SupplicantAddrs interface {
+	SupplicantAddr(nai []byte) (mac [6]byte, ok bool)
+}
+
+// NeighborTable gives the link-layer address of an address on the
+// router's access link: the node reads the kernel's neighbor table
+// (netio.NeighborTable), tests use StaticNeighbors. It must be safe for
+// concurrent use.
+type NeighborTable interface {
+	LinkAddr(addr netip.Addr) (mac [6]byte, ok bool)
+}
+
+// StaticNeighbors is a fixed NeighborTable (tests, the demo).
+type StaticNeighbors map[netip.Addr][6]byte
+
+// LinkAddr implements NeighborTable.
+func (n StaticNeighbors) LinkAddr(addr netip.Addr) ([6]byte, bool) {
+	mac, ok := n[addr]
+	return mac, ok
+}
+
 // MSKConfig enables the MSK mode of issue 12 (draft-li-mipshop-fbu-sec-00,
 // docs/msk.md) beside SEND and AAA: an FBU carrying an MN-NAI option and
 // an MN-HA Mobility Message Authentication option (RFC 4285 §5.1) with an
@@ -46,14 +72,22 @@ type MSKConfig struct {
 	// CacheSize bounds the derived FHKs kept per (NAI, AT); 0 means
 	// DefaultMSKCacheSize.
 	CacheSize int
+	// Neighbors gives the MAC address of the PCoA on the access link;
+	// required, with a Source that implements SupplicantAddrs: an FBU
+	// is accepted only if the PCoA's neighbor entry has the MAC address
+	// of the supplicant that authenticated as the NAI (docs/msk.md, The
+	// PCoA belongs to the NAI).
+	Neighbors NeighborTable
 }
 
 // mskState is the router's MSK mode: the configuration and the FHK cache.
 type mskState struct {
-	src     MSKSource
-	allowed [atValues]bool
-	par     netip.Addr
-	size    int
+	src       MSKSource
+	owners    SupplicantAddrs
+	neighbors NeighborTable
+	allowed   [atValues]bool
+	par       netip.Addr
+	size      int
 
 	mu sync.RWMutex
 	// fhks are the derived FHKs per AT, by NAI: an entry holds while
@@ -75,7 +109,11 @@ func newMSKState(cfg *MSKConfig, par netip.Addr) (*mskState, error) {
 	if err := hokey.CheckPARAddress(par); err != nil {
 		return nil, fmt.Errorf("ar: MSK mode: %w", err)
 	}
-	s := &mskState{src: cfg.Source, par: par, size: cfg.CacheSize}
+	owners, ok := cfg.Source.(SupplicantAddrs)
+	if !ok || cfg.Neighbors == nil {
+		return nil, errors.New("ar: MSKConfig needs Neighbors and a Source that records supplicant MAC addresses (SupplicantAddrs)")
+	}
+	s := &mskState{src: cfg.Source, owners: owners, neighbors: cfg.Neighbors, par: par, size: cfg.CacheSize}
 	if s.size == 0 {
 		s.size = DefaultMSKCacheSize
 	}
@@ -216,10 +254,26 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if key.VerifyAuthenticator(ncoa, pcoa, cov.Data[32:], cov.Authenticator) != nil {
 		return fbuBadAuth, key, spi
 	}
+	if !r.msk.ownsPCoA(nai, pcoa) {
+		return fbuMSKNotOwner, key, spi
+	}
 	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {
 		return fbuStale, key, spi
 	}
 	return fbuAccepted, key, spi
+}
+
+// ownsPCoA reports whether the PCoA belongs to the NAI: its neighbor
+// entry on the access link has the MAC address of the supplicant that
+// authenticated as the NAI (docs/msk.md). A MAC address is no secret: a
+// plain compare.
+func (s *mskState) ownsPCoA(nai []byte, pcoa netip.Addr) bool {
+	owner, ok := s.owners.SupplicantAddr(nai)
+	if !ok {
+		return false
+	}
+	mac, ok := s.neighbors.LinkAddr(pcoa)
+	return ok && mac == owner
 }
 
 // fastBindingAckFHK builds the FBack of the MSK mode: the MN-NAI option of

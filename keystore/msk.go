@@ -125,25 +125,29 @@ func (t *MSKs) deleteLocked(nai string) error {
 // LookupMSK implements ar.MSKSource: the MSK of nai and its expiry, if
 // one is held and not expired at now. It does not allocate.
 func (t *MSKs) LookupMSK(nai []byte) (hokey.MSK, time.Time, bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	r := t.m[string(nai)]
-	if r == nil || !r.Expires.After(t.now()) {
-		return hokey.MSK{}, time.Time{}, false
-	}
-	return r.MSK, r.Expires, true
+	msk, expires, _, ok := t.LookupSupplicantMSK(nai)
+	return msk, expires, ok
 }
 
-// SupplicantAddr implements ar.SupplicantAddrs: the MAC address of the
-// supplicant that authenticated as nai, while its MSK is valid.
-func (t *MSKs) SupplicantAddr(nai []byte) ([6]byte, bool) {
+// LookupSupplicantMSK implements ar.SupplicantAddrs: LookupMSK with the
+// MAC address of the supplicant that authenticated as nai. It does not
+// allocate.
+func (t *MSKs) LookupSupplicantMSK(nai []byte) (hokey.MSK, time.Time, [6]byte, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	r := t.m[string(nai)]
 	if r == nil || !r.Expires.After(t.now()) {
-		return [6]byte{}, false
+		return hokey.MSK{}, time.Time{}, [6]byte{}, false
 	}
-	return r.MAC, true
+	return r.MSK, r.Expires, r.MAC, true
+}
+
+// SupplicantAddr returns the MAC address of the supplicant that
+// authenticated as nai, while its MSK is valid.
+func (t *MSKs) SupplicantAddr(nai []byte) ([6]byte, bool) {
+	msk, _, mac, ok := t.LookupSupplicantMSK(nai)
+	msk.Zero()
+	return mac, ok
 }
 
 // Expire removes the MSKs expired at now, from memory and file, and

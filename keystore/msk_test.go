@@ -203,6 +203,9 @@ func TestMSKsLookupAllocs(t *testing.T) {
 		if _, ok := m.SupplicantAddr(nai); !ok {
 			t.Fatal("no MAC")
 		}
+		if _, _, mac, ok := m.LookupSupplicantMSK(nai); !ok || mac != r.MAC {
+			t.Fatal("no MSK with MAC")
+		}
 	}); a != 0 {
 		t.Errorf("%v allocations per lookup", a)
 	}

@@ -34,10 +34,13 @@ type MSKSource interface {
 // SupplicantAddrs is implemented by an MSKSource that records, with each
 // MSK, the MAC address of the supplicant that authenticated as the NAI on
 // the access link (the 802.1X authenticator does: keystore.MSKs,
-// MemoryMSKs.SetSupplicant). It must be safe for concurrent use and
-// should not allocate.
+// MemoryMSKs.SetSupplicant). The router calls it instead of LookupMSK,
+// once per FBU: it must be safe for concurrent use and should not
+// allocate.
 type SupplicantAddrs interface {
-	SupplicantAddr(nai []byte) (mac [6]byte, ok bool)
+	// LookupSupplicantMSK is LookupMSK with the MAC address recorded
+	// with the MSK.
+	LookupSupplicantMSK(nai []byte) (msk MSK, expires time.Time, mac [6]byte, ok bool)
 }
 
 // NeighborTable gives the link-layer address of an address on the
@@ -82,8 +85,7 @@ type MSKConfig struct {
 
 // mskState is the router's MSK mode: the configuration and the FHK cache.
 type mskState struct {
-	src       MSKSource
-	owners    SupplicantAddrs
+	src       SupplicantAddrs
 	neighbors NeighborTable
 	allowed   [atValues]bool
 	par       netip.Addr
@@ -113,7 +115,7 @@ func newMSKState(cfg *MSKConfig, par netip.Addr) (*mskState, error) {
 	if !ok || cfg.Neighbors == nil {
 		return nil, errors.New("ar: MSKConfig needs Neighbors and a Source that records supplicant MAC addresses (SupplicantAddrs)")
 	}
-	s := &mskState{src: cfg.Source, owners: owners, neighbors: cfg.Neighbors, par: par, size: cfg.CacheSize}
+	s := &mskState{src: owners, neighbors: cfg.Neighbors, par: par, size: cfg.CacheSize}
 	if s.size == 0 {
 		s.size = DefaultMSKCacheSize
 	}
@@ -140,14 +142,20 @@ func newMSKState(cfg *MSKConfig, par netip.Addr) (*mskState, error) {
 // once per MSK: a cache hit costs the source lookup, a constant-time MSK
 // compare and a key copy, and allocates nothing. ok is false when the
 // source knows no usable MSK for nai.
-func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key hokey.Key, ok bool, err error) {
-	msk, expires, found := s.src.LookupMSK(nai)
+func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key hokey.Key, mac [6]byte, ok bool, err error) {
+	msk, expires, mac, found := s.src.LookupSupplicantMSK(nai)
 	defer msk.Zero()
 	if !found || !expires.After(now) {
-		return key, false, nil
+		return key, mac, false, nil
 	}
+	key, ok, err = s.fhkOf(&msk, expires, nai, at)
+	return key, mac, ok, err
+}
+
+// fhkOf is fhk once the MSK is known.
+func (s *mskState) fhkOf(msk *MSK, expires time.Time, nai []byte, at hokey.AlgorithmType) (key hokey.Key, ok bool, err error) {
 	s.mu.RLock()
-	if e := s.fhks[at][string(nai)]; e != nil && e.msk.Equal(&msk) && e.expires.Equal(expires) {
+	if e := s.fhks[at][string(nai)]; e != nil && e.msk.Equal(msk) && e.expires.Equal(expires) {
 		key = e.key
 		s.mu.RUnlock()
 		return key, true, nil
@@ -157,12 +165,12 @@ func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key h
 	defer s.mu.Unlock()
 	m := s.fhks[at]
 	if e := m[string(nai)]; e != nil {
-		if e.msk.Equal(&msk) && e.expires.Equal(expires) { // filled meanwhile
+		if e.msk.Equal(msk) && e.expires.Equal(expires) { // filled meanwhile
 			return e.key, true, nil
 		}
 		s.dropLocked(at, string(nai), e) // the MSK changed (new EAP run)
 	}
-	key, err = deriveFHK(msk, nai, s.par, at)
+	key, err = deriveFHK(*msk, nai, s.par, at)
 	if err != nil {
 		return key, false, err
 	}
@@ -170,7 +178,7 @@ func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key h
 		s.evictLocked()
 	}
 	if s.size > 0 {
-		m[string(nai)] = &fhkEntry{msk: msk, expires: expires, key: key}
+		m[string(nai)] = &fhkEntry{msk: *msk, expires: expires, key: key}
 		s.n++
 	}
 	return key, true, nil
@@ -236,7 +244,7 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if err != nil || !r.msk.allowed[at] {
 		return fbuMSKBadSPI, key, spi
 	}
-	key, ok, err := r.msk.fhk(nai, at, r.now())
+	key, owner, ok, err := r.msk.fhk(nai, at, r.now())
 	switch {
 	case err != nil: // an NAI the derivation refuses
 		return fbuMalformed, key, spi
@@ -254,7 +262,7 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if key.VerifyAuthenticator(ncoa, pcoa, cov.Data[32:], cov.Authenticator) != nil {
 		return fbuBadAuth, key, spi
 	}
-	if !r.msk.ownsPCoA(nai, pcoa) {
+	if !r.msk.ownsPCoA(owner, pcoa) {
 		return fbuMSKNotOwner, key, spi
 	}
 	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {
@@ -264,16 +272,13 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 }
 
 // ownsPCoA reports whether the PCoA belongs to the NAI: its neighbor
-// entry on the access link has the MAC address of the supplicant that
-// authenticated as the NAI (docs/msk.md). A MAC address is no secret: a
-// plain compare.
-func (s *mskState) ownsPCoA(nai []byte, pcoa netip.Addr) bool {
-	owner, ok := s.owners.SupplicantAddr(nai)
-	if !ok {
-		return false
-	}
+// entry on the access link has the MAC address owner of the supplicant
+// that authenticated as the NAI (docs/msk.md); an NAI recorded without
+// one (all zero) owns nothing. A MAC address is no secret: a plain
+// compare.
+func (s *mskState) ownsPCoA(owner [6]byte, pcoa netip.Addr) bool {
 	mac, ok := s.neighbors.LinkAddr(pcoa)
-	return ok && mac == owner
+	return ok && mac == owner && owner != [6]byte{}
 }
 
 // fastBindingAckFHK builds the FBack of the MSK mode: the MN-NAI option of

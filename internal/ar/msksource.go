@@ -48,16 +48,16 @@ func (s *MemoryMSKs) SetSupplicant(nai string, msk MSK, mac [6]byte, expires tim
 	s.m[nai] = mskRecord{msk: msk, mac: mac, expires: expires}
 }
 
-// SupplicantAddr implements SupplicantAddrs: the MAC address recorded
-// with nai's MSK while it is valid. It does not allocate.
-func (s *MemoryMSKs) SupplicantAddr(nai []byte) ([6]byte, bool) {
+// LookupSupplicantMSK implements SupplicantAddrs: LookupMSK with the MAC
+// address recorded with nai's MSK. It does not allocate.
+func (s *MemoryMSKs) LookupSupplicantMSK(nai []byte) (MSK, time.Time, [6]byte, bool) {
 	s.mu.RLock()
 	rec, ok := s.m[string(nai)]
 	s.mu.RUnlock()
 	if !ok || !rec.expires.After(s.now()) {
-		return [6]byte{}, false
+		return MSK{}, time.Time{}, [6]byte{}, false
 	}
-	return rec.mac, true
+	return rec.msk, rec.expires, rec.mac, true
 }
 
 // Delete forgets the MSK of nai (the MN logged off, EAPOL-Logoff).
@@ -73,13 +73,8 @@ func (s *MemoryMSKs) Delete(nai string) {
 // LookupMSK implements MSKSource; an expired MSK is not returned. It does
 // not allocate.
 func (s *MemoryMSKs) LookupMSK(nai []byte) (MSK, time.Time, bool) {
-	s.mu.RLock()
-	rec, ok := s.m[string(nai)]
-	s.mu.RUnlock()
-	if !ok || !rec.expires.After(s.now()) {
-		return MSK{}, time.Time{}, false
-	}
-	return rec.msk, rec.expires, true
+	msk, expires, _, ok := s.LookupSupplicantMSK(nai)
+	return msk, expires, ok
 }
 
 // Expire removes the expired MSKs and returns how many.

@@ -32,7 +32,7 @@ import (
 // nothing is bound.
 func TestMSKFastBindingUpdateAfter8021X(t *testing.T) {
 	l := startLink(t, "m", pae.Config{})
-	wpa := l.wpaSupplicant(t, freeRADIUS.PKI.Client, "tls_disable_tlsv1_3=1")
+	wpa := l.wpaSupplicant(t, freeRADIUS.PKI.Client, testenv.PhaseTLS12)
 	testenv.Eventually(t, 20*time.Second, "wpa_supplicant authenticated", func() (bool, string) {
 		return strings.Contains(wpa.Output(), "CTRL-EVENT-EAP-SUCCESS") && l.auth.Stats().Accepted == 1,
 			fmt.Sprintf("stats %+v\n%s", l.auth.Stats(), tail(wpa.Output(), 20))

@@ -66,7 +66,7 @@ func TestEAPOLFlood(t *testing.T) {
 	if s := l.auth.Stats(); s.Sessions > maxSessions {
 		t.Fatalf("%d sessions after the flood, bound %d", s.Sessions, maxSessions)
 	}
-	wpa := l.wpaSupplicant(t, freeRADIUS.PKI.Client, "tls_disable_tlsv1_3=1")
+	wpa := l.wpaSupplicant(t, freeRADIUS.PKI.Client, testenv.PhaseTLS12)
 	testenv.Eventually(t, 20*time.Second, "wpa_supplicant authenticated after the flood", func() (bool, string) {
 		return strings.Contains(wpa.Output(), "CTRL-EVENT-EAP-SUCCESS") && l.auth.Stats().Accepted == 1,
 			fmt.Sprintf("stats %+v\n%s", l.auth.Stats(), tail(wpa.Output(), 20))

@@ -102,29 +102,7 @@ func (l *link) wpaSupplicant(t *testing.T, client *testenv.Cert, phase1 string) 
 	t.Helper()
 	bin := testenv.RequireTool(t, "wpa_supplicant")
 	dir := t.TempDir()
-	p := freeRADIUS.PKI
-	for name, b := range map[string][]byte{"ca.pem": p.CA.CertPEM, "client.pem": client.CertPEM, "client.key": client.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	conf := filepath.Join(dir, "wpa.conf")
-	if err := os.WriteFile(conf, []byte(`ap_scan=0
-eapol_version=2
-network={
-	key_mgmt=IEEE8021X
-	eap=TLS
-	identity="mn@example.com"
-	ca_cert="`+dir+`/ca.pem"
-	domain_match="radius.example.com"
-	client_cert="`+dir+`/client.pem"
-	private_key="`+dir+`/client.key"
-	phase1="`+phase1+`"
-	eapol_flags=0
-}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf := freeRADIUS.PKI.WriteEAPTLSConfig(t, dir, "wpa.conf", client, "ap_scan=0\neapol_version=2\n", phase1)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := testenv.StartServer(ctx, "wpa_supplicant", dir, testenv.OutputContains("Successfully initialized wpa_supplicant"),
@@ -169,8 +147,8 @@ func tail(s string, n int) string {
 // it is still there after the store is reopened (a router restart).
 func TestWpaSupplicantWired(t *testing.T) {
 	for _, tc := range []struct{ name, phase1 string }{
-		{"TLS 1.2", "tls_disable_tlsv1_3=1"},
-		{"TLS 1.3", "tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=0"},
+		{"TLS 1.2", testenv.PhaseTLS12},
+		{"TLS 1.3", testenv.PhaseTLS13},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := startLink(t, "w", pae.Config{})
@@ -217,7 +195,7 @@ func TestWpaSupplicantWired(t *testing.T) {
 // authenticator and no MSK is stored.
 func TestWpaSupplicantWrongClient(t *testing.T) {
 	l := startLink(t, "x", pae.Config{})
-	wpa := l.wpaSupplicant(t, freeRADIUS.PKI.RogueClient, "tls_disable_tlsv1_3=1")
+	wpa := l.wpaSupplicant(t, freeRADIUS.PKI.RogueClient, testenv.PhaseTLS12)
 	testenv.Eventually(t, 20*time.Second, "wpa_supplicant rejected", func() (bool, string) {
 		return strings.Contains(wpa.Output(), "CTRL-EVENT-EAP-FAILURE") && l.auth.Stats().Rejected >= 1,
 			fmt.Sprintf("stats %+v\n%s", l.auth.Stats(), tail(wpa.Output(), 20))

@@ -40,7 +40,7 @@ counts='
 ./internal/mn FuzzHandleKeyResponse 120000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000
-./internal/pae FuzzHandle 500000
+./internal/pae FuzzHandle 200000
 ./internal/pcapread FuzzDecode 200000
 ./internal/pcapread FuzzReadDecode 250000
 ./internal/radius FuzzDecodeRequest 200000

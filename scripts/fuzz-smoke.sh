@@ -41,12 +41,14 @@ counts='
 ./internal/mn FuzzHandleKeyResponse 120000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000
+./internal/pae FuzzHandle 200000
 ./internal/pcapread FuzzDecode 200000
 ./internal/pcapread FuzzReadDecode 250000
 ./internal/radius FuzzDecodeRequest 200000
 ./internal/radius FuzzDecodeEAPReply 300000
 ./internal/radius FuzzDecodeResponse 100000
 ./keystore FuzzDecodeRecord 25000
+./keystore FuzzParseMSKRecord 500000
 ./mh FuzzParseMessage 300000
 ./mh FuzzParseOptions 100000
 ./mip6tls FuzzParseContainer 400000

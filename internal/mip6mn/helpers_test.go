@@ -274,3 +274,5 @@ func (s *setup) acknowledgeLast(t testing.TB, status uint8) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func netipAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
+	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
 	"github.com/fhkey/fhkey/internal/mip6mn"
 )
 
@@ -71,6 +72,12 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 			if !coa.IsValid() {
 				coa = globalAddress(cfg.Interface)
 			}
+			rolemetrics.RegisterMIP6(rt.Metrics, func() mip6mn.Counters {
+				if n := cur.Load(); n != nil {
+					return n.Role.Counters()
+				}
+				return mip6mn.Counters{}
+			})
 			rt.Starting("bootstrapping with the HAC")
 			n, err := OpenMIP6(ctx, MIP6Spec{
 				Role: mip6mn.Config{HomeAddress: cfg.HomeAddress, HomeAgent: cfg.HomeAgent, Lifetime: cfg.Lifetime,

@@ -38,6 +38,7 @@ counts='
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
 ./internal/hks FuzzRequestKey 100000
+./internal/mip6mn FuzzHandlePacket 50000
 ./internal/mn FuzzHandleKeyResponse 120000
 ./internal/mn FuzzHandlePacket 100000
 ./internal/netio FuzzParseDestinationOptions 200000

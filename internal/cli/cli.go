@@ -40,6 +40,7 @@ var commands = []command{
 	{"bench", "measure FBU round trip, forwarding, FBU throughput, flood resistance on the testbed (root)", runBench},
 	{"ar", "run the access router daemon: handover keys, FBU/FBack, forwarding (-c FILE, --check)", runAR},
 	{"mn", "run the mobile node daemon: keys, handover detection, FBU (-c FILE, --check)", runMN},
+	{"mip6", "run the RFC 6618 mobile node: TLS bootstrap with the HAC, protected BU, UDP tunnel to the HA (-c FILE, --check)", runMIP6},
 	{"aaa", "shared-key (AAA) handover keys: derive the HIK and HK (gprf+)", runAAA},
 	{"msk", "MSK-derived FBU key (EAP): derive the FHK (prf+, RFC 7296 §2.13)", runMSK},
 	{"hks", "Handover Key Server (AAA mode): check hks.toml, manage subscribers (subscriber add|remove|list)", runHKS},

@@ -202,21 +202,7 @@ func TestEAPBootstrap(t *testing.T) {
 		t.Run(tls.VersionName(v), func(t *testing.T) {
 			p := newPKI(t)
 			ha := startHA(t, p)
-			relay, err := radius.NewEAPRelay(radius.EAPRelayConfig{
-				Servers: []radius.HomeServer{{Addr: freeRADIUS.Addr, Secret: freeRADIUS.Secret}},
-				NAS:     radius.NAS{Identifier: "fhkey-hac"}, Timeout: 2 * time.Second,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer relay.Close()
-			st := hac.NewMemory()
-			if err := st.Put(context.Background(), hac.Subscriber{Identity: "mn2@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodEAP},
-				HomeAddress: mnHoA, HomePrefix: mnPrefix}); err != nil {
-				t.Fatal(err)
-			}
-			h := startHAC(t, p, hac.Config{Subscribers: st, Provisioner: channelClient(p, ha.addr),
-				EAP: func(id string) hac.EAPSession { return relay.NewSession(id) }}, v)
+			h := startEAPHAC(t, p, ha, v)
 			r, err := bootstrap(t, h.addr, hacclient.Config{Identity: "mn2@example.com", TLS: clientTLS(p, v),
 				EAP: &tlspeer.Config{TLS: &tls.Config{Certificates: []tls.Certificate{eapPKI.Client.TLS()}, RootCAs: eapPKI.Pool(),
 					ServerName: eaptest.ServerName}}})
@@ -245,19 +231,8 @@ func TestEAPRejected(t *testing.T) {
 	eapPKI := freeRADIUS.PKI
 	p := newPKI(t)
 	ha := startHA(t, p)
-	relay, err := radius.NewEAPRelay(radius.EAPRelayConfig{
-		Servers: []radius.HomeServer{{Addr: freeRADIUS.Addr, Secret: freeRADIUS.Secret}},
-		NAS:     radius.NAS{Identifier: "fhkey-hac"}, Timeout: 2 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer relay.Close()
-	st := hac.NewMemory()
-	_ = st.Put(context.Background(), hac.Subscriber{Identity: "mn2@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodEAP}})
-	h := startHAC(t, p, hac.Config{Subscribers: st, Provisioner: channelClient(p, ha.addr),
-		EAP: func(id string) hac.EAPSession { return relay.NewSession(id) }}, tls.VersionTLS13)
-	_, err = bootstrap(t, h.addr, hacclient.Config{Identity: "mn2@example.com", TLS: clientTLS(p, tls.VersionTLS13),
+	h := startEAPHAC(t, p, ha, tls.VersionTLS13)
+	_, err := bootstrap(t, h.addr, hacclient.Config{Identity: "mn2@example.com", TLS: clientTLS(p, tls.VersionTLS13),
 		EAP: &tlspeer.Config{TLS: &tls.Config{Certificates: []tls.Certificate{eapPKI.RogueClient.TLS()}, RootCAs: eapPKI.Pool(),
 			ServerName: eaptest.ServerName}}})
 	if err == nil {
@@ -267,4 +242,24 @@ func TestEAPRejected(t *testing.T) {
 	if res.SPI != 0 || len(ha.received()) != 0 || herr == nil {
 		t.Fatalf("HAC %+v, %v; HA %d SAs", res, herr, len(ha.received()))
 	}
+}
+
+// startEAPHAC starts a HAC relaying EAP to the shared FreeRADIUS, serving
+// mn2@example.com.
+func startEAPHAC(t *testing.T, p *pki, ha *haRecorder, version uint16) *hacServer {
+	relay, err := radius.NewEAPRelay(radius.EAPRelayConfig{
+		Servers: []radius.HomeServer{{Addr: freeRADIUS.Addr, Secret: freeRADIUS.Secret}},
+		NAS:     radius.NAS{Identifier: "fhkey-hac"}, Timeout: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Close() })
+	st := hac.NewMemory()
+	if err := st.Put(context.Background(), hac.Subscriber{Identity: "mn2@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodEAP},
+		HomeAddress: mnHoA, HomePrefix: mnPrefix}); err != nil {
+		t.Fatal(err)
+	}
+	return startHAC(t, p, hac.Config{Subscribers: st, Provisioner: channelClient(p, ha.addr),
+		EAP: func(id string) hac.EAPSession { return relay.NewSession(id) }}, version)
 }

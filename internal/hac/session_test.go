@@ -53,7 +53,7 @@ func session(t *testing.T, cfg hac.Config) (net.Conn, <-chan sessionEnd, *provis
 	return mn, end, p
 }
 
-func newHAC(t *testing.T, cfg hac.Config) (*hac.HAC, *provisioner) {
+func newHAC(t testing.TB, cfg hac.Config) (*hac.HAC, *provisioner) {
 	t.Helper()
 	p := &provisioner{}
 	st := hac.NewMemory()

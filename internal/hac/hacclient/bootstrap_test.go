@@ -26,7 +26,7 @@ var (
 	mnPrefix = netip.MustParsePrefix("2001:db8:1::/64")
 )
 
-func pskStore(t *testing.T) *hac.Memory {
+func pskStore(t testing.TB) *hac.Memory {
 	st := hac.NewMemory()
 	err := st.Put(context.Background(), hac.Subscriber{Identity: "mn1@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodPSK},
 		PSK: mnPSK, HomeAddress: mnHoA, HomePrefix: mnPrefix})

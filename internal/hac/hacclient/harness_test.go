@@ -30,7 +30,7 @@ type pki struct {
 	ca, hacServer, hacClient, haServer, rogue *eaptest.Cert
 }
 
-func newPKI(t *testing.T) *pki {
+func newPKI(t testing.TB) *pki {
 	ca := eaptest.NewCert(t, "Test HAC CA", nil, 0)
 	rogue := eaptest.NewCert(t, "Rogue CA", nil, 0)
 	return &pki{
@@ -56,7 +56,7 @@ func (h *haRecorder) received() []hac.Provisioned {
 	return append([]hac.Provisioned(nil), h.got...)
 }
 
-func startHA(t *testing.T, p *pki) *haRecorder {
+func startHA(t testing.TB, p *pki) *haRecorder {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func (s *hacServer) outcomes() ([]hac.Result, []error) {
 	return append([]hac.Result(nil), s.results...), append([]error(nil), s.errs...)
 }
 
-func startHAC(t *testing.T, p *pki, cfg hac.Config, version uint16) *hacServer {
+func startHAC(t testing.TB, p *pki, cfg hac.Config, version uint16) *hacServer {
 	if cfg.HomeAgent == (netip.Addr{}) {
 		cfg.HomeAgent = homeAgent
 	}

@@ -42,6 +42,7 @@ var commands = []command{
 	{"mn", "run the mobile node daemon: keys, handover detection, FBU (-c FILE, --check)", runMN},
 	{"aaa", "shared-key (AAA) handover keys: derive the HIK and HK (gprf+)", runAAA},
 	{"msk", "MSK-derived FBU key (EAP): derive the FHK (prf+, RFC 7296 §2.13)", runMSK},
+	{"hac", "Home Agent Controller (RFC 6618): TLS bootstrap of MN-HA SAs, check hac.toml, manage subscribers", runHAC},
 	{"hks", "Handover Key Server (AAA mode): check hks.toml, manage subscribers (subscriber add|remove|list)", runHKS},
 	{"version", "print the fhkey version", runVersion},
 }

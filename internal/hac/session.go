@@ -158,14 +158,11 @@ func (s *session) run() error {
 // receive reads one request and accepts it in the lockstep. On an error
 // the returned message has the Identifier to answer (0: none).
 func (s *session) receive() ([]byte, mip6tls.Message, error) {
-	if s.buf == nil {
-		s.buf = make([]byte, mip6tls.ContainerHeaderLen+s.h.cfg.MaxContent)
-	}
-	hdr := s.buf[:mip6tls.ContainerHeaderLen]
-	if _, err := io.ReadFull(s.rw, hdr); err != nil {
+	var hdr [mip6tls.ContainerHeaderLen]byte
+	if _, err := io.ReadFull(s.rw, hdr[:]); err != nil {
 		return nil, mip6tls.Message{}, err
 	}
-	id, n, err := mip6tls.ParseContainerHeader(hdr)
+	id, n, err := mip6tls.ParseContainerHeader(hdr[:])
 	if err != nil {
 		return nil, mip6tls.Message{}, err
 	}
@@ -176,7 +173,13 @@ func (s *session) receive() ([]byte, mip6tls.Message, error) {
 	if s.step.Exchanges() >= s.h.cfg.MaxExchanges {
 		return nil, reply, fmt.Errorf("%w: request %d, limit %d", ErrTooManyRequests, s.step.Exchanges()+1, s.h.cfg.MaxExchanges)
 	}
+	// The buffer grows to the longest request of the session; parsed
+	// messages alias it only until the next receive.
+	if cap(s.buf) < mip6tls.ContainerHeaderLen+n {
+		s.buf = make([]byte, mip6tls.ContainerHeaderLen+n)
+	}
 	wire := s.buf[:mip6tls.ContainerHeaderLen+n]
+	copy(wire, hdr[:])
 	if _, err := io.ReadFull(s.rw, wire[mip6tls.ContainerHeaderLen:]); err != nil {
 		// A truncated container: the MN went away, nothing to answer.
 		return nil, mip6tls.Message{}, fmt.Errorf("%w: container truncated: %w", mip6tls.ErrParse, err)

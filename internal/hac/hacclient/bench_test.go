@@ -2,9 +2,9 @@ package hacclient_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
-	"crypto/tls"
 	"sync"
 	"testing"
 	"time"

@@ -69,6 +69,9 @@ func (s Subscriber) String() string {
 	return fmt.Sprintf("Subscriber(%s, methods %v, psk %d octets redacted, hoa %v, hnp %v)", s.Identity, s.Methods, len(s.PSK), s.HomeAddress, s.HomePrefix)
 }
 
+// GoString is String, so that %#v redacts too.
+func (s Subscriber) GoString() string { return s.String() }
+
 // clone returns a deep copy (the caller may clear its PSK).
 func (s Subscriber) clone() Subscriber {
 	s.Methods = slices.Clone(s.Methods)

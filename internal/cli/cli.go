@@ -43,6 +43,7 @@ var commands = []command{
 	{"mip6", "run the RFC 6618 mobile node: TLS bootstrap with the HAC, protected BU, UDP tunnel to the HA (-c FILE, --check)", runMIP6},
 	{"aaa", "shared-key (AAA) handover keys: derive the HIK and HK (gprf+)", runAAA},
 	{"msk", "MSK-derived FBU key (EAP): derive the FHK (prf+, RFC 7296 §2.13)", runMSK},
+	{"hac", "Home Agent Controller (RFC 6618): TLS bootstrap of MN-HA SAs, check hac.toml, manage subscribers", runHAC},
 	{"hks", "Handover Key Server (AAA mode): check hks.toml, manage subscribers (subscriber add|remove|list)", runHKS},
 	{"version", "print the fhkey version", runVersion},
 }

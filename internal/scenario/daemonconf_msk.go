@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
@@ -76,15 +75,7 @@ type MSKDaemonFiles struct {
 // a second MN configuration with the rogue client certificate, the
 // RADIUS secret (0600) and the EAP-TLS files (keys 0600).
 func WriteMSKDaemonFiles(dir string, creds *lab.Credentials, o MSKDaemonOptions) (MSKDaemonFiles, error) {
-	if o.ForwardingLifetime == 0 {
-		o.ForwardingLifetime = time.Minute
-	}
-	if o.LogFormat == "" {
-		o.LogFormat = "text"
-	}
-	if o.LogLevel == "" {
-		o.LogLevel = "info"
-	}
+	o.DaemonOptions.setDefaults()
 	if !o.RADIUS.IsValid() {
 		o.RADIUS = DefaultMSKRADIUS
 	}

@@ -141,4 +141,3 @@ func checkMSKCapture(t *testing.T, file string, fhk *hokey.Key, par netip.Addr) 
 		}
 	}
 }
-

@@ -3,6 +3,8 @@ package keystore
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -181,4 +183,27 @@ func (t *MSKs) Len() int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	return len(t.m)
+}
+
+// MSKHolder is an NAI holding an MSK, without the key: what a router
+// shows of its MSK table (the access router's /status).
+type MSKHolder struct {
+	NAI     string
+	MAC     [6]byte
+	Expires time.Time
+}
+
+// Holders lists the NAIs whose MSK is valid at now, with the supplicant's
+// MAC address and the expiry, sorted by NAI. It never returns an MSK.
+func (t *MSKs) Holders(now time.Time) []MSKHolder {
+	t.mu.RLock()
+	out := make([]MSKHolder, 0, len(t.m))
+	for _, r := range t.m {
+		if r.Expires.After(now) {
+			out = append(out, MSKHolder{NAI: r.NAI, MAC: r.MAC, Expires: r.Expires})
+		}
+	}
+	t.mu.RUnlock()
+	slices.SortFunc(out, func(a, b MSKHolder) int { return strings.Compare(a.NAI, b.NAI) })
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,14 @@ func TestMSKsPersist(t *testing.T) {
 	}
 	if err := m.Put(MSKRecord{NAI: strings.Repeat("a", MaxNAILen+1), Expires: now.Add(time.Hour)}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("long NAI: %v", err)
+	}
+	// Holders: sorted by NAI, no MSK, only the ones valid at the time.
+	want := []MSKHolder{{long.NAI, long.MAC, long.Expires}, {short.NAI, short.MAC, short.Expires}}
+	if got := m.Holders(now); !slices.Equal(got, want) {
+		t.Errorf("Holders = %+v, want %+v", got, want)
+	}
+	if got := m.Holders(now.Add(30 * time.Minute)); !slices.Equal(got, want[:1]) {
+		t.Errorf("Holders after the short one expired = %+v", got)
 	}
 	msk, exp, ok := m.LookupMSK([]byte(long.NAI))
 	if !ok || !msk.Equal(&long.MSK) || !exp.Equal(long.Expires) {

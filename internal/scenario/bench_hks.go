@@ -2,23 +2,19 @@ package scenario
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -361,75 +357,6 @@ func medianRun(runs []HKSBenchRun) HKSBenchRun {
 	return s[(len(s)-1)/2]
 }
 
-// writeRequests writes n radclient requests, each by write, to file.
-func writeRequests(file string, n int, write func(w *bufio.Writer, i int) error) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	for i := range n {
-		if err := write(w, i); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return errors.Join(w.Flush(), f.Close())
-}
-
-var radclientSummary = regexp.MustCompile(`(?m)^\s*(Accepted|Rejected|Lost)\s*:\s*(\d+)`)
-
-// runRadclient sends file's requests to addr with radclient -p and times
-// it, with the CPU time serverCPU reports spent meanwhile; the summary
-// must show every request answered.
-func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, file string, addr netip.AddrPort, secret string,
-	serverCPU func() (time.Duration, error)) (RadclientSummary, error) {
-	var s RadclientSummary
-	dict := filepath.Join(cfg.Dir, "radclient")
-	if err := os.MkdirAll(dict, 0o700); err != nil {
-		return s, err
-	}
-	if err := peer.DictionaryDir(dict, radius.FreeRADIUSDictionary()); err != nil {
-		return s, err
-	}
-	cmd := exec.CommandContext(ctx, radclient, "-p", strconv.Itoa(cfg.Parallel), "-q", "-s", "-r", "3", "-t", "2",
-		"-d", dict, "-f", file, addr.String(), "auth", secret)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	in0, drop0 := udpCounters()
-	cpu0, cerr := serverCPU()
-	start := time.Now()
-	err := cmd.Run()
-	s.Seconds = time.Since(start).Seconds()
-	cpu1, cerr1 := serverCPU()
-	in1, drop1 := udpCounters()
-	s.UDPInDatagrams, s.UDPRcvbufErrors = in1-in0, drop1-drop0
-	if cerr == nil && cerr1 == nil {
-		s.ServerCPUSeconds = (cpu1 - cpu0).Seconds()
-		s.ServerCPUMicros = s.ServerCPUSeconds * 1e6 / float64(cfg.Requests)
-	}
-	if ps := cmd.ProcessState; ps != nil {
-		s.RadclientCPUSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
-		s.RadclientBusy = s.RadclientCPUSeconds / s.Seconds
-	}
-	for _, m := range radclientSummary.FindAllStringSubmatch(out.String(), -1) {
-		n, _ := strconv.Atoi(m[2])
-		switch m[1] {
-		case "Accepted":
-			s.Accepted = n
-		case "Rejected":
-			s.Rejected = n
-		case "Lost":
-			s.Lost = n
-		}
-	}
-	if s.Accepted != cfg.Requests {
-		return s, fmt.Errorf("scenario: radclient: %d of %d accepted (%d rejected, %d lost), exit %v:\n%s",
-			s.Accepted, cfg.Requests, s.Rejected, s.Lost, err, tailOf(out.String()))
-	}
-	return s, nil
-}
-
 // benchLatency times cfg.LatencySamples sequential RequestKey calls of
 // an AR's radius.Client to addr.
 func benchLatency(ctx context.Context, cfg HKSBenchConfig, store subscribers.Store, addr netip.AddrPort, secret string) (Latency, error) {
@@ -469,37 +396,6 @@ func benchLatency(ctx context.Context, cfg HKSBenchConfig, store subscribers.Sto
 	}
 	slices.Sort(d)
 	return latencyOf(d), nil
-}
-
-// udpCounters returns the network namespace's UDP InDatagrams and
-// RcvbufErrors (/proc/net/snmp; zeros where it cannot be read).
-func udpCounters() (in, rcvbufErrors int64) {
-	b, err := os.ReadFile("/proc/net/snmp")
-	if err != nil {
-		return 0, 0
-	}
-	var names []string
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) == 0 || f[0] != "Udp:" {
-			continue
-		}
-		if names == nil {
-			names = f
-			continue
-		}
-		for i := 1; i < len(f) && i < len(names); i++ {
-			v, _ := strconv.ParseInt(f[i], 10, 64)
-			switch names[i] {
-			case "InDatagrams":
-				in = v
-			case "RcvbufErrors":
-				rcvbufErrors = v
-			}
-		}
-		break
-	}
-	return in, rcvbufErrors
 }
 
 func randomSecret() string {

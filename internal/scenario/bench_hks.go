@@ -72,13 +72,25 @@ func latencyOf(d []time.Duration) Latency {
 
 // HKSBenchResult is the outcome of BenchHKS. The first two fields are
 // the issue's figures, in its order.
+//
+// FreeRADIUS is measured on two kinds of PAP exchange. The signed one is
+// the baseline of the target: Message-Authenticator in the request and in
+// the Access-Accept, as FreeRADIUS 3.2 has exchanged every Access-Request
+// since 3.2.5 (libfreeradius's code2ma, its BlastRADIUS mitigation,
+// radclient's requests included) and as every key request and answer
+// carries one. The unsigned one is what the installed 3.2.1 does by
+// default: no Message-Authenticator either way (docs/aaa.md).
 type HKSBenchResult struct {
-	// HKSPerS and FreeRADIUSPAPPerS are the medians of Runs.
+	// HKSPerS and FreeRADIUSPAPPerS (signed PAP) are the medians of Runs.
 	HKSPerS           float64 `json:"hks_per_s"`
 	FreeRADIUSPAPPerS float64 `json:"freeradius_pap_per_s"`
 	// Ratio is HKSPerS / FreeRADIUSPAPPerS, both measured in this run;
 	// the target is at least 1.
 	Ratio float64 `json:"ratio"`
+	// FreeRADIUSUnsignedPAPPerS is the median rate of PAP without
+	// Message-Authenticator, RatioUnsigned HKSPerS over it.
+	FreeRADIUSUnsignedPAPPerS float64 `json:"freeradius_pap_unsigned_per_s"`
+	RatioUnsigned             float64 `json:"ratio_unsigned"`
 	// Runs are the measured runs in the order they ran, warm-ups left
 	// out.
 	Runs []HKSBenchRun `json:"runs"`
@@ -95,10 +107,17 @@ type HKSBenchResult struct {
 	Subscribers    int     `json:"subscribers"`
 	// What radclient counted in the run of the median rate (every
 	// request must be accepted in every run).
-	HKS        RadclientSummary `json:"hks_radclient"`
-	PAP        RadclientSummary `json:"freeradius_radclient"`
-	MeetsGoal  bool             `json:"meets_target"`
-	Freeradius string           `json:"freeradius_version"`
+	HKS         RadclientSummary `json:"hks_radclient"`
+	PAP         RadclientSummary `json:"freeradius_radclient"`
+	UnsignedPAP RadclientSummary `json:"freeradius_unsigned_radclient"`
+	MeetsGoal   bool             `json:"meets_target"`
+	Freeradius  string           `json:"freeradius_version"`
+}
+
+// String is the summary's figures for the text report.
+func (s RadclientSummary) String() string {
+	return fmt.Sprintf("%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s",
+		s.Accepted, s.Rejected, s.Lost, s.Seconds, s.ServerCPUMicros, s.RadclientCPUSeconds)
 }
 
 // RadclientSummary is radclient -s's packet summary, the wall time, and
@@ -123,23 +142,25 @@ type RadclientSummary struct {
 
 // HKSBenchRun is one measured run of one server.
 type HKSBenchRun struct {
-	Server string  `json:"server"` // "freeradius" or "hks"
+	Server string  `json:"server"` // "freeradius" (signed PAP), "freeradius-unsigned" or "hks"
 	PerS   float64 `json:"per_s"`
 	RadclientSummary
 }
 
 func (r HKSBenchResult) String() string {
 	return fmt.Sprintf("%d requests per server, radclient -p %d, %d subscribers (%s)\n"+
-		"  (medians of %d interleaved runs each)\n"+
-		"  FreeRADIUS, PAP:            %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s)\n"+
-		"  fhkey hks, key requests:    %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s)\n"+
+		"  (medians of %d interleaved runs each; signed: Message-Authenticator both ways, as every key request)\n"+
+		"  FreeRADIUS, PAP, signed:    %9.0f/s  (%s)\n"+
+		"  fhkey hks, key requests:    %9.0f/s  (%s)\n"+
 		"  ratio hks / FreeRADIUS:     %9.2f    target >= 1: %s\n"+
+		"  FreeRADIUS, PAP, unsigned:  %9.0f/s  (%s)\n"+
+		"  ratio hks / unsigned PAP:   %9.2f\n"+
 		"  AR round trip per HKReq through FreeRADIUS: median %.3f ms, p99 %.3f ms (%d sequential)\n"+
 		"                              directly to the HKS: median %.3f ms, p99 %.3f ms; added by the proxy: %.3f ms",
-		r.Requests, r.Parallel, r.Subscribers, r.Freeradius, len(r.Runs)/2,
-		r.FreeRADIUSPAPPerS, r.PAP.Accepted, r.PAP.Rejected, r.PAP.Lost, r.PAP.Seconds, r.PAP.ServerCPUMicros, r.PAP.RadclientCPUSeconds,
-		r.HKSPerS, r.HKS.Accepted, r.HKS.Rejected, r.HKS.Lost, r.HKS.Seconds, r.HKS.ServerCPUMicros, r.HKS.RadclientCPUSeconds,
+		r.Requests, r.Parallel, r.Subscribers, r.Freeradius, len(r.Runs)/3,
+		r.FreeRADIUSPAPPerS, r.PAP, r.HKSPerS, r.HKS,
 		r.Ratio, map[bool]string{true: "met", false: "MISSED"}[r.MeetsGoal],
+		r.FreeRADIUSUnsignedPAPPerS, r.UnsignedPAP, r.RatioUnsigned,
 		r.ProxyLatency.Median, r.ProxyLatency.P99, r.ProxyLatency.Samples,
 		r.DirectLatency.Median, r.DirectLatency.P99, r.AddedByProxyMS)
 }
@@ -153,11 +174,12 @@ var (
 
 const benchRealm = "example.com"
 
-// BenchHKS loads FreeRADIUS 3.2 answering trivial PAP requests, then
-// `fhkey hks` (node.OpenHKS over a memory store) answering key requests —
-// HIK check, HK derivation, salt encryption, Message-Authenticator both
-// ways — with the same generator, radclient -p Parallel, from the same
-// cores, and reports both rates. Then it times the AR's round trip per
+// BenchHKS loads FreeRADIUS 3.2 answering trivial PAP requests (with
+// Message-Authenticator both ways, then without), then `fhkey hks`
+// (node.OpenHKS over a memory store) answering key requests — HIK check,
+// HK derivation, salt encryption, Message-Authenticator both ways — with
+// the same generator, radclient -p Parallel, from the same cores, and
+// reports the rates. Then it times the AR's round trip per
 // HKReq through FreeRADIUS as a realm proxy, and directly. Every peer
 // runs on loopback from cfg.Dir and is stopped at the end.
 func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
@@ -203,17 +225,19 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		h.Close()
 	}()
 
-	// FreeRADIUS: the PAP user and the realm proxied to the HKS.
+	// FreeRADIUS: the PAP users (signed and unsigned answers) and the
+	// realm proxied to the HKS.
 	frAddr, err := freeUDPPort()
 	if err != nil {
 		return res, err
 	}
 	fr := &peer.FreeRADIUS{
 		Dir: cfg.Dir, Listen: frAddr,
-		Clients:      []peer.FreeRADIUSClient{{Name: "bench", Prefix: netip.PrefixFrom(loopback, 32), Secret: frSecret}},
-		Proxy:        peer.ProxyConf(benchRealm, h.Addr(), hksSecret),
-		PAPUsers:     map[string]string{"bench": "bench-password"},
-		Dictionaries: []string{radius.FreeRADIUSDictionary()},
+		Clients:        []peer.FreeRADIUSClient{{Name: "bench", Prefix: netip.PrefixFrom(loopback, 32), Secret: frSecret}},
+		Proxy:          peer.ProxyConf(benchRealm, h.Addr(), hksSecret),
+		PAPUsers:       map[string]string{"bench": "bench-password", "bench-signed": "bench-password"},
+		SignedPAPUsers: []string{"bench-signed"},
+		Dictionaries:   []string{radius.FreeRADIUSDictionary()},
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	frServer, err := fr.Start(startCtx)
@@ -227,9 +251,16 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	// The request files: PAP, and per HKS run its own key requests signed
 	// beforehand (subscriber i mod S, Timestamps increasing per
 	// subscriber across the runs).
-	pap := filepath.Join(cfg.Dir, "pap.requests")
+	pap, signedPAP := filepath.Join(cfg.Dir, "pap.requests"), filepath.Join(cfg.Dir, "pap-signed.requests")
 	if err := writeRequests(pap, cfg.Requests, func(w *bufio.Writer, _ int) error {
 		_, err := w.WriteString("User-Name = \"bench\"\nUser-Password = \"bench-password\"\n\n")
+		return err
+	}); err != nil {
+		return res, err
+	}
+	// Message-Authenticator first, as radclient >= 3.2.5 places it.
+	if err := writeRequests(signedPAP, cfg.Requests, func(w *bufio.Writer, _ int) error {
+		_, err := w.WriteString("Message-Authenticator = 0x00\nUser-Name = \"bench-signed\"\nUser-Password = \"bench-password\"\n\n")
 		return err
 	}); err != nil {
 		return res, err
@@ -258,8 +289,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		}
 	}
 
-	// Interleaved: a warm-up run of each, then FreeRADIUS, HKS,
-	// FreeRADIUS, HKS, ... with the same radclient invocation.
+	// Interleaved: a warm-up run of each, then signed PAP, unsigned PAP,
+	// HKS, signed PAP, ... with the same radclient invocation.
 	frCPU := func() (time.Duration, error) { return pidCPU(frServer.Pid()) }
 	selfCPU := func() (time.Duration, error) {
 		u, s, err := ProcessCPU()
@@ -271,17 +302,21 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var frRuns, hksRuns []HKSBenchRun
+	var signedRuns, unsignedRuns, hksRuns []HKSBenchRun
 	for r := range cfg.Runs + 1 {
 		what := "run " + strconv.Itoa(r)
 		if r == 0 {
 			what = "warm-up"
 		}
-		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS, then %d key requests to fhkey hks\n",
+		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS (signed, then unsigned), then %d key requests to fhkey hks\n",
 			what, cfg.Parallel, cfg.Requests, cfg.Requests)
-		fr, err := runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret, frCPU)
+		signed, err := runRadclient(ctx, radclient, cfg, signedPAP, frAddr, frSecret, frCPU)
 		if err != nil {
-			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
+			return res, fmt.Errorf("signed PAP: %w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
+		}
+		unsigned, err := runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret, frCPU)
+		if err != nil {
+			return res, fmt.Errorf("PAP: %w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
 		hk, err := runRadclient(ctx, radclient, cfg, keys[r], h.Addr(), hksSecret, selfCPU)
 		if err != nil {
@@ -290,14 +325,17 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		if r == 0 {
 			continue
 		}
-		frRuns = append(frRuns, HKSBenchRun{Server: "freeradius", PerS: float64(fr.Accepted) / fr.Seconds, RadclientSummary: fr})
-		hksRuns = append(hksRuns, HKSBenchRun{Server: "hks", PerS: float64(hk.Accepted) / hk.Seconds, RadclientSummary: hk})
-		res.Runs = append(res.Runs, frRuns[len(frRuns)-1], hksRuns[len(hksRuns)-1])
+		signedRuns = append(signedRuns, benchRun("freeradius", signed))
+		unsignedRuns = append(unsignedRuns, benchRun("freeradius-unsigned", unsigned))
+		hksRuns = append(hksRuns, benchRun("hks", hk))
+		res.Runs = append(res.Runs, signedRuns[r-1], unsignedRuns[r-1], hksRuns[r-1])
 	}
-	frMed, hksMed := medianRun(frRuns), medianRun(hksRuns)
-	res.PAP, res.FreeRADIUSPAPPerS = frMed.RadclientSummary, frMed.PerS
+	signedMed, unsignedMed, hksMed := medianRun(signedRuns), medianRun(unsignedRuns), medianRun(hksRuns)
+	res.PAP, res.FreeRADIUSPAPPerS = signedMed.RadclientSummary, signedMed.PerS
+	res.UnsignedPAP, res.FreeRADIUSUnsignedPAPPerS = unsignedMed.RadclientSummary, unsignedMed.PerS
 	res.HKS, res.HKSPerS = hksMed.RadclientSummary, hksMed.PerS
 	res.Ratio = res.HKSPerS / res.FreeRADIUSPAPPerS
+	res.RatioUnsigned = res.HKSPerS / res.FreeRADIUSUnsignedPAPPerS
 
 	// The AR's round trip, through FreeRADIUS and directly.
 	fmt.Fprintf(cfg.Log, "%d sequential key requests through FreeRADIUS, then directly\n", cfg.LatencySamples)
@@ -347,6 +385,10 @@ func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.T
 	}
 	return hkstest.Request{MessageID: uint8(i), PRF: hokey.PRFHMACSHA256, MAC: hokey.MACHMACSHA256, NAI: sub.NAI, HMK: sub.HMK,
 		MNNonce: nonce, Time: ts, CoA: benchCoA, AR: benchAR}, nil
+}
+
+func benchRun(server string, s RadclientSummary) HKSBenchRun {
+	return HKSBenchRun{Server: server, PerS: float64(s.Accepted) / s.Seconds, RadclientSummary: s}
 }
 
 // medianRun returns the run of the median rate (the lower middle one of an

@@ -1,6 +1,7 @@
 package hokey
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -126,7 +127,15 @@ func SignMACs(cp mh.Codepoints, m mh.Message, src, dst netip.Addr, keys ...MACKe
 // Type wraps ErrInvalidMAC.
 func VerifyMAC(cp mh.Codepoints, msg []byte, k MACKey) error {
 	name := macName(k)
-	c, err := cp.CoveredByMAC(msg, k.subtype())
+	// The MH Data goes straight into the stack HMAC's buffer (no
+	// allocation) when the message fits it, as every Mobility Header does.
+	var buf hmacBuf
+	dst := buf.text()[:0]
+	onStack := len(msg) <= len(dst[:cap(dst)])
+	if !onStack {
+		dst = nil
+	}
+	c, err := cp.AppendCoveredByMAC(dst, msg, k.subtype())
 	if err != nil {
 		return fmt.Errorf("hokey: %s: %w", name, err)
 	}
@@ -138,13 +147,18 @@ func VerifyMAC(cp mh.Codepoints, msg []byte, k MACKey) error {
 	if at != mk.mac {
 		return fmt.Errorf("%w: %s: Algorithm Type %s, the key is for %s", ErrAuthenticator, name, at, mk.mac)
 	}
-	var buf [MaxKeyLen]byte
-	want, err := mk.authValue(buf[:0], c.Data)
-	if err != nil {
+	if mk.key.IsZero() {
+		return fmt.Errorf("%w: empty key", ErrKey)
+	}
+	var sum [sha256.Size]byte
+	var want []byte
+	if onStack {
+		want = stackHMAC(hmacOf(uint8(mk.mac)).fn, &sum, mk.key.Bytes(), &buf, hmacBlockLen+len(c.Data))
+	} else if want, err = mk.authValue(sum[:0], c.Data); err != nil {
 		return err
 	}
 	ok := c.Equal(want)
-	clear(buf[:])
+	clear(sum[:])
 	if !ok {
 		return fmt.Errorf("%w: %s AUTH Value", ErrAuthenticator, name)
 	}

@@ -126,7 +126,22 @@ func SignMACs(cp mh.Codepoints, m mh.Message, src, dst netip.Addr, keys ...MACKe
 // cannot be located wraps mh.ErrAuthenticator; an unsupported Algorithm
 // Type wraps ErrInvalidMAC.
 func VerifyMAC(cp mh.Codepoints, msg []byte, k MACKey) error {
-	name := macName(k)
+	// Concrete types, not k's methods: an interface method call would
+	// move the caller's key to the heap.
+	var mk *macKey
+	var subtype uint8
+	switch k := k.(type) {
+	case *IntegrityKey:
+		mk, subtype = &k.macKey, mh.MACSubtypeMNHKS
+	case *HandoverKey:
+		mk, subtype = &k.macKey, mh.MACSubtypeMNAR
+	default:
+		return fmt.Errorf("%w: MAC key neither an HIK nor an HK", ErrKey)
+	}
+	name := "MN-HKS MAC"
+	if subtype == mh.MACSubtypeMNAR {
+		name = "MN-AR MAC"
+	}
 	// The MH Data goes straight into the stack HMAC's buffer (no
 	// allocation) when the message fits it, as every Mobility Header does.
 	var buf hmacBuf
@@ -135,11 +150,10 @@ func VerifyMAC(cp mh.Codepoints, msg []byte, k MACKey) error {
 	if !onStack {
 		dst = nil
 	}
-	c, err := cp.AppendCoveredByMAC(dst, msg, k.subtype())
+	c, err := cp.AppendCoveredByMAC(dst, msg, subtype)
 	if err != nil {
 		return fmt.Errorf("hokey: %s: %w", name, err)
 	}
-	mk := k.material()
 	at, err := ParseMACAlgorithm(c.AlgorithmType)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

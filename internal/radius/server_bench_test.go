@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,4 +105,52 @@ func BenchmarkHandleKeyRequest(b *testing.B) {
 	for i := range b.N {
 		p.serve(b, ctx, i, buf)
 	}
+}
+
+// BenchmarkServeKeyRequests is the same requests through Serve, as `fhkey
+// hks` runs: a client keeps 32 in flight (as radclient keeps -p), the
+// readers take them in recvmmsg batches and answer in sendmmsg batches.
+// ns/op is wall time per request on GOMAXPROCS cores, cpu-ns/op the
+// process's CPU time per request (user + system, less sensitive to other
+// load), the client's work included in both.
+func BenchmarkServeKeyRequests(b *testing.B) {
+	const window = 32
+	p := newHKSPath(b, b.N)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.srv.Serve(ctx, p.pool.udp) }()
+	defer func() { cancel(); <-done }()
+	to := p.pool.udp.LocalAddr().(*net.UDPAddr).AddrPort()
+	buf := make([]byte, maxPacketLen)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	sent, answered := 0, 0
+	for answered < b.N {
+		for sent < b.N && sent-answered < window {
+			if _, err := p.client.WriteToUDPAddrPort(p.reqs[sent], to); err != nil {
+				b.Fatal(err)
+			}
+			sent++
+		}
+		p.client.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := p.client.ReadFromUDPAddrPort(buf)
+		if err != nil || n < headerLen || buf[0] != 2 {
+			b.Fatalf("answer %d: % x, %v; stats %+v", answered, buf[:n], err, p.srv.Stats())
+		}
+		answered++
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	st := p.srv.Stats()
+	b.ReportMetric(float64(st.Received)/float64(st.Reads), "datagrams/read")
+}
+
+// processCPU is the process's user + system CPU time so far.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

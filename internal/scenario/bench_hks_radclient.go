@@ -56,9 +56,11 @@ func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, fil
 	cmd.Stdout, cmd.Stderr = &out, &out
 	in0, drop0 := udpCounters()
 	cpu0, cerr := serverCPU()
+	load := watchLoad(in0, 2*int64(cfg.Requests))
 	start := time.Now()
 	err := cmd.Run()
 	s.Seconds = time.Since(start).Seconds()
+	s.LoadSeconds = load.seconds()
 	cpu1, cerr1 := serverCPU()
 	in1, drop1 := udpCounters()
 	s.UDPInDatagrams, s.UDPRcvbufErrors = in1-in0, drop1-drop0
@@ -86,6 +88,61 @@ func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, fil
 			s.Accepted, cfg.Requests, s.Rejected, s.Lost, err, tailOf(out.String()))
 	}
 	return s, nil
+}
+
+// loadSampling is how often watchLoad reads the UDP counters.
+const loadSampling = time.Millisecond
+
+// loadWindow times the load a radclient run puts on its server (see
+// watchLoad).
+type loadWindow struct {
+	stop, done chan struct{}
+	start, end time.Time
+}
+
+// watchLoad samples the network namespace's UDP InDatagrams every
+// loadSampling until seconds is called, and times the load of a run that
+// starts from in0 and moves total datagrams (its requests and answers):
+// from the first sample counting some of them to the first counting all.
+// That leaves out what radclient does before its first request (it reads
+// and parses its whole request file: 20,000 requests of 400 characters of
+// text for key requests, 60 for PAP) and after its last answer (freeing
+// them), during which the server is idle (docs/aaa.md).
+func watchLoad(in0, total int64) *loadWindow {
+	w := &loadWindow{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(loadSampling)
+		defer tick.Stop()
+		for {
+			in, _ := udpCounters()
+			now := time.Now()
+			if w.start.IsZero() && in-in0 >= 8 {
+				w.start = now
+			}
+			if in-in0 >= total {
+				w.end = now
+				return
+			}
+			select {
+			case <-w.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return w
+}
+
+// seconds stops the sampling and returns the load's duration, 0 if it was
+// not seen whole (counters unreadable).
+func (w *loadWindow) seconds() float64 {
+	close(w.stop)
+	<-w.done
+	if w.start.IsZero() || w.end.IsZero() || !w.end.After(w.start) {
+		return 0
+	}
+	return w.end.Sub(w.start).Seconds()
 }
 
 // udpCounters returns the network namespace's UDP InDatagrams and

@@ -34,6 +34,13 @@ func TestBenchHKS(t *testing.T) {
 		res.ProxyLatency.Samples != 20 || res.ProxyLatency.Median <= 0 || res.DirectLatency.Median <= 0 {
 		t.Errorf("result %+v", res)
 	}
+	for _, r := range res.Runs {
+		// The load is timed inside radclient's run, the requests and
+		// answers counted whole (400 of each, no retransmission).
+		if r.LoadSeconds <= 0 || r.LoadSeconds > r.Seconds || r.PerS < r.PerSWall || r.UDPInDatagrams < 800 {
+			t.Errorf("run %+v: load not timed within radclient's run", r)
+		}
+	}
 	t.Log(res)
 }
 

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/peer"
@@ -114,8 +113,10 @@ func watchLoad(in0, total int64) *loadWindow {
 		defer close(w.done)
 		tick := time.NewTicker(loadSampling)
 		defer tick.Stop()
+		var snmp snmpReader
+		defer snmp.close()
 		for {
-			in, _ := udpCounters()
+			in, _ := snmp.read()
 			now := time.Now()
 			if w.start.IsZero() && in-in0 >= 8 {
 				w.start = now
@@ -148,30 +149,56 @@ func (w *loadWindow) seconds() float64 {
 // udpCounters returns the network namespace's UDP InDatagrams and
 // RcvbufErrors (/proc/net/snmp; zeros where it cannot be read).
 func udpCounters() (in, rcvbufErrors int64) {
-	b, err := os.ReadFile("/proc/net/snmp")
-	if err != nil {
+	var r snmpReader
+	defer r.close()
+	return r.read()
+}
+
+// snmpReader reads /proc/net/snmp's UDP counters again and again through
+// one open file and one buffer: a few microseconds a read, so that
+// watchLoad's sampling takes little from the processes it times.
+type snmpReader struct {
+	f   *os.File
+	buf [8192]byte
+}
+
+// read returns UDP InDatagrams and RcvbufErrors (zeros where they cannot
+// be read).
+func (r *snmpReader) read() (in, rcvbufErrors int64) {
+	if r.f == nil {
+		f, err := os.Open("/proc/net/snmp")
+		if err != nil {
+			return 0, 0
+		}
+		r.f = f
+	}
+	n, err := r.f.ReadAt(r.buf[:], 0)
+	if n == 0 && err != nil {
 		return 0, 0
 	}
-	var names []string
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) == 0 || f[0] != "Udp:" {
-			continue
+	// Two "Udp:" lines: the names, then the values.
+	b := r.buf[:n]
+	i := bytes.Index(b, []byte("\nUdp: "))
+	if i < 0 {
+		return 0, 0
+	}
+	b = b[i+1:]
+	names, rest, _ := bytes.Cut(b, []byte("\n"))
+	values, _, _ := bytes.Cut(rest, []byte("\n"))
+	nf, vf := bytes.Fields(names), bytes.Fields(values)
+	for k := 1; k < len(nf) && k < len(vf); k++ {
+		switch string(nf[k]) {
+		case "InDatagrams":
+			in, _ = strconv.ParseInt(string(vf[k]), 10, 64)
+		case "RcvbufErrors":
+			rcvbufErrors, _ = strconv.ParseInt(string(vf[k]), 10, 64)
 		}
-		if names == nil {
-			names = f
-			continue
-		}
-		for i := 1; i < len(f) && i < len(names); i++ {
-			v, _ := strconv.ParseInt(f[i], 10, 64)
-			switch names[i] {
-			case "InDatagrams":
-				in = v
-			case "RcvbufErrors":
-				rcvbufErrors = v
-			}
-		}
-		break
 	}
 	return in, rcvbufErrors
+}
+
+func (r *snmpReader) close() {
+	if r.f != nil {
+		r.f.Close()
+	}
 }

@@ -89,8 +89,8 @@ func (r *batchReader) flush() {
 	out := r.out[:r.queued]
 	for len(out) > 0 {
 		n, err := r.p.batch.WriteBatch(out, 0)
-		if err != nil {
-			r.p.s.c.sendErrors.Add(1)
+		if err != nil || n == 0 {
+			r.p.s.c.sendErrors.Add(1) // out[n] was not sent: skip it
 			n++
 		}
 		out = out[min(n, len(out)):]

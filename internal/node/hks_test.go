@@ -19,6 +19,7 @@ import (
 
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/aaa"
+	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/hks/hkstest"
 	"github.com/fhkey/fhkey/internal/hks/subscribers"
@@ -296,5 +297,18 @@ func TestHKSDaemon(t *testing.T) {
 	if l := d.log(); !strings.Contains(l, "handover key server serving") || !strings.Contains(l, "stopped") ||
 		strings.Contains(l, "rotated-secret-91d0") {
 		t.Errorf("logs:\n%s", l)
+	}
+}
+
+// TestHKSReadBatch: the HKS reads one request per system call only with the
+// PostgreSQL store, so that its readers overlap the database round trips;
+// the local stores take the RADIUS server's recvmmsg batches.
+func TestHKSReadBatch(t *testing.T) {
+	for st, want := range map[config.SubscriberStoreType]int{
+		config.SubscriberStorePostgres: 1, config.SubscriberStoreBolt: 0,
+	} {
+		if got := HKSReadBatch(st); got != want {
+			t.Errorf("%s: ReadBatch %d, want %d", st, got, want)
+		}
 	}
 }

@@ -10,9 +10,10 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// batchLen is how many datagrams a reader takes from the socket in one
-// recvmmsg(2), and how many answers it sends in one sendmmsg(2).
-const batchLen = 32
+// defaultReadBatch is ServerConfig.ReadBatch's default: how many
+// datagrams a reader takes from the socket in one recvmmsg(2), and how many
+// answers it sends in one sendmmsg(2).
+const defaultReadBatch = 32
 
 // batchIO is a UDP socket read and written several datagrams per system
 // call: golang.org/x/net's ipv4 or ipv6 PacketConn (recvmmsg and sendmmsg
@@ -42,7 +43,8 @@ type batchReader struct {
 }
 
 func newBatchReader(p *readerPool) *batchReader {
-	r := &batchReader{p: p, in: make([]ipv4.Message, batchLen), out: make([]ipv4.Message, batchLen)}
+	n := p.s.cfg.ReadBatch
+	r := &batchReader{p: p, in: make([]ipv4.Message, n), out: make([]ipv4.Message, n)}
 	for i := range r.in {
 		r.in[i].Buffers = [][]byte{make([]byte, maxPacketLen+1)}
 		r.out[i].Buffers = make([][]byte, 1)

@@ -36,6 +36,13 @@ type ServerConfig struct {
 	// MaxInFlight bounds the requests handed to KeyServer at once; more
 	// are dropped (the client retransmits). Default 64.
 	MaxInFlight int
+	// ReadBatch is how many datagrams a reader takes from a UDP socket in
+	// one system call (recvmmsg) and handles one after the other before
+	// reading again, its answers sent in one sendmmsg. Default 32. 1 reads
+	// one at a time, so that each request to a KeyServer that waits on a
+	// remote store (PostgreSQL) gets a reader of its own and the waits
+	// overlap.
+	ReadBatch int
 	// HandlerTimeout bounds one RequestKey call. Default 5 s.
 	HandlerTimeout time.Duration
 	// DuplicateCache is how many answered requests are kept to answer
@@ -110,6 +117,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	cfg.Clients = nil
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 64
+	}
+	if cfg.ReadBatch <= 0 {
+		cfg.ReadBatch = defaultReadBatch
 	}
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = 5 * time.Second
@@ -205,7 +215,7 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	defer stop()
 	p := &readerPool{s: s, conn: conn, idleTarget: int32(min(runtime.GOMAXPROCS(0), s.cfg.MaxInFlight))}
 	p.udp, _ = conn.(*net.UDPConn)
-	if p.udp != nil {
+	if p.udp != nil && s.cfg.ReadBatch > 1 {
 		p.batch = newBatchIO(p.udp)
 	}
 	var errOnce sync.Once
@@ -228,7 +238,7 @@ type readerPool struct {
 	ctx        context.Context
 	conn       net.PacketConn
 	udp        *net.UDPConn // conn, if a UDP socket: reads and writes without allocating
-	batch      batchIO      // udp's batches (recvmmsg, sendmmsg), if udp is set
+	batch      batchIO      // udp's batches (recvmmsg, sendmmsg), if udp is set and ReadBatch > 1
 	idleTarget int32
 	idle       atomic.Int32 // readers waiting on the socket
 	wg         sync.WaitGroup

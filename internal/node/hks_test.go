@@ -306,3 +306,16 @@ func TestHKSDaemon(t *testing.T) {
 		t.Errorf("logs:\n%s", l)
 	}
 }
+
+// TestHKSReadBatch: the HKS reads one request per system call only with the
+// PostgreSQL store, so that its readers overlap the database round trips;
+// the local stores take the RADIUS server's recvmmsg batches.
+func TestHKSReadBatch(t *testing.T) {
+	for st, want := range map[config.SubscriberStoreType]int{
+		config.SubscriberStorePostgres: 1, config.SubscriberStoreBolt: 0,
+	} {
+		if got := HKSReadBatch(st); got != want {
+			t.Errorf("%s: ReadBatch %d, want %d", st, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,6 +31,8 @@ type MSKs struct {
 
 	mu sync.RWMutex
 	m  map[string]*MSKRecord
+	// gen advances under mu with every change of m (MSKGeneration).
+	gen atomic.Uint64
 }
 
 // MSKs opens the MSK table of the store, creating its bucket if needed:
@@ -96,6 +99,7 @@ func (t *MSKs) Put(r MSKRecord) error {
 	if old := t.m[r.NAI]; old != nil {
 		old.MSK.Zero()
 	}
+	t.gen.Add(1)
 	t.m[r.NAI] = &r
 	return nil
 }
@@ -116,6 +120,7 @@ func (t *MSKs) deleteLocked(nai string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if old := t.m[nai]; old != nil {
+		t.gen.Add(1)
 		old.MSK.Zero()
 		delete(t.m, nai)
 	}
@@ -141,6 +146,12 @@ func (t *MSKs) LookupSupplicantMSK(nai []byte) (hokey.MSK, time.Time, [6]byte, b
 	}
 	return r.MSK, r.Expires, r.MAC, true
 }
+
+// MSKGeneration implements ar.MSKGenerations: a counter that advances
+// with every Put, Delete and Expire removal, while the memory copy
+// changes (under the lock lookups take), so that the router's FHK cache
+// can skip LookupSupplicantMSK while it has not moved.
+func (t *MSKs) MSKGeneration() uint64 { return t.gen.Load() }
 
 // SupplicantAddr returns the MAC address of the supplicant that
 // authenticated as nai, while its MSK is valid.

@@ -171,11 +171,7 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("scenario: bench hks: radclient (Debian: freeradius-utils): %w", err)
 	}
-	if out, err := exec.Command("freeradius", "-v").CombinedOutput(); err == nil {
-		if m := regexp.MustCompile(`Version ([0-9.]+)`).FindSubmatch(out); m != nil {
-			res.Freeradius = "FreeRADIUS " + string(m[1])
-		}
-	}
+	res.Freeradius = freeradiusVersion()
 	hksSecret, frSecret := randomSecret(), randomSecret()
 
 	// The HKS: the daemon's node, a memory store of cfg.Subscribers.
@@ -219,9 +215,7 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		PAPUsers:     map[string]string{"bench": "bench-password"},
 		Dictionaries: []string{radius.FreeRADIUSDictionary()},
 	}
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	frServer, err := fr.Start(startCtx)
-	cancel()
+	frServer, err := startBenchFreeRADIUS(ctx, fr)
 	if err != nil {
 		return res, err
 	}
@@ -277,12 +271,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	}
 	var frRuns, hksRuns []HKSBenchRun
 	for r := range cfg.Runs + 1 {
-		what := "run " + strconv.Itoa(r)
-		if r == 0 {
-			what = "warm-up"
-		}
 		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS, then %d key requests to fhkey hks\n",
-			what, cfg.Parallel, cfg.Requests, cfg.Requests)
+			roundName(r), cfg.Parallel, cfg.Requests, cfg.Requests)
 		fr, err := runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret, frCPU)
 		if err != nil {
 			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
@@ -351,6 +341,28 @@ func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.T
 	}
 	return hkstest.Request{MessageID: uint8(i), PRF: hokey.PRFHMACSHA256, MAC: hokey.MACHMACSHA256, NAI: sub.NAI, HMK: sub.HMK,
 		MNNonce: nonce, Time: ts, CoA: benchCoA, AR: benchAR}, nil
+}
+
+// freeradiusVersion is "FreeRADIUS x.y.z" as `freeradius -v` says, or
+// empty.
+func freeradiusVersion() string {
+	out, err := exec.Command("freeradius", "-v").CombinedOutput()
+	if err != nil {
+		return ""
+	}
+	if m := regexp.MustCompile(`Version ([0-9.]+)`).FindSubmatch(out); m != nil {
+		return "FreeRADIUS " + string(m[1])
+	}
+	return ""
+}
+
+// roundName names round r of an interleaved bench in its log: round 0
+// is the warm-up.
+func roundName(r int) string {
+	if r == 0 {
+		return "warm-up"
+	}
+	return "run " + strconv.Itoa(r)
 }
 
 // medianRun returns the run of the median rate (the lower middle one of an

@@ -51,6 +51,12 @@ type EAPBenchResult struct {
 	EapolTestDirectPerS float64 `json:"eapol_test_direct_per_s"`
 	// Ratio is ThroughARPerS / EapolTestDirectPerS, both in this run.
 	Ratio float64 `json:"ratio"`
+	// GoDirectPerS is the median rate of the Go peer of the supplicants
+	// straight to FreeRADIUS (relay in this process, no EAPOL, no
+	// authenticator): ThroughARPerS / GoDirectPerS = ARShare is what
+	// the AR's path keeps of what the same client gets directly.
+	GoDirectPerS float64 `json:"go_peer_direct_per_s"`
+	ARShare      float64 `json:"through_ar_over_go_direct"`
 	// Runs are the measured runs in the order they ran, warm-ups left
 	// out.
 	Runs          []EAPBenchRun `json:"runs"`
@@ -81,9 +87,10 @@ func (r EAPBenchResult) String() string {
 		"  (medians of %d interleaved runs each)\n"+
 		"  eapol_test straight to FreeRADIUS: %8.1f/s\n"+
 		"  through the fhkey authenticator:   %8.1f/s  (Go supplicants, EAPOL on a veth pair, RADIUS relay, bbolt MSK store)\n"+
-		"  ratio through AR / direct:         %8.2f",
-		r.TLSVersion, r.Parallel, r.PerSupplicant, r.Freeradius, len(r.Runs)/2,
-		r.EapolTestDirectPerS, r.ThroughARPerS, r.Ratio)
+		"  ratio through AR / eapol_test:     %8.2f\n"+
+		"  Go peer straight to FreeRADIUS:    %8.1f/s  (through AR / Go peer direct: %.2f)",
+		r.TLSVersion, r.Parallel, r.PerSupplicant, r.Freeradius, len(r.Runs)/3,
+		r.EapolTestDirectPerS, r.ThroughARPerS, r.Ratio, r.GoDirectPerS, r.ARShare)
 }
 
 func (cfg *EAPBenchConfig) defaults() error {
@@ -158,16 +165,26 @@ func BenchEAP(ctx context.Context, cfg EAPBenchConfig) (EAPBenchResult, error) {
 	if err != nil {
 		return res, err
 	}
+	goDirect, err := newGoDirectSide(cfg, pki, frAddr, secret)
+	if err != nil {
+		return res, err
+	}
+	defer goDirect.close()
 	ar, err := newThroughARSide(ctx, cfg, pki, frAddr, secret)
 	if err != nil {
 		return res, err
 	}
 	defer ar.close()
 
-	var dRuns, aRuns []EAPBenchRun
+	var dRuns, gRuns, aRuns []EAPBenchRun
 	for r := range cfg.Runs + 1 {
-		fmt.Fprintf(cfg.Log, "%s: %d × %d authentications by eapol_test, then through the AR\n", roundName(r), cfg.Parallel, cfg.PerSupplicant)
+		fmt.Fprintf(cfg.Log, "%s: %d × %d authentications by eapol_test, the Go peer directly, then through the AR\n",
+			roundName(r), cfg.Parallel, cfg.PerSupplicant)
 		d, err := measureEAP("eapol_test", frCPU, func() (int, time.Duration, error) { return direct.run(ctx) })
+		if err != nil {
+			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
+		}
+		g, err := measureEAP("go_direct", frCPU, func() (int, time.Duration, error) { return goDirect.run(ctx) })
 		if err != nil {
 			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
@@ -178,12 +195,14 @@ func BenchEAP(ctx context.Context, cfg EAPBenchConfig) (EAPBenchResult, error) {
 		if r == 0 {
 			continue
 		}
-		dRuns, aRuns = append(dRuns, d), append(aRuns, a)
-		res.Runs = append(res.Runs, d, a)
+		dRuns, gRuns, aRuns = append(dRuns, d), append(gRuns, g), append(aRuns, a)
+		res.Runs = append(res.Runs, d, g, a)
 	}
 	res.EapolTestDirectPerS = medianEAPRun(dRuns).PerS
+	res.GoDirectPerS = medianEAPRun(gRuns).PerS
 	res.ThroughARPerS = medianEAPRun(aRuns).PerS
 	res.Ratio = res.ThroughARPerS / res.EapolTestDirectPerS
+	res.ARShare = res.ThroughARPerS / res.GoDirectPerS
 	return res, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/eap/supplicant"
@@ -106,35 +105,14 @@ func newThroughARSide(ctx context.Context, cfg EAPBenchConfig, pki *benchPKI, se
 // run authenticates every supplicant cfg.PerSupplicant times and returns
 // the authentications completed and this process's CPU time meanwhile.
 func (s *throughARSide) run(ctx context.Context) (int, time.Duration, error) {
-	u0, s0, _ := ProcessCPU()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
-		errs  []error
-	)
-	for i, sp := range s.supps {
-		wg.Go(func() {
-			for range s.cfg.PerSupplicant {
-				res, err := sp.Authenticate(ctx, s.conns[i+1])
-				res.MSK.Wipe()
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%w: supplicant %d: %w", errEAPBench, i, err))
-					mu.Unlock()
-					return
-				}
-				total++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	u1, s1, _ := ProcessCPU()
-	if len(errs) > 0 {
-		return total, u1 + s1 - u0 - s0, errs[0]
-	}
-	return total, u1 + s1 - u0 - s0, nil
+	return runSupplicants(s.cfg, func(i int) error {
+		res, err := s.supps[i].Authenticate(ctx, s.conns[i+1])
+		res.MSK.Wipe()
+		if err != nil {
+			return fmt.Errorf("%w: %w", errEAPBench, err)
+		}
+		return nil
+	})
 }
 
 // close stops the authenticator and removes the namespaces.

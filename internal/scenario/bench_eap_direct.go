@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,42 +74,18 @@ var mppeOK = regexp.MustCompile(`MPPE keys OK: (\d+)\s+mismatch: (\d+)`)
 // run runs the processes and returns the authentications they counted
 // ("MPPE keys OK: 1", no mismatch) and their CPU time.
 func (s *eapolTestSide) run(ctx context.Context) (int, time.Duration, error) {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
-		cpu   time.Duration
-		errs  []error
-	)
-	for i := range s.cfg.Parallel {
-		wg.Go(func() {
-			for range s.cfg.PerSupplicant {
-				ok, used, err := s.once(ctx, i)
-				mu.Lock()
-				cpu += used
-				if ok {
-					total++
-				}
-				if err != nil {
-					errs = append(errs, err)
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return total, cpu, errs[0]
-	}
-	return total, cpu, nil
+	var cpu atomic.Int64
+	n, _, err := runSupplicants(s.cfg, func(i int) error {
+		used, err := s.once(ctx, i)
+		cpu.Add(int64(used))
+		return err
+	})
+	return n, time.Duration(cpu.Load()), err
 }
 
-// once runs one eapol_test process (slot i) and reports whether it
-// authenticated with the right MSK, and its CPU time.
-func (s *eapolTestSide) once(ctx context.Context, i int) (bool, time.Duration, error) {
+// once runs one eapol_test process (slot i), which must authenticate
+// with the right MSK, and returns its CPU time.
+func (s *eapolTestSide) once(ctx context.Context, i int) (time.Duration, error) {
 	cmd := exec.CommandContext(ctx, s.bin, s.args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -120,7 +96,7 @@ func (s *eapolTestSide) once(ctx context.Context, i int) (bool, time.Duration, e
 	}
 	m := mppeOK.FindSubmatch(out.Bytes())
 	if err != nil || m == nil || string(m[1]) != "1" || string(m[2]) != "0" {
-		return false, cpu, fmt.Errorf("%w: eapol_test (slot %d): %v:\n%s", errEAPBench, i, err, tailOf(out.String()))
+		return cpu, fmt.Errorf("%w: eapol_test (slot %d): %v:\n%s", errEAPBench, i, err, tailOf(out.String()))
 	}
-	return true, cpu, nil
+	return cpu, nil
 }

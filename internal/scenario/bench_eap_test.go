@@ -15,7 +15,8 @@ import (
 // TestBenchEAP runs `fhkey bench eap` small, TLS 1.2 and 1.3, so that
 // the bench path cannot rot: every eapol_test process reports its
 // authentications with the right MSK, every Go supplicant authenticates
-// through the fhkey authenticator on the veth pair, and the rates are
+// through the fhkey authenticator on the veth pair and straight to
+// FreeRADIUS (with the Access-Accept's MSK), and the rates are
 // positive (not timed: a unit test asserts no timing).
 func TestBenchEAP(t *testing.T) {
 	testenv.RequireRoot(t)
@@ -33,7 +34,7 @@ func TestBenchEAP(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, log.String())
 			}
-			if len(res.Runs) != 2 || res.ThroughARPerS <= 0 || res.EapolTestDirectPerS <= 0 || res.Ratio <= 0 ||
+			if len(res.Runs) != 3 || res.ThroughARPerS <= 0 || res.EapolTestDirectPerS <= 0 || res.Ratio <= 0 || res.GoDirectPerS <= 0 ||
 				res.TLSVersion != tlsVersionName(v) {
 				t.Fatalf("result %+v", res)
 			}

@@ -80,6 +80,13 @@ type EAPBenchRun struct {
 	ClientCPUSeconds float64 `json:"client_cpu_seconds"`
 	// ServerCPUMillis is FreeRADIUS's CPU time per authentication.
 	ServerCPUMillis float64 `json:"freeradius_cpu_ms_per_auth"`
+	// ARStarted and ARRetransmissions are the authenticator's counters
+	// in a run through the AR (pae.Stats): sessions started (one per
+	// authentication, more when an EAPOL-Start was sent again) and
+	// EAP-Requests sent again after RetransmitInterval of silence (a
+	// frame lost: the run waited seconds).
+	ARStarted         uint64 `json:"ar_sessions_started,omitempty"`
+	ARRetransmissions uint64 `json:"ar_retransmissions,omitempty"`
 }
 
 func (r EAPBenchResult) String() string {
@@ -188,7 +195,10 @@ func BenchEAP(ctx context.Context, cfg EAPBenchConfig) (EAPBenchResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
+		before := ar.auth.Stats()
 		a, err := measureEAP("through_ar", frCPU, func() (int, time.Duration, error) { return ar.run(ctx) })
+		after := ar.auth.Stats()
+		a.ARStarted, a.ARRetransmissions = after.Started-before.Started, after.Retransmissions-before.Retransmissions
 		if err != nil {
 			return res, fmt.Errorf("%w\nauthenticator %+v\nFreeRADIUS: %s", err, ar.auth.Stats(), tailOf(frServer.Output()))
 		}

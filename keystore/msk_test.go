@@ -179,10 +179,11 @@ func TestMSKsPersist(t *testing.T) {
 	}
 }
 
-// openMSKs opens the MSK table of a new store, closed at the test's end.
-func openMSKs(t *testing.T, opts ...Option) *MSKs {
+// openMSKs opens the MSK table of a new store with opts, closed at the
+// test's end.
+func openMSKs(t testing.TB, opts ...Option) *MSKs {
 	t.Helper()
-	b, err := OpenBolt(filepath.Join(t.TempDir(), "keys.db"), append(opts, WithNoSync())...)
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "keys.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func openMSKs(t *testing.T, opts ...Option) *MSKs {
 // not: the router's FHK cache trusts an entry while it has not moved.
 func TestMSKsGeneration(t *testing.T) {
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	m := openMSKs(t, WithClock(func() time.Time { return now }))
+	m := openMSKs(t, WithClock(func() time.Time { return now }), WithNoSync())
 	r := MSKRecord{NAI: "mn@example.com", MSK: testMSK(1), Expires: now.Add(time.Minute)}
 	for _, step := range []struct {
 		name    string
@@ -227,7 +228,7 @@ func TestMSKsGeneration(t *testing.T) {
 
 // TestMSKsLookupAllocs: the PAR's lookup per FBU allocates nothing.
 func TestMSKsLookupAllocs(t *testing.T) {
-	m := openMSKs(t)
+	m := openMSKs(t, WithNoSync())
 	r := mskVector
 	r.Expires = time.Now().Add(time.Hour)
 	if err := m.Put(r); err != nil {

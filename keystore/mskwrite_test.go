@@ -71,15 +71,7 @@ func TestMSKsConcurrentWrites(t *testing.T) {
 // default 1 ms batch delay): writers of different NAIs share
 // transactions.
 func BenchmarkMSKsPutParallel(b *testing.B) {
-	db, err := OpenBolt(filepath.Join(b.TempDir(), "keys.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	m, err := db.MSKs()
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := openMSKs(b, WithBatchDelay(DefaultBatchDelay))
 	var next sync.Mutex
 	id := 0
 	b.SetParallelism(8)

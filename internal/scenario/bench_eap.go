@@ -87,6 +87,13 @@ type EAPBenchRun struct {
 	// frame lost: the run waited seconds).
 	ARStarted         uint64 `json:"ar_sessions_started,omitempty"`
 	ARRetransmissions uint64 `json:"ar_retransmissions,omitempty"`
+	// ARUnexpected counts the frames the authenticator dropped as
+	// unexpected (pae.Stats.Unexpected), RADIUSRetransmissions the
+	// Access-Requests the relay sent again after its 2 s timeout (a
+	// packet lost or the server late), through the AR and from the Go
+	// peer directly.
+	ARUnexpected          uint64 `json:"ar_unexpected,omitempty"`
+	RADIUSRetransmissions uint64 `json:"radius_retransmissions,omitempty"`
 }
 
 func (r EAPBenchResult) String() string {
@@ -191,14 +198,17 @@ func BenchEAP(ctx context.Context, cfg EAPBenchConfig) (EAPBenchResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
+		rg := goDirect.relay.Stats().Retransmissions
 		g, err := measureEAP("go_direct", frCPU, func() (int, time.Duration, error) { return goDirect.run(ctx) })
+		g.RADIUSRetransmissions = goDirect.relay.Stats().Retransmissions - rg
 		if err != nil {
 			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
-		before := ar.auth.Stats()
+		before, ra := ar.auth.Stats(), ar.relay.Stats().Retransmissions
 		a, err := measureEAP("through_ar", frCPU, func() (int, time.Duration, error) { return ar.run(ctx) })
 		after := ar.auth.Stats()
 		a.ARStarted, a.ARRetransmissions = after.Started-before.Started, after.Retransmissions-before.Retransmissions
+		a.ARUnexpected, a.RADIUSRetransmissions = after.Unexpected-before.Unexpected, ar.relay.Stats().Retransmissions-ra
 		if err != nil {
 			return res, fmt.Errorf("%w\nauthenticator %+v\nFreeRADIUS: %s", err, ar.auth.Stats(), tailOf(frServer.Output()))
 		}

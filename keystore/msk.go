@@ -3,9 +3,11 @@ package keystore
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,19 +28,34 @@ var bucketMSK = []byte("msk")
 type MSKs struct {
 	b   *Bolt
 	now func() time.Time
-	// wmu serializes writers, so that the file and the map change in
-	// the same order (an Expire cannot remove a record a Put renewed).
-	wmu sync.Mutex
+	// wmu serializes the writers of one NAI (by stripe), so that the
+	// file and the map change in the same order for it (an Expire
+	// cannot remove a record a Put renewed); writers of other NAIs
+	// proceed at once, so that a store opened with a batch delay
+	// (WithBatchDelay, the default) commits concurrent
+	// authentications in one transaction and one fsync.
+	wmu  [mskWriteStripes]sync.Mutex
+	seed maphash.Seed
 
 	mu sync.RWMutex
 	m  map[string]*MSKRecord
+	// gen advances under mu with every change of m (MSKGeneration).
+	gen atomic.Uint64
+}
+
+// mskWriteStripes is how many NAI stripes MSKs's writers lock.
+const mskWriteStripes = 64
+
+// writeLock returns the writer lock of nai's stripe.
+func (t *MSKs) writeLock(nai string) *sync.Mutex {
+	return &t.wmu[maphash.String(t.seed, nai)%mskWriteStripes]
 }
 
 // MSKs opens the MSK table of the store, creating its bucket if needed:
 // it loads every record, dropping (from the file too) the expired ones.
 // A corrupt record fails with ErrCorrupt.
 func (b *Bolt) MSKs() (*MSKs, error) {
-	t := &MSKs{b: b, now: b.now, m: make(map[string]*MSKRecord)}
+	t := &MSKs{b: b, now: b.now, m: make(map[string]*MSKRecord), seed: maphash.MakeSeed()}
 	now := b.now()
 	err := b.update(func(tx *bolt.Tx) error {
 		clear(t.m)
@@ -86,8 +103,9 @@ func (t *MSKs) Put(r MSKRecord) error {
 	if err != nil {
 		return err
 	}
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
+	wl := t.writeLock(r.NAI)
+	wl.Lock()
+	defer wl.Unlock()
 	if err := t.b.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMSK).Put([]byte(r.NAI), enc)
 	}); err != nil {
@@ -98,14 +116,16 @@ func (t *MSKs) Put(r MSKRecord) error {
 	if old := t.m[r.NAI]; old != nil {
 		old.MSK.Zero()
 	}
+	t.gen.Add(1)
 	t.m[r.NAI] = &r
 	return nil
 }
 
 // Delete forgets the MSK of nai; deleting an absent NAI is not an error.
 func (t *MSKs) Delete(nai string) error {
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
+	wl := t.writeLock(nai)
+	wl.Lock()
+	defer wl.Unlock()
 	return t.deleteLocked(nai)
 }
 
@@ -118,6 +138,7 @@ func (t *MSKs) deleteLocked(nai string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if old := t.m[nai]; old != nil {
+		t.gen.Add(1)
 		old.MSK.Zero()
 		delete(t.m, nai)
 	}
@@ -144,6 +165,12 @@ func (t *MSKs) LookupSupplicantMSK(nai []byte) (hokey.MSK, time.Time, [6]byte, b
 	return r.MSK, r.Expires, r.MAC, true
 }
 
+// MSKGeneration implements ar.MSKGenerations: a counter that advances
+// with every Put, Delete and Expire removal, while the memory copy
+// changes (under the lock lookups take), so that the router's FHK cache
+// can skip LookupSupplicantMSK while it has not moved.
+func (t *MSKs) MSKGeneration() uint64 { return t.gen.Load() }
+
 // SupplicantAddr returns the MAC address of the supplicant that
 // authenticated as nai, while its MSK is valid.
 func (t *MSKs) SupplicantAddr(nai []byte) ([6]byte, bool) {
@@ -155,8 +182,6 @@ func (t *MSKs) SupplicantAddr(nai []byte) ([6]byte, bool) {
 // Expire removes the MSKs expired at now, from memory and file, and
 // returns how many.
 func (t *MSKs) Expire(now time.Time) (int, error) {
-	t.wmu.Lock()
-	defer t.wmu.Unlock()
 	t.mu.RLock()
 	var gone []string
 	for nai, r := range t.m {
@@ -168,13 +193,34 @@ func (t *MSKs) Expire(now time.Time) (int, error) {
 	var errs []error
 	n := 0
 	for _, nai := range gone {
-		if err := t.deleteLocked(nai); err != nil {
+		removed, err := t.expireOne(nai, now)
+		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		n++
+		if removed {
+			n++
+		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// expireOne removes nai's record if it is still expired at now under its
+// writer lock (a Put may have renewed it since Expire looked).
+func (t *MSKs) expireOne(nai string, now time.Time) (bool, error) {
+	wl := t.writeLock(nai)
+	wl.Lock()
+	defer wl.Unlock()
+	t.mu.RLock()
+	r := t.m[nai]
+	expired := r != nil && !r.Expires.After(now)
+	t.mu.RUnlock()
+	if !expired {
+		return false, nil
+	}
+	if err := t.deleteLocked(nai); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Len returns the number of MSKs held, expired ones not yet removed

@@ -188,17 +188,56 @@ func TestMSKsPersist(t *testing.T) {
 	}
 }
 
-// TestMSKsLookupAllocs: the PAR's lookup per FBU allocates nothing.
-func TestMSKsLookupAllocs(t *testing.T) {
-	b, err := OpenBolt(filepath.Join(t.TempDir(), "keys.db"), WithNoSync())
+// openMSKs opens the MSK table of a new store with opts, closed at the
+// test's end.
+func openMSKs(t testing.TB, opts ...Option) *MSKs {
+	t.Helper()
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "keys.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
 	m, err := b.MSKs()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// TestMSKsGeneration: every change of the table advances MSKGeneration
+// (Put, Delete, Expire removing a record), lookups and no-op deletes do
+// not: the router's FHK cache trusts an entry while it has not moved.
+func TestMSKsGeneration(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := openMSKs(t, WithClock(func() time.Time { return now }), WithNoSync())
+	r := MSKRecord{NAI: "mn@example.com", MSK: testMSK(1), Expires: now.Add(time.Minute)}
+	for _, step := range []struct {
+		name    string
+		do      func() error
+		advance bool
+	}{
+		{"Put", func() error { return m.Put(r) }, true},
+		{"LookupSupplicantMSK", func() error { m.LookupSupplicantMSK([]byte(r.NAI)); return nil }, false},
+		{"Put again", func() error { return m.Put(r) }, true},
+		{"Delete", func() error { return m.Delete(r.NAI) }, true},
+		{"Delete absent", func() error { return m.Delete(r.NAI) }, false},
+		{"Put back", func() error { return m.Put(r) }, true},
+		{"Expire, nothing expired", func() error { _, err := m.Expire(now); return err }, false},
+		{"Expire", func() error { _, err := m.Expire(now.Add(time.Hour)); return err }, true},
+	} {
+		before := m.MSKGeneration()
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if moved := m.MSKGeneration() != before; moved != step.advance {
+			t.Errorf("%s: generation moved %v, want %v", step.name, moved, step.advance)
+		}
+	}
+}
+
+// TestMSKsLookupAllocs: the PAR's lookup per FBU allocates nothing.
+func TestMSKsLookupAllocs(t *testing.T) {
+	m := openMSKs(t, WithNoSync())
 	r := mskVector
 	r.Expires = time.Now().Add(time.Hour)
 	if err := m.Put(r); err != nil {

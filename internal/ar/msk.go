@@ -1,10 +1,7 @@
 package ar
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -83,145 +80,6 @@ type MSKConfig struct {
 	Neighbors NeighborTable
 }
 
-// mskState is the router's MSK mode: the configuration and the FHK cache.
-type mskState struct {
-	src       SupplicantAddrs
-	neighbors NeighborTable
-	allowed   [atValues]bool
-	par       netip.Addr
-	size      int
-
-	mu sync.RWMutex
-	// fhks are the derived FHKs per AT, by NAI: an entry holds while
-	// the source returns the same MSK with the same expiry.
-	fhks [atValues]map[string]*fhkEntry
-	n    int
-}
-
-type fhkEntry struct {
-	msk     MSK
-	expires time.Time
-	key     hokey.Key
-}
-
-func newMSKState(cfg *MSKConfig, par netip.Addr) (*mskState, error) {
-	if cfg.Source == nil {
-		return nil, errors.New("ar: MSKConfig needs a Source")
-	}
-	if err := hokey.CheckPARAddress(par); err != nil {
-		return nil, fmt.Errorf("ar: MSK mode: %w", err)
-	}
-	owners, ok := cfg.Source.(SupplicantAddrs)
-	if !ok || cfg.Neighbors == nil {
-		return nil, errors.New("ar: MSKConfig needs Neighbors and a Source that records supplicant MAC addresses (SupplicantAddrs)")
-	}
-	s := &mskState{src: owners, neighbors: cfg.Neighbors, par: par, size: cfg.CacheSize}
-	if s.size == 0 {
-		s.size = DefaultMSKCacheSize
-	}
-	if s.size < 0 {
-		return nil, errors.New("ar: MSKConfig: negative CacheSize")
-	}
-	ats := cfg.Algorithms
-	if ats == nil {
-		ats = []hokey.AlgorithmType{hokey.HMACSHA256Trunc128}
-	}
-	for _, at := range ats {
-		if !at.Valid() {
-			return nil, fmt.Errorf("ar: MSKConfig: %w: AT %d", hokey.ErrAlgorithm, at)
-		}
-		s.allowed[at] = true
-	}
-	for i := range s.fhks {
-		s.fhks[i] = make(map[string]*fhkEntry)
-	}
-	return s, nil
-}
-
-// fhk returns the FHK of (nai, at) for this PAR (docs/msk.md), derived
-// once per MSK: a cache hit costs the source lookup, a constant-time MSK
-// compare and a key copy, and allocates nothing. ok is false when the
-// source knows no usable MSK for nai.
-func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key hokey.Key, mac [6]byte, ok bool, err error) {
-	msk, expires, mac, found := s.src.LookupSupplicantMSK(nai)
-	defer msk.Zero()
-	if !found || !expires.After(now) {
-		return key, mac, false, nil
-	}
-	key, ok, err = s.fhkOf(&msk, expires, nai, at)
-	return key, mac, ok, err
-}
-
-// fhkOf is fhk once the MSK is known.
-func (s *mskState) fhkOf(msk *MSK, expires time.Time, nai []byte, at hokey.AlgorithmType) (key hokey.Key, ok bool, err error) {
-	s.mu.RLock()
-	if e := s.fhks[at][string(nai)]; e != nil && e.msk.Equal(msk) && e.expires.Equal(expires) {
-		key = e.key
-		s.mu.RUnlock()
-		return key, true, nil
-	}
-	s.mu.RUnlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.fhks[at]
-	if e := m[string(nai)]; e != nil {
-		if e.msk.Equal(msk) && e.expires.Equal(expires) { // filled meanwhile
-			return e.key, true, nil
-		}
-		s.dropLocked(at, string(nai), e) // the MSK changed (new EAP run)
-	}
-	key, err = deriveFHK(*msk, nai, s.par, at)
-	if err != nil {
-		return key, false, err
-	}
-	if s.n >= s.size {
-		s.evictLocked()
-	}
-	if s.size > 0 {
-		m[string(nai)] = &fhkEntry{msk: *msk, expires: expires, key: key}
-		s.n++
-	}
-	return key, true, nil
-}
-
-// deriveFHK is hokey.DeriveFHK on a copy of msk, so that only a cache
-// miss moves an MSK to the heap (prf+ keeps its key in an HMAC).
-func deriveFHK(msk MSK, nai []byte, par netip.Addr, at hokey.AlgorithmType) (hokey.Key, error) {
-	defer msk.Zero()
-	return hokey.DeriveFHK(msk[:], string(nai), par, at)
-}
-
-func (s *mskState) dropLocked(at hokey.AlgorithmType, nai string, e *fhkEntry) {
-	e.msk.Zero()
-	e.key.Zero()
-	delete(s.fhks[at], nai)
-	s.n--
-}
-
-// evictLocked removes one entry, expired ones first seen: the cache is a
-// bound, not a policy (a miss costs one derivation).
-func (s *mskState) evictLocked() {
-	for at, m := range s.fhks {
-		for nai, e := range m {
-			s.dropLocked(hokey.AlgorithmType(at), nai, e)
-			return
-		}
-	}
-}
-
-// expire drops the entries whose MSK has expired.
-func (s *mskState) expire(now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for at, m := range s.fhks {
-		for nai, e := range m {
-			if !e.expires.After(now) {
-				s.dropLocked(hokey.AlgorithmType(at), nai, e)
-			}
-		}
-	}
-}
-
 // checkMSKFastBindingUpdate authenticates an FBU of the MSK mode (no
 // BADF): MN-NAI option, MN-HA option last with an FHK SPI of an allowed
 // AT, MSK of the NAI, FHK (cached), VerifyFHK over the received bytes
@@ -244,11 +102,13 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if err != nil || !r.msk.allowed[at] {
 		return fbuMSKBadSPI, key, spi
 	}
-	key, owner, ok, err := r.msk.fhk(nai, at, r.now())
+	res, err := r.msk.fhk(nai, at, pcoa, r.now())
+	key = res.key
+	res.key.Zero()
 	switch {
 	case err != nil: // an NAI the derivation refuses
 		return fbuMalformed, key, spi
-	case !ok:
+	case !res.ok:
 		return fbuUnknownNAI, key, spi
 	}
 	// hokey.VerifyFHK's checks on the octets located once: the option
@@ -262,23 +122,13 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if key.VerifyAuthenticator(ncoa, pcoa, cov.Data[32:], cov.Authenticator) != nil {
 		return fbuBadAuth, key, spi
 	}
-	if !r.msk.ownsPCoA(owner, pcoa) {
+	if !r.msk.ownsPCoA(nai, at, &res, pcoa) {
 		return fbuMSKNotOwner, key, spi
 	}
 	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {
 		return fbuStale, key, spi
 	}
 	return fbuAccepted, key, spi
-}
-
-// ownsPCoA reports whether the PCoA belongs to the NAI: its neighbor
-// entry on the access link has the MAC address owner of the supplicant
-// that authenticated as the NAI (docs/msk.md); an NAI recorded without
-// one (all zero) owns nothing. A MAC address is no secret: a plain
-// compare.
-func (s *mskState) ownsPCoA(owner [6]byte, pcoa netip.Addr) bool {
-	mac, ok := s.neighbors.LinkAddr(pcoa)
-	return ok && mac == owner && owner != [6]byte{}
 }
 
 // fastBindingAckFHK builds the FBack of the MSK mode: the MN-NAI option of

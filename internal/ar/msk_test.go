@@ -294,47 +294,6 @@ func TestFBUVerifyMSKAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkFBUVerifyMSK compares, in one run, the PAR's check of an FBU
-// of the MSK mode (checksum, parse, MN-NAI, MSK lookup, cached FHK,
-// VerifyFHK) against the BADF path of BenchmarkFBUVerify with a key of
-// the same AT (AT 1). Issue 12's target: msk/badf ≥ 0.9 per core
-// (ratio = BADF time / MSK time).
-func BenchmarkFBUVerifyMSK(b *testing.B) {
-	w := newMSKWorld(b, hokey.HMACSHA256Trunc128)
-	mskFBU := w.fbu(w.node)
-	bw, badfFBU := fbuWorld(b)
-	run := func(r *Router, p netio.Packet) {
-		v, _, _, _, key, _ := r.checkFastBindingUpdate(p)
-		if v != fbuAccepted {
-			b.Fatal("FBU rejected")
-		}
-		key.Zero()
-	}
-	run(w.par, mskFBU)
-	// Each iteration checks a batch of each, alternating, so that both
-	// see the same machine state; the clock is read once per batch.
-	const batch = 64
-	var tMSK, tBADF time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		for range batch {
-			run(bw.par, badfFBU)
-		}
-		mid := time.Now()
-		for range batch {
-			run(w.par, mskFBU)
-		}
-		tBADF += mid.Sub(start)
-		tMSK += time.Since(mid)
-	}
-	n := float64(b.N * batch)
-	b.ReportMetric(float64(tMSK.Nanoseconds())/n, "msk-ns/fbu")
-	b.ReportMetric(float64(tBADF.Nanoseconds())/n, "badf-ns/fbu")
-	b.ReportMetric(tBADF.Seconds()/tMSK.Seconds(), "msk/badf-speed")
-}
-
 // TestMSKPCoAOwner: an authenticated FBU of the MSK mode is accepted only
 // if the PCoA's neighbor entry has the MAC address of the supplicant that
 // authenticated as the NAI (docs/msk.md). Otherwise — the PCoA of another

@@ -2,6 +2,7 @@ package ar
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,6 +14,7 @@ type MemoryMSKs struct {
 	mu  sync.RWMutex
 	now func() time.Time
 	m   map[string]mskRecord
+	gen atomic.Uint64 // MSKGenerations: advanced under mu by every change
 }
 
 type mskRecord struct {
@@ -45,6 +47,7 @@ func (s *MemoryMSKs) SetSupplicant(nai string, msk MSK, mac [6]byte, expires tim
 	if old, ok := s.m[nai]; ok {
 		old.msk.Zero()
 	}
+	s.gen.Add(1)
 	s.m[nai] = mskRecord{msk: msk, mac: mac, expires: expires}
 }
 
@@ -65,6 +68,7 @@ func (s *MemoryMSKs) Delete(nai string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.m[nai]; ok {
+		s.gen.Add(1)
 		old.msk.Zero()
 		delete(s.m, nai)
 	}
@@ -77,6 +81,10 @@ func (s *MemoryMSKs) LookupMSK(nai []byte) (MSK, time.Time, bool) {
 	return msk, expires, ok
 }
 
+// MSKGeneration implements MSKGenerations: it advances with every Set,
+// SetSupplicant, Delete and expiry removal.
+func (s *MemoryMSKs) MSKGeneration() uint64 { return s.gen.Load() }
+
 // Expire removes the expired MSKs and returns how many.
 func (s *MemoryMSKs) Expire() int {
 	s.mu.Lock()
@@ -84,6 +92,7 @@ func (s *MemoryMSKs) Expire() int {
 	now, n := s.now(), 0
 	for nai, rec := range s.m {
 		if !rec.expires.After(now) {
+			s.gen.Add(1)
 			rec.msk.Zero()
 			delete(s.m, nai)
 			n++

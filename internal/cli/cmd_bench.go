@@ -26,6 +26,9 @@ raw sockets (root):
                   (badly signed) RtSolPrs hits the access router
   hks             fhkey hks against FreeRADIUS 3.2 (PAP) with radclient, on
                   loopback, no root: 'fhkey bench hks --help'
+  eap             EAP-TLS authentications per second through the fhkey
+                  authenticator against eapol_test straight to FreeRADIUS
+                  (root): 'fhkey bench eap --help'
 
 Each run builds its own testbed (--prefix) and removes it at the end.
 docs/testbed.md records what was measured on the project's machine.
@@ -41,7 +44,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "hks" {
 		return runBenchHKS(ctx, env, args[1:])
 	}
-	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood|hks [flags]", benchDescription)
+	if len(args) > 0 && args[0] == "eap" {
+		return runBenchEAP(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood|hks|eap [flags]", benchDescription)
 	prefix := fs.String("prefix", "fhk-bench-", "testbed namespace prefix")
 	cacheDir := fs.String("cache-dir", "", "credentials cache directory (default: as fhkey demo)")
 	n := fs.Int("n", 1000, "fbu-rtt: samples; forwarding: datagrams per run")
@@ -58,7 +64,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if err := parseFlags(env, fs, args); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: a benchmark is required: fbu-rtt, forwarding, fbu-throughput, flood or hks", errUsage)
+		return fmt.Errorf("%w: a benchmark is required: fbu-rtt, forwarding, fbu-throughput, flood, hks or eap", errUsage)
 	}
 	sub := args[0]
 	if err := parseFlags(env, fs, args[1:]); err != nil {

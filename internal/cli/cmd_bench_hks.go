@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -58,9 +57,5 @@ docs/aaa.md records what was measured.`)
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
-		return json.NewEncoder(env.Stdout).Encode(res)
-	}
-	fmt.Fprintln(env.Stdout, res.String())
-	return nil
+	return printBenchResult(env, *jsonOut, res)
 }

@@ -69,3 +69,30 @@ func TestBenchHKSJSON(t *testing.T) {
 		t.Errorf("%+v, %v:\n%s", res, err, out)
 	}
 }
+
+// TestBenchEAPJSON runs `bench eap --json` small: stdout is one JSON
+// object whose first three keys are the issue's, in its order, with
+// positive rates.
+func TestBenchEAPJSON(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	testenv.RequireTool(t, "freeradius")
+	testenv.RequireTool(t, "eapol_test")
+	code, out, stderr := runCLI("bench", "eap", "--parallel", "2", "--per-supplicant", "2", "--runs", "1", "--tls", "1.3",
+		"--prefix", fmt.Sprintf("fhk-e%d-", os.Getpid()), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.HasPrefix(out, `{"through_ar_per_s":`) || !strings.Contains(out, `,"eapol_test_direct_per_s":`) || !strings.Contains(out, `,"ratio":`) {
+		t.Fatalf("stdout does not start with the issue's keys:\n%s", out)
+	}
+	var res struct {
+		AR     float64 `json:"through_ar_per_s"`
+		Direct float64 `json:"eapol_test_direct_per_s"`
+		Ratio  float64 `json:"ratio"`
+		TLS    string  `json:"tls_version"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.AR <= 0 || res.Direct <= 0 || res.Ratio <= 0 || res.TLS != "TLS 1.3" {
+		t.Errorf("%+v, %v:\n%s", res, err, out)
+	}
+}

@@ -33,7 +33,8 @@ type NeighborTable struct {
 
 	mu   sync.RWMutex
 	m    map[netip.Addr][6]byte
-	live atomic.Bool // the notifications keep m current
+	live atomic.Bool   // the notifications keep m current
+	gen  atomic.Uint64 // advanced under mu when an address of m changes
 
 	hmu  sync.Mutex
 	h    *netlink.Handle
@@ -96,17 +97,26 @@ func (n *NeighborTable) apply(typ uint16, e *netlink.Neigh) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	old, had := n.m[ip]
 	switch {
 	case typ == unix.RTM_DELNEIGH:
-		delete(n.m, ip)
+		if had {
+			n.gen.Add(1)
+			delete(n.m, ip)
+		}
 	case e.State&usableNUD != 0 && len(e.HardwareAddr) == 6:
-		if _, ok := n.m[ip]; !ok && len(n.m) >= MaxNeighbors {
+		mac := [6]byte(e.HardwareAddr)
+		if had && old == mac {
+			return // a state change only (REACHABLE, STALE, ...)
+		}
+		n.gen.Add(1)
+		if !had && len(n.m) >= MaxNeighbors {
 			for k := range n.m {
 				delete(n.m, k)
 				break
 			}
 		}
-		n.m[ip] = [6]byte(e.HardwareAddr)
+		n.m[ip] = mac
 	}
 	// INCOMPLETE, FAILED: the last address stays.
 }
@@ -134,6 +144,16 @@ func (n *NeighborTable) LinkAddr(addr netip.Addr) (mac [6]byte, ok bool) {
 		}
 	}
 	return mac, false
+}
+
+// NeighborGeneration implements ar.NeighborGenerations: a counter that
+// advances whenever a remembered address is added, changed or forgotten
+// (not on state changes that keep the address), with ok false while the
+// notifications do not keep the table current (lookups then read the
+// kernel, and nothing may be cached).
+func (n *NeighborTable) NeighborGeneration() (gen uint64, ok bool) {
+	gen = n.gen.Load()
+	return gen, n.live.Load()
 }
 
 // Close closes the netlink sockets.

@@ -85,6 +85,10 @@ func TestNeighborTable(t *testing.T) {
 	wait("new entry", [6]byte{2, 0, 0, 0, 0x77, 1}, true)
 	ip("replace", other.String(), "lladdr", "02:00:00:00:77:02", "dev", testbed.PairIfaceA, "nud", "stale")
 	wait("replaced entry", [6]byte{2, 0, 0, 0, 0x77, 2}, true)
+	gen, live := nt.NeighborGeneration()
+	if !live {
+		t.Fatal("NeighborGeneration: not live while following notifications")
+	}
 	ip("change", other.String(), "dev", testbed.PairIfaceA, "nud", "failed")
 	if out, _ := p.IP(context.Background(), p.A(), "neigh", "show", other.String()); !strings.Contains(out, "FAILED") {
 		t.Fatalf("entry not FAILED: %q", out)
@@ -97,8 +101,16 @@ func TestNeighborTable(t *testing.T) {
 	if mac, ok := nt.LinkAddr(other); !ok || mac != [6]byte{2, 0, 0, 0, 0x77, 2} {
 		t.Errorf("FAILED entry: %x %v, want its last address", mac, ok)
 	}
+	// The generation counts address changes only: the sentinel, not the
+	// FAILED state that kept its address (ar.NeighborGenerations).
+	if g, _ := nt.NeighborGeneration(); g != gen+1 {
+		t.Errorf("generation %d after a state change and a new entry, want %d", g, gen+1)
+	}
 	ip("del", other.String(), "dev", testbed.PairIfaceA)
 	wait("deleted entry", [6]byte{}, false)
+	if g, _ := nt.NeighborGeneration(); g != gen+2 {
+		t.Errorf("generation %d after a deletion, want %d", g, gen+2)
+	}
 	if _, err := NewNeighborTable("nonexistent0"); err == nil {
 		t.Error("NewNeighborTable(nonexistent0): no error")
 	}

@@ -14,5 +14,8 @@ func NewNeighborTable(ifname string) (*NeighborTable, error) { return nil, ErrUn
 // LinkAddr finds nothing.
 func (n *NeighborTable) LinkAddr(addr netip.Addr) ([6]byte, bool) { return [6]byte{}, false }
 
+// NeighborGeneration reports that nothing can be cached.
+func (n *NeighborTable) NeighborGeneration() (uint64, bool) { return 0, false }
+
 // Close does nothing.
 func (n *NeighborTable) Close() error { return nil }

@@ -54,9 +54,17 @@ type fakeStore struct {
 	m       map[string]keystore.MSKRecord
 	err     error
 	deleted []string
+	// entered, if set, receives a value when Put starts, which then
+	// waits for gate to close.
+	entered chan struct{}
+	gate    chan struct{}
 }
 
 func (s *fakeStore) Put(r keystore.MSKRecord) error {
+	if s.entered != nil {
+		s.entered <- struct{}{}
+		<-s.gate
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {

@@ -153,7 +153,6 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 		s.reqID, s.lastReq, s.lastSent, s.retrans = p.Identifier, res.EAP, now, 0
 		return a.frame(src, res.EAP)
 	case radius.EAPAccept:
-		delete(a.sessions, src)
 		return a.accept(src, s, &res, now)
 	}
 	delete(a.sessions, src)
@@ -165,8 +164,18 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 // accept stores the MSK of an Access-Accept (lifetime: Session-Timeout,
 // RFC 2865 §5.27, or MSKLifetime) and forwards the EAP-Success; without
 // an MSK, or if it cannot be stored, the supplicant gets an EAP-Failure
-// instead, since the FBU of the MSK mode would then fail.
+// instead, since the FBU of the MSK mode would then fail. The session
+// ends.
+//
+// It is called with a.mu held and releases it while the store writes
+// (keystore.MSKs fsyncs its file): the frames of every other supplicant
+// would otherwise wait for each write, which made the authenticator
+// authenticate about as many supplicants at once as one (`fhkey bench
+// eap`, docs/eap.md). The session stays busy meanwhile, so that nothing
+// ends, restarts or evicts it (a Logoff then is dropped, as while a
+// Response is at the server).
 func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now time.Time) []Frame {
+	defer delete(a.sessions, src) // with a.mu held again
 	failure := func() []Frame {
 		b, _ := eap.Packet{Code: eap.CodeFailure, Identifier: s.reqID}.Marshal()
 		return a.frame(src, b)
@@ -180,8 +189,12 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 		life = a.cfg.MSKLifetime
 	}
 	rec := keystore.MSKRecord{NAI: s.nai, MSK: hokey.MSK(res.MSK), MAC: src, Expires: now.Add(life)}
+	s.busy = true
+	a.mu.Unlock()
 	err := a.cfg.Store.Put(rec)
 	rec.MSK.Zero()
+	a.mu.Lock()
+	s.busy = false
 	if err != nil {
 		a.c.storeErrors.Add(1)
 		a.cfg.Logger.Error("pae: storing the MSK", "nai", s.nai, "err", err)

@@ -81,11 +81,7 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("scenario: bench hks: radclient (Debian: freeradius-utils): %w", err)
 	}
-	if out, err := exec.Command("freeradius", "-v").CombinedOutput(); err == nil {
-		if m := regexp.MustCompile(`Version ([0-9.]+)`).FindSubmatch(out); m != nil {
-			res.Freeradius = "FreeRADIUS " + string(m[1])
-		}
-	}
+	res.Freeradius = freeradiusVersion()
 	hksSecret, frSecret := randomSecret(), randomSecret()
 
 	// The HKS: the daemon's node, a memory store of cfg.Subscribers.
@@ -131,9 +127,7 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		SignedPAPUsers: []string{"bench-signed"},
 		Dictionaries:   []string{radius.FreeRADIUSDictionary()},
 	}
-	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	frServer, err := fr.Start(startCtx)
-	cancel()
+	frServer, err := startBenchFreeRADIUS(ctx, fr)
 	if err != nil {
 		return res, err
 	}
@@ -196,12 +190,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	}
 	var signedRuns, unsignedRuns, hksRuns []HKSBenchRun
 	for r := range cfg.Runs + 1 {
-		what := "run " + strconv.Itoa(r)
-		if r == 0 {
-			what = "warm-up"
-		}
 		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS (signed, then unsigned), then %d key requests to fhkey hks\n",
-			what, cfg.Parallel, cfg.Requests, cfg.Requests)
+			roundName(r), cfg.Parallel, cfg.Requests, cfg.Requests)
 		signed, err := runRadclient(ctx, radclient, cfg, signedPAP, frAddr, frSecret, frCPU)
 		if err != nil {
 			return res, fmt.Errorf("signed PAP: %w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
@@ -279,6 +269,28 @@ func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.T
 	}
 	return hkstest.Request{MessageID: uint8(i), PRF: hokey.PRFHMACSHA256, MAC: hokey.MACHMACSHA256, NAI: sub.NAI, HMK: sub.HMK,
 		MNNonce: nonce, Time: ts, CoA: benchCoA, AR: benchAR}, nil
+}
+
+// freeradiusVersion is "FreeRADIUS x.y.z" as `freeradius -v` says, or
+// empty.
+func freeradiusVersion() string {
+	out, err := exec.Command("freeradius", "-v").CombinedOutput()
+	if err != nil {
+		return ""
+	}
+	if m := regexp.MustCompile(`Version ([0-9.]+)`).FindSubmatch(out); m != nil {
+		return "FreeRADIUS " + string(m[1])
+	}
+	return ""
+}
+
+// roundName names round r of an interleaved bench in its log: round 0
+// is the warm-up.
+func roundName(r int) string {
+	if r == 0 {
+		return "warm-up"
+	}
+	return "run " + strconv.Itoa(r)
 }
 
 // benchLatency times cfg.LatencySamples sequential RequestKey calls of

@@ -58,7 +58,7 @@ type storedKey struct {
 	spi uint32
 }
 
-// Len returns the number of keys.
+// Len returns the number of keys: handover keys and MSKs.
 func (k *Keys) Len() int {
 	if k == nil {
 		return 0

@@ -30,6 +30,7 @@ counts='
 ./internal/config FuzzParseAR 50000
 ./internal/config FuzzParseMN 10000
 ./internal/decode FuzzBytes 25000
+./internal/decode FuzzReadKeys 60000
 ./internal/eap FuzzParse 700000
 ./internal/eap FuzzParseEAPOL 700000
 ./internal/eap FuzzReassemble 150000

@@ -52,10 +52,17 @@ decoded, skipped (by reason), fragments, malformed and failing verification.
                with the handover key of (AR, previous CoA) from --keys FILE
                ('no-key' without one); an FBack is checked with the key of
                the FBU it answers, or else every key of its AR
+  mn_ha        the RFC 4285 MN-HA authentication option of an MSK-mode FBU
+               and FBack (docs/msk.md) with the FHK derived from the MSK of
+               (MN-NAI option's NAI, PAR) in --keys FILE: care-of the NCoA,
+               home the PCoA ('no-key' without one, or for an FBack whose
+               FBU is not in the capture)
 Each is valid, invalid or absent (nothing to check); each failure has its
 reason ("reasons" in --json). --keys implies --verify; the keys file is a
-JSON array of {"ar", "mn", "at", "spi", "key" (hex), "expires"}, as 'fhkey
-demo --show-keys FILE' writes (docs/decode.md).
+JSON array of handover keys {"ar", "mn", "at", "spi", "key" (hex),
+"expires"}, as 'fhkey demo --show-keys FILE' writes, and/or MSKs {"msk"
+(hex), "nai", "par", "at", "expires"}, as 'fhkey demo --mode msk
+--show-keys FILE' writes (docs/decode.md).
 
 Exit status: 0 if every packet decoded (or was skipped) and nothing failed
 verification; 1 if a packet was malformed (reported in place, decoding goes
@@ -67,7 +74,7 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON (one object per packet, one per line, then the summary) instead of text")
 	proto := fs.String("proto", decode.ProtoIPv6, "what hex on stdin holds: ipv6, icmpv6 or mh")
 	verify := fs.Bool("verify", false, "verify CGAs, SEND signatures, MH checksums and BADF authenticators")
-	keysFile := fs.String("keys", "", "handover keys (JSON, 'fhkey demo --show-keys') for the BADF check; implies --verify")
+	keysFile := fs.String("keys", "", "handover keys and MSKs (JSON, 'fhkey demo [--mode msk] --show-keys') for the BADF and MN-HA checks; implies --verify")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ type decodedLine struct {
 		Signature  string            `json:"signature"`
 		MHChecksum string            `json:"mh_checksum"`
 		BADF       string            `json:"badf"`
+		MNHA       string            `json:"mn_ha"`
 		Reasons    map[string]string `json:"reasons"`
 	}
 	Summary *struct{ Packets, Decoded, Skipped, Fragments, Malformed, Invalid int }
@@ -220,7 +221,7 @@ func TestDecodeVerifyUsage(t *testing.T) {
 		}
 	}
 	code, out, _ := runDecodeCLI(t, "", "decode", "--help")
-	for _, w := range []string{"pcapng", "SLL2", "802.1Q", "--verify", "mh_checksum", "no-key", "--show-keys", "Exit status", "magic"} {
+	for _, w := range []string{"pcapng", "SLL2", "802.1Q", "--verify", "mh_checksum", "no-key", "--show-keys", "Exit status", "magic", "mn_ha", `"msk"`, "--mode msk"} {
 		if code != 0 || !strings.Contains(out, w) {
 			t.Errorf("--help lacks %q", w)
 		}

@@ -96,6 +96,54 @@ func TestDemoMSK(t *testing.T) {
 	if eapol == 0 || radius == 0 || verified == 0 || sum.PcapFrames == 0 {
 		t.Errorf("capture: %d EAPOL, %d RADIUS frames, %d FBUs verified with the keys file's FHK (of %d frames)", eapol, radius, verified, sum.PcapFrames)
 	}
+	for _, st := range sum.Steps {
+		if st.Step == "FBU/FBack" && (!strings.Contains(st.Description, "RFC 4285 MN-HA authentication option (MSK mode)") || strings.Contains(st.Description, "BADF")) {
+			t.Errorf("FBU/FBack step: %s", st.Description)
+		}
+	}
+	checkMSKDecodeVerify(t, pcapFile, keysFile, sum.Addresses["attacker"])
+}
+
+// checkMSKDecodeVerify runs `fhkey decode --verify --keys` on the MSK
+// demo's capture and keys file: the MN's FBU and the PAR's FBacks have a
+// valid MN-HA option, the attacker's FBU with the MN's NAI and a guessed
+// MSK is invalid (exit 1), its FBU with an unknown NAI is no-key.
+func checkMSKDecodeVerify(t *testing.T, pcapFile, keysFile, attacker string) {
+	t.Helper()
+	code, stdout, stderr := runDecodeCLI(t, "", "decode", "--verify", "--keys", keysFile, "--json", pcapFile)
+	if code != 1 || !strings.Contains(stderr, "failing verification") {
+		t.Fatalf("decode: exit %d (want 1: the forged FBU): %s", code, stderr)
+	}
+	lines, sum := parseDecodeJSON(t, stdout)
+	count := map[string]int{}
+	for _, l := range lines {
+		v := l.Verify
+		typ, _ := l.Message["type"].(string)
+		if v == nil || v.MNHA == "" || v.MNHA == "absent" {
+			continue
+		}
+		who := "MN"
+		if l.IPv6.Source == attacker {
+			who = "attacker"
+		}
+		count[who+" "+typ+" "+v.MNHA]++
+		switch {
+		case v.BADF != "absent" || v.MHChecksum != "good":
+			t.Errorf("packet %d %s: %+v", l.Packet, typ, v)
+		case who == "attacker" && v.MNHA == "invalid" && !strings.Contains(v.Reasons["mn_ha"], "authenticator"):
+			t.Errorf("forged FBU %d: reason %q", l.Packet, v.Reasons["mn_ha"])
+		}
+	}
+	// FBUs may be captured twice (NAR's access link and the PAR's link to
+	// the NAR); the FBack 129 to the forgery is signed with the real FHK.
+	fbu, fback := "FastBindingUpdate", "FastBindingAcknowledgment"
+	t.Logf("MN-HA verdicts %v; summary %+v", count, sum.Summary)
+	if count["MN "+fbu+" valid"] == 0 || count["MN "+fbu+" invalid"]+count["MN "+fbu+" no-key"] != 0 ||
+		count["MN "+fback+" valid"] < 2 || count["MN "+fback+" invalid"]+count["MN "+fback+" no-key"] != 0 ||
+		count["attacker "+fbu+" invalid"] == 0 || count["attacker "+fbu+" no-key"] == 0 || count["attacker "+fbu+" valid"] != 0 ||
+		sum.Summary.Invalid != count["attacker "+fbu+" invalid"] || sum.Summary.Malformed != 0 {
+		t.Errorf("MN-HA verdicts %v; summary %+v", count, sum.Summary)
+	}
 }
 
 // checkMSKCapture counts the EAPOL and RADIUS frames of the demo's pcap

@@ -63,7 +63,8 @@ func (s *Summary) Failed() bool { return s.Malformed > 0 || s.Invalid > 0 }
 type Decoder struct {
 	// Verify turns on the checks of Verification.
 	Verify bool
-	// Keys are the handover keys for the BADF check (nil: none).
+	// Keys are the handover keys for the BADF check and the FHKs for the
+	// MN-HA check (nil: none).
 	Keys    *Keys
 	Summary Summary
 	fbus    []fbuSeen

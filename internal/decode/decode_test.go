@@ -260,10 +260,17 @@ func FuzzBytes(f *testing.F) {
 		}
 	}
 	key, _ := hokey.NewKey(hokey.HMACSHA1Trunc96, make([]byte, 20))
-	kf := `[{"ar":"` + arAddr.String() + `","mn":"` + pcoa.String() + `","at":0,"spi":0,"key":"` + hex.EncodeToString(key.Bytes()) + `","expires":"2030-01-01T00:00:00Z"}]`
+	// A handover key (BADF) and an MSK (MN-HA option): both checks run.
+	kf := `[{"ar":"` + arAddr.String() + `","mn":"` + pcoa.String() + `","at":0,"spi":0,"key":"` + hex.EncodeToString(key.Bytes()) + `","expires":"2030-01-01T00:00:00Z"},` +
+		strings.Trim(mskKeysFile(exampleMSK(), exampleNAI, arAddr, hokey.HMACSHA256Trunc128), "[]") + `]`
 	keys, err := ReadKeys(strings.NewReader(kf))
 	if err != nil {
 		f.Fatal(err)
+	}
+	for at := range mskExample {
+		fbu, fback := mskPackets(f, at, nil)
+		f.Add(uint8(0), fbu)
+		f.Add(uint8(0), fback)
 	}
 	f.Fuzz(func(t *testing.T, mode uint8, b []byte) {
 		proto := []string{ProtoIPv6, ProtoICMPv6, ProtoMH}[mode%3]

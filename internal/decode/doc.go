@@ -11,7 +11,10 @@
 //     as the pseudo-header source (RFC 6275 §6.1.1, §6.3);
 //   - the BADF authenticator of FBU and FBack (RFC 5568 §6.4.5, package
 //     hokey, the same functions the access router uses) with the handover
-//     keys of a keys file (see KeyEntry and docs/decode.md).
+//     keys of a keys file (see KeyEntry and docs/decode.md);
+//   - the MN-HA Mobility Message Authentication option of the MSK mode's
+//     FBU and FBack (RFC 4285 §5.1, docs/msk.md, hokey.VerifyFHK) with the
+//     FHK derived from an MSK of the keys file (see MSKKeyEntry).
 //
 // Packets that are not ND/SEND/FMIPv6 ICMPv6 or Mobility Header are
 // counted as skipped; a malformed packet is reported with its error and

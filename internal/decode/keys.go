@@ -45,10 +45,12 @@ type KeyEntry struct {
 // keyPair indexes a key by (AR, MN).
 type keyPair struct{ ar, mn netip.Addr }
 
-// Keys holds the keys of a keys file.
+// Keys holds the keys of a keys file: handover keys by (AR, MN) for the
+// BADF, and FHKs by (NAI, PAR) for the MN-HA option of the MSK mode.
 type Keys struct {
-	m   map[keyPair]storedKey
-	ars map[netip.Addr][]netip.Addr // AR -> MNs, in file order
+	m    map[keyPair]storedKey
+	ars  map[netip.Addr][]netip.Addr // AR -> MNs, in file order
+	fhks map[fhkIndex]hokey.Key
 }
 
 type storedKey struct {
@@ -56,12 +58,12 @@ type storedKey struct {
 	spi uint32
 }
 
-// Len returns the number of keys.
+// Len returns the number of keys: handover keys and MSKs.
 func (k *Keys) Len() int {
 	if k == nil {
 		return 0
 	}
-	return len(k.m)
+	return len(k.m) + len(k.fhks)
 }
 
 // lookup returns the key of (ar, mn).
@@ -73,8 +75,10 @@ func (k *Keys) lookup(ar, mn netip.Addr) (storedKey, bool) {
 	return s, ok
 }
 
-// ReadKeys reads and checks a keys file. Errors wrap ErrKeys and name the
-// entry and field.
+// ReadKeys reads and checks a keys file: a JSON array whose entries are
+// handover keys (KeyEntry) or, if they have an "msk", "nai" or "par"
+// field, MSKs (MSKKeyEntry); one file may mix both. Errors wrap ErrKeys
+// and name the entry and field.
 func ReadKeys(r io.Reader) (*Keys, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxKeysFile+1))
 	if err != nil {
@@ -83,42 +87,64 @@ func ReadKeys(r io.Reader) (*Keys, error) {
 	if len(data) > maxKeysFile {
 		return nil, fmt.Errorf("%w: larger than %d octets", ErrKeys, maxKeysFile)
 	}
-	var entries []KeyEntry
+	var entries []json.RawMessage
 	if err := strictUnmarshal(data, &entries); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeys, err)
 	}
-	k := &Keys{m: make(map[keyPair]storedKey, len(entries)), ars: map[netip.Addr][]netip.Addr{}}
-	for i, e := range entries {
+	k := &Keys{m: make(map[keyPair]storedKey, len(entries)), ars: map[netip.Addr][]netip.Addr{}, fhks: map[fhkIndex]hokey.Key{}}
+	for i, raw := range entries {
 		field := func(name string, format string, args ...any) error {
+			if name == "" {
+				return fmt.Errorf("%w: [%d]: %s", ErrKeys, i, fmt.Sprintf(format, args...))
+			}
 			return fmt.Errorf("%w: [%d].%s: %s", ErrKeys, i, name, fmt.Sprintf(format, args...))
 		}
-		if !e.AR.Is6() || e.AR.Is4In6() {
-			return nil, field("ar", "%q is not an IPv6 address", e.AR)
+		var err error
+		if isMSKEntry(raw) {
+			err = k.addMSK(raw, field)
+		} else {
+			err = k.addHandoverKey(raw, field)
 		}
-		if !e.MN.Is6() || e.MN.Is4In6() {
-			return nil, field("mn", "%q is not an IPv6 address", e.MN)
-		}
-		at := hokey.AlgorithmType(e.AT)
-		if !at.Valid() {
-			return nil, field("at", "algorithm type %d is not defined", e.AT)
-		}
-		raw, err := hex.DecodeString(e.Key)
 		if err != nil {
-			return nil, field("key", "not hex: %v", err)
+			return nil, err
 		}
-		key, err := hokey.NewKey(at, raw)
-		clear(raw)
-		if err != nil {
-			return nil, field("key", "%v", err)
-		}
-		p := keyPair{e.AR.WithZone(""), e.MN.WithZone("")}
-		if _, dup := k.m[p]; dup {
-			return nil, field("mn", "second key for (%s, %s)", p.ar, p.mn)
-		}
-		k.m[p] = storedKey{key: key, spi: e.SPI}
-		k.ars[p.ar] = append(k.ars[p.ar], p.mn)
 	}
 	return k, nil
+}
+
+// addHandoverKey adds the handover key entry raw (KeyEntry). field builds
+// the error naming the entry's field.
+func (k *Keys) addHandoverKey(raw json.RawMessage, field func(name, format string, args ...any) error) error {
+	var e KeyEntry
+	if err := strictUnmarshal(raw, &e); err != nil {
+		return field("", "%v", err)
+	}
+	if !e.AR.Is6() || e.AR.Is4In6() {
+		return field("ar", "%q is not an IPv6 address", e.AR)
+	}
+	if !e.MN.Is6() || e.MN.Is4In6() {
+		return field("mn", "%q is not an IPv6 address", e.MN)
+	}
+	at := hokey.AlgorithmType(e.AT)
+	if !at.Valid() {
+		return field("at", "algorithm type %d is not defined", e.AT)
+	}
+	b, err := hex.DecodeString(e.Key)
+	if err != nil {
+		return field("key", "not hex: %v", err)
+	}
+	key, err := hokey.NewKey(at, b)
+	clear(b)
+	if err != nil {
+		return field("key", "%v", err)
+	}
+	p := keyPair{e.AR.WithZone(""), e.MN.WithZone("")}
+	if _, dup := k.m[p]; dup {
+		return field("mn", "second key for (%s, %s)", p.ar, p.mn)
+	}
+	k.m[p] = storedKey{key: key, spi: e.SPI}
+	k.ars[p.ar] = append(k.ars[p.ar], p.mn)
+	return nil
 }
 
 // strictUnmarshal decodes one JSON value, refusing unknown fields and

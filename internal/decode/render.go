@@ -61,7 +61,7 @@ func (o *Writer) Packet(p *Packet) error {
 		writeValue(&buf, ind+"  ", "", reflect.ValueOf(p.Message))
 	}
 	if v := p.Verify; v != nil {
-		fmt.Fprintf(&buf, "%sverify: cga %s, signature %s, mh_checksum %s, badf %s\n", ind, v.CGA, v.Signature, v.MHChecksum, v.BADF)
+		fmt.Fprintf(&buf, "%sverify: cga %s, signature %s, mh_checksum %s, badf %s, mn_ha %s\n", ind, v.CGA, v.Signature, v.MHChecksum, v.BADF, v.MNHA)
 		for _, k := range sortedKeys(v.Reasons) {
 			fmt.Fprintf(&buf, "%s  %s: %s\n", ind, k, v.Reasons[k])
 		}

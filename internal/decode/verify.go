@@ -19,25 +19,28 @@ const (
 	Absent  = "absent" // nothing to check in this packet
 	Good    = "good"   // mh_checksum
 	Bad     = "bad"    // mh_checksum
-	NoKey   = "no-key" // badf: no key for the packet in the keys file
+	NoKey   = "no-key" // badf, mn_ha: no key for the packet in the keys file
 )
 
 // Verification is what --verify found in one packet. Every field is set;
 // Reasons names the cause of each "invalid" or "bad" verdict, keyed by
 // the field's JSON name.
 type Verification struct {
-	CGA        string            `json:"cga"`
-	Signature  string            `json:"signature"`
-	MHChecksum string            `json:"mh_checksum"`
-	BADF       string            `json:"badf"`
-	Reasons    map[string]string `json:"reasons,omitempty"`
+	CGA        string `json:"cga"`
+	Signature  string `json:"signature"`
+	MHChecksum string `json:"mh_checksum"`
+	BADF       string `json:"badf"`
+	// MNHA is the MN-HA Mobility Message Authentication option of the MSK
+	// mode (RFC 4285 §5.1, docs/msk.md).
+	MNHA    string            `json:"mn_ha"`
+	Reasons map[string]string `json:"reasons,omitempty"`
 	// Errors holds the same causes as errors (for errors.Is).
 	Errors map[string]error `json:"-"`
 }
 
 // Invalid reports whether a check failed.
 func (v *Verification) Invalid() bool {
-	return v.CGA == Invalid || v.Signature == Invalid || v.MHChecksum == Bad || v.BADF == Invalid
+	return v.CGA == Invalid || v.Signature == Invalid || v.MHChecksum == Bad || v.BADF == Invalid || v.MNHA == Invalid
 }
 
 func (v *Verification) fail(field string, err error) string {
@@ -63,7 +66,7 @@ var offline = send.Verifier{
 
 // verify checks the packet ip carrying the decoded message m.
 func (d *Decoder) verify(ip *capture.Packet, m any) *Verification {
-	v := &Verification{CGA: Absent, Signature: Absent, MHChecksum: Absent, BADF: Absent}
+	v := &Verification{CGA: Absent, Signature: Absent, MHChecksum: Absent, BADF: Absent, MNHA: Absent}
 	src, dst := ip.PseudoHeaderAddresses()
 	switch ip.Protocol {
 	case inet.ProtocolICMPv6:
@@ -73,7 +76,10 @@ func (d *Decoder) verify(ip *capture.Packet, m any) *Verification {
 		if err := mh.VerifyChecksum(ip.Payload, src, dst); err != nil {
 			v.MHChecksum = v.fail("mh_checksum", err)
 		}
-		d.verifyBADF(v, ip, m)
+		if h, ok := d.handover(ip, m); ok {
+			d.verifyBADF(v, ip, h)
+			d.verifyMNHA(v, ip, h)
+		}
 	}
 	return v
 }
@@ -124,54 +130,67 @@ func cgaParameters(msg []byte, s ndp.OptionSpan) []byte {
 }
 
 // fbuSeen is an FBU met earlier in the capture: its FBack is authenticated
-// with the key of (PAR, PCoA) over the same NCoA.
+// with the key of (PAR, PCoA) over the same NCoA (BADF), or over the same
+// NCoA and PCoA (MN-HA).
 type fbuSeen struct {
 	par, pcoa, ncoa netip.Addr
 	seq             uint16
 }
 
-// verifyBADF checks the BADF authenticator of an FBU or FBack (RFC 5568
-// §6.4.5) as internal/ar does: care-of address the NCoA, correspondent the
-// PAR, over the received Mobility Header (docs/handover-keys.md).
-func (d *Decoder) verifyBADF(v *Verification, ip *capture.Packet, m any) {
-	var par, pcoa, ncoa netip.Addr
-	var opts []mh.Option
+// handoverMessage is what an FBU or FBack names: the PAR, the PCoA (invalid
+// for an FBack whose FBU is not in the capture), the NCoA, and its options.
+type handoverMessage struct {
+	par, pcoa, ncoa netip.Addr
+	opts            []mh.Option
+}
+
+// handover returns the addresses of the FBU or FBack m (false for another
+// message) and remembers an authenticated FBU for its FBack.
+func (d *Decoder) handover(ip *capture.Packet, m any) (h handoverMessage, ok bool) {
 	switch m := m.(type) {
 	case mh.FastBindingUpdate:
 		// RFC 5568 §6.2.2: from the NAR's link the source is the NCoA and
 		// the Home Address option holds the PCoA; from the PAR's link the
 		// source is the PCoA and an Alternate Care-of Address option the
 		// NCoA.
-		par, pcoa, opts = ip.Destination, ip.Source, m.Options
-		if h, ok := ip.HomeAddress(); ok {
-			pcoa, ncoa = h, ip.Source
+		h = handoverMessage{par: ip.Destination, pcoa: ip.Source, opts: m.Options}
+		if home, ok := ip.HomeAddress(); ok {
+			h.pcoa, h.ncoa = home, ip.Source
 		}
 		for _, o := range m.Options {
 			if a, ok := o.(mh.AlternateCareOfAddress); ok {
-				ncoa = a.Address
+				h.ncoa = a.Address
 			}
 		}
-		if hasBADF(opts) {
-			d.fbus = append(d.fbus, fbuSeen{par: par, pcoa: pcoa, ncoa: ncoa, seq: m.Sequence})
+		if hasBADF(h.opts) || hasMNHA(h.opts) {
+			d.fbus = append(d.fbus, fbuSeen{par: h.par, pcoa: h.pcoa, ncoa: h.ncoa, seq: m.Sequence})
 		}
 	case mh.FastBindingAcknowledgment:
 		// Sent by the PAR to the NCoA, or to the PCoA on its own link
 		// when forwarding ended; the FBU it answers names the binding.
-		par, opts = ip.Source, m.Options
+		h = handoverMessage{par: ip.Source, opts: m.Options}
 		for i := len(d.fbus) - 1; i >= 0; i-- {
 			f := d.fbus[i]
-			if f.par == par && f.seq == m.Sequence && (f.ncoa == ip.Destination || f.pcoa == ip.Destination) {
-				pcoa, ncoa = f.pcoa, f.ncoa
+			if f.par == h.par && f.seq == m.Sequence && (f.ncoa == ip.Destination || f.pcoa == ip.Destination) {
+				h.pcoa, h.ncoa = f.pcoa, f.ncoa
 				break
 			}
 		}
-		if !ncoa.IsValid() {
-			ncoa = ip.Destination
+		if !h.ncoa.IsValid() {
+			h.ncoa = ip.Destination
 		}
 	default:
-		return
+		return h, false
 	}
-	if !hasBADF(opts) {
+	return h, true
+}
+
+// verifyBADF checks the BADF authenticator of an FBU or FBack (RFC 5568
+// §6.4.5) as internal/ar does: care-of address the NCoA, correspondent the
+// PAR, over the received Mobility Header (docs/handover-keys.md).
+func (d *Decoder) verifyBADF(v *Verification, ip *capture.Packet, h handoverMessage) {
+	par, pcoa, ncoa := h.par, h.pcoa, h.ncoa
+	if !hasBADF(h.opts) {
 		return
 	}
 	cov, err := mh.CoveredByBADF(ip.Payload, ncoa, par)

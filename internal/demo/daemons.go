@@ -80,6 +80,20 @@ type daemonPair struct {
 	parAddr, pcoa, ncoa netip.Addr
 	ms                  node.MNStatus
 	ps                  node.ARStatus
+	// auth names the FBU's authenticator in the step text: "" for the
+	// BADF, authMSK in the MSK mode.
+	auth string
+}
+
+// authMSK is the FBU's authenticator in the MSK mode (docs/msk.md).
+const authMSK = "RFC 4285 MN-HA authentication option (MSK mode)"
+
+// authenticator names the FBU's authenticator of p for the step text.
+func (p *daemonPair) authenticator() string {
+	if p.auth == "" {
+		return "BADF"
+	}
+	return p.auth
 }
 
 // waitMN polls the MN daemon's /status into ms until cond holds (at most
@@ -127,8 +141,8 @@ func (d *Demo) daemonHandover(ctx context.Context, tb *testbed.Testbed, p *daemo
 	if h.Error != "" {
 		result = h.Error
 	}
-	d.step("FBU/FBack", took, ok, "MN daemon: %s up with the NCoA (netlink) -> FBU to the PAR (Home Address option = PCoA, BADF);\n%s; PAR binding PCoA -> NCoA: %v\n(from the start of the move to the FBack in the MN's /status; in the daemon, detection to FBack %s,\nwaiting for the route through %[1]s included)",
-		testbed.IfaceMNToNAR, result, bound, FormatDuration(time.Duration(h.Took*float64(time.Second))))
+	d.step("FBU/FBack", took, ok, "MN daemon: %s up with the NCoA (netlink) -> FBU to the PAR (Home Address option = PCoA, %[2]s);\n%[3]s; PAR binding PCoA -> NCoA: %[4]v\n(from the start of the move to the FBack in the MN's /status; in the daemon, detection to FBack %[5]s,\nwaiting for the route through %[1]s included)",
+		testbed.IfaceMNToNAR, p.authenticator(), result, bound, FormatDuration(time.Duration(h.Took*float64(time.Second))))
 	return ok, nil
 }
 

@@ -103,7 +103,7 @@ func (d *Demo) runMSKNetns(ctx context.Context, o NetnsOptions, out MSKNetnsFile
 		return err
 	}
 	defer set.close()
-	r := &mskNetnsRun{set: set, daemonPair: daemonPair{parAddr: creds.PAR.CGA.Address, pcoa: creds.MN.PCoA.Address, ncoa: creds.MN.NCoA.Address}}
+	r := &mskNetnsRun{set: set, daemonPair: daemonPair{parAddr: creds.PAR.CGA.Address, pcoa: creds.MN.PCoA.Address, ncoa: creds.MN.NCoA.Address, auth: authMSK}}
 	defer func() { // FreeRADIUS and the capture, also when a step fails
 		if r.fr != nil && !r.frDone {
 			err = errors.Join(err, r.fr.Stop())

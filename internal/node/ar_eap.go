@@ -22,6 +22,11 @@ import (
 // bbolt table (lookups already ignore them).
 const mskExpireInterval = 10 * time.Second
 
+// ErrEAPKeyStore is returned by OpenRouter for the MSK mode (RouterSpec.EAP,
+// the [eap] section) without a bbolt key store (RouterSpec.StorePath or a
+// *keystore.Bolt Store): the MSKs are kept in its table (docs/msk.md).
+var ErrEAPKeyStore = errors.New(`node: key_store.type: the MSK mode ([eap]) keeps its MSKs in the bbolt key store (type = "bolt")`)
+
 // RouterEAP is the MSK mode of a router (RouterSpec.EAP, docs/msk.md):
 // the IEEE 802.1X authenticator on Interfaces relaying to Relay, the MSKs
 // in the router's bbolt key store, the FBUs of the MSK mode verified with
@@ -56,7 +61,7 @@ func (r *Router) openEAP(spec *RouterSpec, enter func(func() error) error) (*ar.
 	e := spec.EAP
 	bolt, ok := r.Store.(*keystore.Bolt)
 	if !ok {
-		return nil, errors.New("node: the MSK mode keeps its MSKs in a bbolt key store (RouterSpec.StorePath)")
+		return nil, ErrEAPKeyStore
 	}
 	msks, err := bolt.MSKs()
 	if err != nil {

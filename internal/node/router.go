@@ -140,6 +140,11 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 		}
 		r.ownStore = true
 	}
+	// Before any socket: the MSK mode's table lives in the bbolt file
+	// (config.ARConfig refuses [eap] with key_store.type = "memory" too).
+	if _, ok := r.Store.(*keystore.Bolt); spec.EAP != nil && !ok {
+		return nil, fmt.Errorf("%w (the key store is %T)", ErrEAPKeyStore, r.Store)
+	}
 	addr := spec.Address
 	enter := spec.Enter
 	if enter == nil {

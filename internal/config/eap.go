@@ -134,35 +134,41 @@ type EAPCredentials struct {
 // openEAP loads the [eap] files: the key as a secret file (mode 0600),
 // the certificate and CAs as trusted files.
 func (c *collector) openEAP(e *MNEAP) *EAPCredentials {
+	return c.openTLS("eap.", e.CertificateFile, e.KeyFile, e.CAFile)
+}
+
+// openTLS loads a certificate, its key (a secret file, mode 0600) and a CA
+// file, reporting problems under section+"certificate", "key" and "ca".
+func (c *collector) openTLS(section, certFile, keyFile, caFile string) *EAPCredentials {
 	cr := &EAPCredentials{Roots: x509.NewCertPool()}
 	ok := true
-	if ders, err := LoadCertificates(e.CAFile); err != nil {
-		c.add("eap.ca", err)
+	if ders, err := LoadCertificates(caFile); err != nil {
+		c.add(section+"ca", err)
 		ok = false
 	} else {
 		for _, der := range ders {
 			cert, err := x509.ParseCertificate(der)
 			if err != nil {
-				c.add("eap.ca", fmt.Errorf("%w: %s: %w", ErrFile, e.CAFile, err))
+				c.add(section+"ca", fmt.Errorf("%w: %s: %w", ErrFile, caFile, err))
 				ok = false
 				continue
 			}
 			cr.Roots.AddCert(cert)
 		}
 	}
-	certPEM, err := readFile(e.CertificateFile, trustedFile)
+	certPEM, err := readFile(certFile, trustedFile)
 	if err != nil {
-		c.add("eap.certificate", err)
+		c.add(section+"certificate", err)
 		ok = false
 	}
-	keyPEM, err := readFile(e.KeyFile, secretFile)
+	keyPEM, err := readFile(keyFile, secretFile)
 	if err != nil {
-		c.add("eap.key", err)
+		c.add(section+"key", err)
 		ok = false
 	}
 	if certPEM != nil && keyPEM != nil {
 		if cr.Certificate, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-			c.add("eap.key", fmt.Errorf("%w: %s with %s: %w", ErrFile, e.KeyFile, e.CertificateFile, err))
+			c.add(section+"key", fmt.Errorf("%w: %s with %s: %w", ErrFile, keyFile, certFile, err))
 			ok = false
 		}
 	}

@@ -43,6 +43,7 @@ var commands = []command{
 	{"aaa", "shared-key (AAA) handover keys: derive the HIK and HK (gprf+)", runAAA},
 	{"msk", "MSK-derived FBU key (EAP): derive the FHK (prf+, RFC 7296 §2.13)", runMSK},
 	{"hks", "Handover Key Server (AAA mode): check hks.toml, manage subscribers (subscriber add|remove|list)", runHKS},
+	{"ha", "run the RFC 6618 home agent: SAs from the HAC, BU/BA and data over UDP 7872 (-c FILE, --check)", runHA},
 	{"version", "print the fhkey version", runVersion},
 }
 

@@ -134,22 +134,26 @@ type EAPCredentials struct {
 // openEAP loads the [eap] files: the key as a secret file (mode 0600),
 // the certificate and CAs as trusted files.
 func (c *collector) openEAP(e *MNEAP) *EAPCredentials {
-	return c.openTLS("eap.", e.CertificateFile, e.KeyFile, e.CAFile)
+	return c.openTLS(tlsFiles{"eap.certificate", e.CertificateFile}, tlsFiles{"eap.key", e.KeyFile}, tlsFiles{"eap.ca", e.CAFile})
 }
 
+// tlsFiles is a file of openTLS and the configuration key it came from.
+type tlsFiles struct{ key, file string }
+
 // openTLS loads a certificate, its key (a secret file, mode 0600) and a CA
-// file, reporting problems under section+"certificate", "key" and "ca".
-func (c *collector) openTLS(section, certFile, keyFile, caFile string) *EAPCredentials {
+// file, reporting problems under their configuration keys.
+func (c *collector) openTLS(cert, key, ca tlsFiles) *EAPCredentials {
+	certFile, keyFile, caFile := cert.file, key.file, ca.file
 	cr := &EAPCredentials{Roots: x509.NewCertPool()}
 	ok := true
 	if ders, err := LoadCertificates(caFile); err != nil {
-		c.add(section+"ca", err)
+		c.add(ca.key, err)
 		ok = false
 	} else {
 		for _, der := range ders {
 			cert, err := x509.ParseCertificate(der)
 			if err != nil {
-				c.add(section+"ca", fmt.Errorf("%w: %s: %w", ErrFile, caFile, err))
+				c.add(ca.key, fmt.Errorf("%w: %s: %w", ErrFile, caFile, err))
 				ok = false
 				continue
 			}
@@ -158,17 +162,17 @@ func (c *collector) openTLS(section, certFile, keyFile, caFile string) *EAPCrede
 	}
 	certPEM, err := readFile(certFile, trustedFile)
 	if err != nil {
-		c.add(section+"certificate", err)
+		c.add(cert.key, err)
 		ok = false
 	}
 	keyPEM, err := readFile(keyFile, secretFile)
 	if err != nil {
-		c.add(section+"key", err)
+		c.add(key.key, err)
 		ok = false
 	}
 	if certPEM != nil && keyPEM != nil {
 		if cr.Certificate, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-			c.add(section+"key", fmt.Errorf("%w: %s with %s: %w", ErrFile, keyFile, certFile, err))
+			c.add(key.key, fmt.Errorf("%w: %s with %s: %w", ErrFile, keyFile, certFile, err))
 			ok = false
 		}
 	}

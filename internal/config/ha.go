@@ -152,7 +152,8 @@ func (c *collector) addrPort(key, s, def string) netip.AddrPort {
 // client CAs. Every problem is reported.
 func (cfg *HAConfig) OpenChannel() (*EAPCredentials, error) {
 	c := &collector{file: cfg.File, lines: cfg.lines}
-	cr := c.openTLS("hac_channel.", cfg.Channel.CertificateFile, cfg.Channel.KeyFile, cfg.Channel.ClientCAFile)
+	cr := c.openTLS(tlsFiles{"hac_channel.certificate", cfg.Channel.CertificateFile}, tlsFiles{"hac_channel.key", cfg.Channel.KeyFile},
+		tlsFiles{"hac_channel.client_ca", cfg.Channel.ClientCAFile})
 	if err := c.ps.err(); err != nil {
 		return nil, err
 	}

@@ -89,6 +89,7 @@ type HA struct {
 // Serve.
 func OpenHA(spec HASpec) (h *HA, err error) {
 	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS}
+	opened := h
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -97,7 +98,7 @@ func OpenHA(spec HASpec) (h *HA, err error) {
 	}
 	defer func() {
 		if err != nil {
-			h.Close()
+			_ = opened.Close()
 		}
 	}()
 	if spec.ChannelListen.IsValid() && HACChannel == nil {

@@ -1,0 +1,232 @@
+//go:build linux
+
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/daemon"
+	"github.com/fhkey/fhkey/internal/eap/eaptest"
+	"github.com/fhkey/fhkey/internal/ha"
+	"github.com/fhkey/fhkey/internal/hastate"
+	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/testbed"
+	"github.com/fhkey/fhkey/internal/testenv"
+	"github.com/fhkey/fhkey/mip6udp"
+)
+
+// udpPacket is an IPv6/UDP packet with a valid checksum.
+func udpPacket(src, dst netip.AddrPort, payload []byte) []byte {
+	u := make([]byte, 8+len(payload))
+	binary.BigEndian.PutUint16(u[0:], src.Port())
+	binary.BigEndian.PutUint16(u[2:], dst.Port())
+	binary.BigEndian.PutUint16(u[4:], uint16(len(u)))
+	copy(u[8:], payload)
+	binary.BigEndian.PutUint16(u[6:], inet.Checksum(src.Addr(), dst.Addr(), 17, u))
+	p := make([]byte, 40, 40+len(u))
+	p[0] = 0x60
+	binary.BigEndian.PutUint16(p[4:], uint16(len(u)))
+	p[6], p[7] = 17, 64
+	s, d := src.Addr().As16(), dst.Addr().As16()
+	copy(p[8:], s[:])
+	copy(p[24:], d[:])
+	return append(p, u...)
+}
+
+// TestHADaemonNetns runs `fhkey ha`'s daemon (HAOptions, as the command
+// does) in a network namespace with a real TUN home link: the SA comes
+// from the state file, a mobile node on loopback registers over UDP, its
+// reverse-tunneled UDP datagram reaches a correspondent node on the other
+// side of the home agent's link, and the answer comes back sealed; /status
+// shows the SA without its keys and the binding, /metrics the counters.
+func TestHADaemonNetns(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		testenv.Unavailable(t, "no /dev/net/tun: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pair, err := testbed.UpPair(ctx, fmt.Sprintf("fhk-ha%d-", os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pair.Down(context.Background())
+	for _, args := range [][]string{
+		{"-n", pair.A(), "link", "set", "lo", "up"},
+		{"netns", "exec", pair.A(), "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"},
+		{"-n", pair.H(), "-6", "route", "add", haHomePrefix.String(), "via", testbed.PairAddrA.String()},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+
+	dir := t.TempDir()
+	pki := eaptest.NewPKI(t)
+	for name, b := range map[string][]byte{"ha-cert.pem": pki.Server.CertPEM, "ha-key.pem": pki.Server.KeyPEM, "hac-ca.pem": pki.CA.CertPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sa, bs := haTestSA(t, time.Now().Add(time.Hour))
+	st, err := hastate.Open(filepath.Join(dir, "ha.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSA(ha.SARecord{SA: sa, Bootstrap: bs}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	conf := filepath.Join(dir, "ha.toml")
+	if err := os.WriteFile(conf, []byte(`listen = "[::1]:7872"
+[home_link]
+prefix = "`+haHomePrefix.String()+`"
+tun = "fhkha0"
+[state]
+path = "ha.db"
+[hac_channel]
+listen = "[::1]:7873"
+certificate = "ha-cert.pem"
+key = "ha-key.pem"
+client_ca = "hac-ca.pem"
+[log]
+level = "debug"
+[http]
+listen = "127.0.0.1:9753"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	log := haLog{filepath.Join(dir, "ha.log")}
+	logFile, err := os.Create(log.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	opts := HAOptions(conf, logFile)
+	opts.Signals = make(chan os.Signal)
+	ready := make(chan struct{})
+	opts.Ready = func(net.Addr) { close(ready) }
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(done)
+		runErr = testbed.Do(pair.A(), func() error { return daemon.Run(runCtx, opts) })
+	}()
+	defer func() {
+		stop()
+		<-done
+		if runErr != nil {
+			t.Errorf("daemon: %v\n%s", runErr, log.String())
+		}
+	}()
+	select {
+	case <-ready:
+	case <-done:
+		t.Fatalf("daemon stopped\n%s", log.String())
+	case <-ctx.Done():
+		t.Fatalf("daemon not ready\n%s", log.String())
+	}
+
+	// The MN on loopback in the HA's namespace, the CN on the far end.
+	var cnConn *net.UDPConn
+	cnAddr := netip.AddrPortFrom(testbed.PairAddrH, 9000)
+	if err := testbed.Do(pair.H(), func() (err error) {
+		cnConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(cnAddr))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer cnConn.Close()
+	mn := newTestMN(t, sa, bs, netip.MustParseAddrPort("[::1]:7872"))
+	mn.conn.Close() // reopened in the HA's namespace
+	if err := testbed.Do(pair.A(), func() (err error) {
+		mn.conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6loopback})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer mn.conn.Close()
+
+	if ba := mn.bindingUpdate(1, time.Minute); ba.Status != ha.StatusAccepted {
+		t.Fatalf("BA %+v\n%s", ba, log.String())
+	}
+	hoaPort := netip.AddrPortFrom(haHoA, 5555)
+	mn.send(mip6udp.PacketTypeData, 41, udpPacket(hoaPort, cnAddr, []byte("hello")))
+	buf := make([]byte, 2048)
+	_ = cnConn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, from, err := cnConn.ReadFromUDPAddrPort(buf)
+	if err != nil || string(buf[:n]) != "hello" || from != hoaPort {
+		t.Fatalf("CN got %q from %v, %v\n%s", buf[:n], from, err, log.String())
+	}
+	if _, err := cnConn.WriteToUDPAddrPort([]byte("world"), hoaPort); err != nil {
+		t.Fatal(err)
+	}
+	m := mn.receive()
+	if len(m.Payload) != 40+8+5 || string(m.Payload[48:]) != "world" {
+		t.Fatalf("MN got %x", m.Payload)
+	}
+
+	// /status and /metrics, over a connection made in the namespace.
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+		err = testbed.Do(pair.A(), func() (err error) { c, err = (&net.Dialer{}).DialContext(ctx, network, addr); return err })
+		return c, err
+	}}}
+	get := func(path string) string {
+		resp, err := client.Get("http://127.0.0.1:9753" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	status := get("/status")
+	var doc struct {
+		Role HAStatus `json:"role"`
+	}
+	if err := json.Unmarshal([]byte(status), &doc); err != nil {
+		t.Fatalf("/status: %v: %s", err, status)
+	}
+	r := doc.Role
+	if len(r.SAs) != 1 || r.SAs[0].SPI != 4242 || r.SAs[0].Suite != "AES_128_CBC_SHA256" || r.SAs[0].HomeAddress != haHoA ||
+		len(r.Bindings) != 1 || r.Bindings[0].HomeAddress != haHoA || r.Bindings[0].CareOf.Addr() != netip.IPv6Loopback() ||
+		r.Counters.DataFromMobile != 1 || r.Counters.DataToMobile != 1 || r.Counters.BindingUpdatesAccepted != 1 {
+		t.Errorf("/status role: %+v", r)
+	}
+	for _, k := range [][]byte{sa.MNToHAIntegrity.Bytes(), sa.HAToMNIntegrity.Bytes(), sa.MNToHAEncryption.Bytes(), sa.HAToMNEncryption.Bytes()} {
+		if strings.Contains(strings.ToLower(status), fmt.Sprintf("%x", k)) {
+			t.Error("/status shows a key")
+		}
+	}
+	metrics := get("/metrics")
+	for _, want := range []string{`fhkey_ha_data_packets_total{direction="from_mobile"} 1`, `fhkey_ha_binding_updates_total{status="accepted"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// haLog reads the daemon's log file (os.File writes are safe while the
+// daemon logs).
+type haLog struct{ path string }
+
+func (l haLog) String() string {
+	b, _ := os.ReadFile(l.path)
+	return string(b)
+}

@@ -156,14 +156,23 @@ func (h *HomeAgent) install(rec SARecord, persist bool) error {
 			}
 		}
 	}
-	if prev, ok := h.sas[p.SPI]; ok && prev.rec.Bootstrap.HomeAddress6 != hoa {
-		delete(h.byHoA, prev.rec.Bootstrap.HomeAddress6)
-	}
-	if hadOld || h.sas[p.SPI] != nil {
-		h.stats.SAsReplaced++
-		if hadOld && old != p.SPI {
-			h.forget(old)
+	// The SA this one replaces — same SPI, or another SPI of the same home
+	// address — is forgotten and its keys wiped; a binding of a home
+	// address the SPI no longer serves is dropped.
+	replaced := hadOld
+	if prev := h.sas[p.SPI]; prev != nil {
+		replaced = true
+		if prevHoA := prev.rec.Bootstrap.HomeAddress6; prevHoA != hoa && h.bindings[prevHoA] != nil {
+			_ = h.store().DeleteBinding(prevHoA) // Restore drops it anyway: its SA is gone
+			h.unbind(prevHoA)
 		}
+		h.forget(p.SPI)
+	}
+	if hadOld && old != p.SPI {
+		h.forget(old)
+	}
+	if replaced {
+		h.stats.SAsReplaced++
 	}
 	h.sas[p.SPI] = &association{pair: p, rec: rec}
 	h.byHoA[hoa] = p.SPI

@@ -2,6 +2,7 @@ package ha
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -122,5 +123,30 @@ func TestReplaceSA(t *testing.T) {
 	}
 	if err := f.ha.InstallSA(sa.ValidityEnd, sa, bs); !errors.Is(err, ErrSA) {
 		t.Errorf("expired: %v", err)
+	}
+}
+
+// TestReinstallSameSPI: the same SPI installed again for the same home
+// address keeps the binding; for another home address it drops the old
+// address's binding.
+func TestReinstallSameSPI(t *testing.T) {
+	f := newFixture(t, mip6tls.SAScopeAll)
+	f.register(1)
+	sa, bs := testSA(t, 0x1234, mip6tls.SAScopeAll)
+	if err := f.ha.InstallSA(t0, sa, bs); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.ha.Bindings()) != 1 || f.ha.Stats().SAsReplaced != 1 {
+		t.Fatalf("same SPI, same HoA: bindings %v stats %+v", f.ha.Bindings(), f.ha.Stats())
+	}
+	bs.HomeAddress6 = netip.MustParseAddr("2001:db8:1::300")
+	if err := f.ha.InstallSA(t0, sa, bs); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.ha.Bindings()) != 0 || len(f.store.bindings) != 0 {
+		t.Errorf("same SPI, other HoA: bindings %v", f.ha.Bindings())
+	}
+	if sas := f.ha.SAs(t0); len(sas) != 1 || sas[0].HomeAddress != bs.HomeAddress6 {
+		t.Errorf("SAs %+v", sas)
 	}
 }

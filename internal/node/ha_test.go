@@ -3,7 +3,10 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -277,4 +280,58 @@ func formatBindings(bs []ha.Binding) string {
 		b.WriteString(x.HomeAddress.String() + "→" + x.CareOf.String() + " ")
 	}
 	return b.String()
+}
+
+// TestHAChannelHook: with the HACChannel hook set (as the hac branch's
+// hachannel will set it), Serve runs it on the channel listener with the
+// mutual-TLS configuration, and the install function it is given puts the
+// SA in the role; with the hook unset, OpenHA refuses a channel.
+func TestHAChannelHook(t *testing.T) {
+	clk := &clock{}
+	clk.set(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	sa, bs := haTestSA(t, clk.now().Add(time.Hour))
+	spec := HASpec{Listen: netip.MustParseAddrPort("[::1]:0"), HomeLink: newFakeLink(), Now: clk.now,
+		ChannelListen: netip.MustParseAddrPort("[::1]:0"), ChannelTLS: &tls.Config{MinVersion: tls.VersionTLS13}}
+	if _, err := OpenHA(spec); err == nil {
+		t.Fatal("OpenHA accepted a channel with no HACChannel hook")
+	}
+	gotTLS := make(chan *tls.Config, 1)
+	HACChannel = func(ctx context.Context, ln net.Listener, cfg *tls.Config, install func(mip6tls.SecurityAssociation, mip6tls.Bootstrap) error, _ *slog.Logger) error {
+		gotTLS <- cfg
+		c, err := ln.Accept() // one "HAC" connection installs one SA
+		if err != nil {
+			return nil // listener closed at stop
+		}
+		c.Close()
+		if err := install(sa, bs); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	}
+	defer func() { HACChannel = nil }()
+	h, err := OpenHA(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Serve(ctx) }()
+	c, err := net.Dial("tcp", h.ChannelAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	testenv.Eventually(t, 5*time.Second, "SA installed through the channel hook", func() (bool, string) {
+		sas := h.Role.SAs(clk.now())
+		return len(sas) == 1 && sas[0].SPI == 4242, fmt.Sprint(sas)
+	})
+	if cfg := <-gotTLS; cfg != spec.ChannelTLS {
+		t.Error("the hook did not get the channel's TLS configuration")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
 }

@@ -37,7 +37,7 @@ counts='
 ./internal/eap/tlspeer FuzzHandle 60000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
-./internal/ha FuzzHandleUDP 50000
+./internal/ha FuzzHandleUDP 100000
 ./internal/hks FuzzRequestKey 100000
 ./internal/mn FuzzHandleKeyResponse 120000
 ./internal/mn FuzzHandlePacket 100000

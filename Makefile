@@ -11,7 +11,7 @@ GO      ?= go
 # multiplies every count (FUZZSCALE=10 for a longer campaign).
 FUZZSCALE ?= 1
 # Debian packages the interop tests need (command:package).
-TOOLS   := tshark:tshark openssl:openssl ip:iproute2 tcpdump:tcpdump editcap:wireshark-common freeradius:freeradius radclient:freeradius-utils pg_ctlcluster:postgresql eapol_test:eapoltest
+TOOLS   := tshark:tshark openssl:openssl ip:iproute2 tcpdump:tcpdump editcap:wireshark-common freeradius:freeradius radclient:freeradius-utils pg_ctlcluster:postgresql eapol_test:eapoltest wpa_supplicant:wpasupplicant
 
 .PHONY: check check-steps check-repeat deps fmt-check vet test interop-table fuzz-smoke build demo
 

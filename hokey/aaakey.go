@@ -1,7 +1,9 @@
 package hokey
 
 import (
+	"bytes"
 	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"io"
@@ -61,9 +63,24 @@ func (k *macKey) authValue(dst, data []byte) ([]byte, error) {
 	if err := k.mac.check(); err != nil {
 		return nil, err
 	}
-	m := hmac.New(k.mac.hash(), k.key.Bytes())
-	m.Write(data)
-	return m.Sum(dst), nil
+	if len(data) > maxStackText {
+		// Copies in and out, so that the key, data and dst stay where the
+		// callers have them (their stacks).
+		key := bytes.Clone(k.key.Bytes())
+		m := hmac.New(k.mac.hash(), key)
+		clear(key)
+		m.Write(bytes.Clone(data))
+		t := m.Sum(nil)
+		dst = append(dst, t...)
+		clear(t)
+		return dst, nil
+	}
+	var buf hmacBuf
+	var sum [sha256.Size]byte
+	n := copy(buf.text(), data)
+	dst = append(dst, stackHMAC(hmacOf(uint8(k.mac)).fn, &sum, k.key.Bytes(), &buf, hmacBlockLen+n)...)
+	clear(sum[:])
+	return dst, nil
 }
 
 func (k *macKey) describe(kind string) string {

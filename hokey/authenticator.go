@@ -3,7 +3,6 @@ package hokey
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -22,15 +21,6 @@ var errMismatch = func() (e [len(algorithms)]error) {
 	}
 	return e
 }()
-
-const (
-	// hmacBlockLen is B of RFC 2104 §2 for SHA-1 and SHA-256.
-	hmacBlockLen = 64
-	// maxStackMHData is the longest MH Data authenticated without
-	// allocating: the longest Mobility Header, (255+1)*8 octets (RFC 6275
-	// §6.1.1). Longer input takes crypto/hmac.
-	maxStackMHData = 2048
-)
 
 // Authenticator appends to dst the BADF Authenticator of RFC 5568 §6.4.5
 // computed with k:
@@ -83,35 +73,20 @@ func (k *Key) usable() error {
 }
 
 // mac computes HMAC_H(k, careOf | correspondent | mhData) (RFC 2104 §2)
-// into sum and returns the full MAC, a slice of sum.
-//
-// H(K XOR opad, H(K XOR ipad, text)) is computed with the one-shot
-// sha1.Sum and sha256.Sum256 over a buffer on the stack, so that nothing
-// escapes to the heap: no allocation, and no key-derived block left behind
-// in garbage (crypto/hmac.New allocates its ipad/opad blocks on the heap
-// and never wipes them). The key is at most MaxKeyLen < B octets, so it is
-// used zero-padded, without hashing (RFC 2104 §2 step 1). The buffer's
-// key-derived octets and the inner hash are cleared before returning; the
-// hash functions' internal state on their own stack frames cannot be
-// (docs/handover-keys.md).
+// into sum and returns the full MAC, a slice of sum: stackHMAC, without
+// allocating, for any Mobility Header. The key is at most MaxKeyLen < B
+// octets, so it is used zero-padded, without hashing.
 func (k *Key) mac(sum *[sha256.Size]byte, careOf, correspondent netip.Addr, mhData []byte) []byte {
 	if len(mhData) > maxStackMHData {
 		return k.macLong(sum, careOf, correspondent, mhData)
 	}
-	// buf is K XOR ipad | text, then K XOR opad | inner hash.
-	var buf [hmacBlockLen + 2*16 + maxStackMHData]byte
-	k.pad(&buf, 0x36)
+	var buf hmacBuf
 	c, p := careOf.As16(), correspondent.As16()
-	n := hmacBlockLen
-	n += copy(buf[n:], c[:])
-	n += copy(buf[n:], p[:])
-	n += copy(buf[n:], mhData)
-	inner := k.at.digest(sum, buf[:n])
-	k.pad(&buf, 0x5c)
-	m := hmacBlockLen + copy(buf[hmacBlockLen:], inner)
-	full := k.at.digest(sum, buf[:m])
-	clear(buf[:m])
-	return full
+	t := buf.text()
+	n := copy(t, c[:])
+	n += copy(t[n:], p[:])
+	n += copy(t[n:], mhData)
+	return stackHMAC(k.at.hash(), sum, k.buf[:k.n], &buf, hmacBlockLen+n)
 }
 
 // macLong is mac through crypto/hmac, for MH Data longer than any
@@ -132,30 +107,13 @@ func (k *Key) macLong(sum *[sha256.Size]byte, careOf, correspondent netip.Addr, 
 	return sum[:n]
 }
 
-// pad writes K XOR pad (the key zero-padded to B octets) into b's first
-// block.
-func (k *Key) pad(b *[hmacBlockLen + 2*16 + maxStackMHData]byte, pad byte) {
-	for i := range hmacBlockLen {
-		b[i] = pad
-	}
-	for i, x := range k.buf[:k.n] {
-		b[i] ^= x
-	}
-}
-
-// digest hashes data with at's hash into sum and returns the digest, a
-// slice of sum. A switch rather than a function value in the registry:
-// an indirect call would make data escape to the heap.
-func (at AlgorithmType) digest(sum *[sha256.Size]byte, data []byte) []byte {
+// hash is the hash of at's HMAC.
+func (at AlgorithmType) hash() hashFunc {
 	switch at {
 	case HMACSHA1Trunc96:
-		s := sha1.Sum(data)
-		n := copy(sum[:], s[:])
-		clear(s[:])
-		return sum[:n]
+		return hashSHA1
 	case HMACSHA256Trunc128:
-		*sum = sha256.Sum256(data)
-		return sum[:]
+		return hashSHA256
 	}
-	panic(fmt.Sprintf("hokey: no digest for %s", at)) // a registry entry without a case here
+	panic(fmt.Sprintf("hokey: no hash for %s", at)) // a registry entry without a case here
 }

@@ -1,6 +1,7 @@
 package hokey
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -131,15 +132,16 @@ type hmacAlg struct {
 	name    string
 	size    int
 	newHash func() hash.Hash
+	fn      hashFunc
 }
 
 // hmacOf returns the registry entry for v (size 0 if v is not supported).
 func hmacOf(v uint8) hmacAlg {
 	switch v {
 	case 1:
-		return hmacAlg{"HMAC-SHA1", sha1.Size, sha1.New}
+		return hmacAlg{"HMAC-SHA1", sha1.Size, sha1.New, hashSHA1}
 	case 2:
-		return hmacAlg{"HMAC-SHA256", sha256.Size, sha256.New}
+		return hmacAlg{"HMAC-SHA256", sha256.Size, sha256.New, hashSHA256}
 	}
 	return hmacAlg{}
 }
@@ -195,21 +197,66 @@ func GPRFPlus(prf PRF, key, s []byte, y uint16, n int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: gprf+ output length %d (0 to %d)", ErrDerivation, n, MaxGPRFBlocks*size)
 	}
 	blocks := (n + size - 1) / size
-	out := make([]byte, 0, blocks*size)
-	m := hmac.New(prf.hash(), key)
-	var yb [2]byte
-	for i := range blocks {
-		m.Reset()
-		if i > 0 {
-			m.Write(out[len(out)-size:]) // Tn-1
-		}
-		m.Write(s)
-		binary.BigEndian.PutUint16(yb[:], y+uint16(i)) // wraps modulo 2^16
-		m.Write(yb[:])
-		out = m.Sum(out)
-	}
+	out := make([]byte, blocks*size)
+	gprfPlus(prf, key, s, y, out)
 	clear(out[n:])
 	return out[:n:n], nil
+}
+
+// gprfPlus writes gprf+(key, s) with the counter starting at y into out,
+// a whole number of blocks of prf's output (prf is valid). Through
+// stackHMAC, without allocating, when a block's input Tn-1 | S | Y fits
+// its buffer (every HIK and HK derivation: docs/aaa.md); through
+// crypto/hmac otherwise.
+func gprfPlus(prf PRF, key, s []byte, y uint16, out []byte) {
+	size := prf.Size()
+	if size+len(s)+2 > maxStackText {
+		gprfPlusLong(prf, key, s, y, out)
+		return
+	}
+	h := hmacOf(uint8(prf)).fn
+	var keyHash, sum [sha256.Size]byte
+	if len(key) > hmacBlockLen {
+		key = h.digest(&keyHash, key) // RFC 2104 §2: a key longer than B is hashed
+	}
+	var buf hmacBuf
+	for i := 0; i < len(out); i += size {
+		t := buf.text()
+		n := 0
+		if i > 0 {
+			n = copy(t, out[i-size:i]) // Tn-1
+		}
+		n += copy(t[n:], s)
+		binary.BigEndian.PutUint16(t[n:], y+uint16(i/size)) // wraps modulo 2^16
+		copy(out[i:], stackHMAC(h, &sum, key, &buf, hmacBlockLen+n+2))
+	}
+	clear(sum[:])
+	clear(keyHash[:])
+}
+
+// gprfPlusLong is gprfPlus through crypto/hmac, for an S longer than any
+// derivation of the draft uses. It works on copies of key and s, and
+// copies each block out, so that the callers' buffers stay on their stacks
+// (the key's copy is wiped; crypto/hmac's ipad/opad blocks cannot be).
+func gprfPlusLong(prf PRF, key, s []byte, y uint16, out []byte) {
+	size := prf.Size()
+	k := bytes.Clone(key)
+	m := hmac.New(prf.hash(), k)
+	clear(k)
+	seed := bytes.Clone(s)
+	var yb [2]byte
+	for i := 0; i < len(out); i += size {
+		m.Reset()
+		if i > 0 {
+			m.Write(bytes.Clone(out[i-size : i])) // Tn-1
+		}
+		m.Write(seed)
+		binary.BigEndian.PutUint16(yb[:], y+uint16(i/size)) // wraps modulo 2^16
+		m.Write(yb[:])
+		t := m.Sum(nil)
+		copy(out[i:], t)
+		clear(t)
+	}
 }
 
 // DeriveHIK derives the Handover Integrity Key (draft §6.1.1):
@@ -222,12 +269,9 @@ func DeriveHIK(prf PRF, hmk []byte, messageID uint8, mac MACAlgorithm) (Integrit
 	if err := checkDerivation(prf, hmk, mac); err != nil {
 		return IntegrityKey{}, err
 	}
-	material, err := GPRFPlus(prf, hmk, []byte(hikLabel), uint16(messageID), mac.KeyLen())
-	if err != nil {
-		return IntegrityKey{}, err
-	}
-	defer clear(material)
-	return NewIntegrityKey(mac, material)
+	var blocks derivationBlocks
+	defer clear(blocks[:])
+	return NewIntegrityKey(mac, blocks.derive(prf, hmk, []byte(hikLabel), uint16(messageID), mac))
 }
 
 // DeriveHK derives the Handover Key (draft §6.1.2, the order of that
@@ -256,14 +300,24 @@ func DeriveHK(prf PRF, hmk, mnNonce, hksNonce []byte, nai string, ar netip.Addr,
 		return HandoverKey{}, err
 	}
 	a := ar.As16()
-	s := make([]byte, 0, len(mnNonce)+len(hksNonce)+len(nai)+len(a)+len(hkLabel))
-	s = append(append(append(append(append(s, mnNonce...), hksNonce...), nai...), a[:]...), hkLabel...)
-	material, err := GPRFPlus(prf, hmk, s, 0, mac.KeyLen())
-	if err != nil {
-		return HandoverKey{}, err
-	}
-	defer clear(material)
-	return NewHandoverKey(mac, material)
+	var sb [2*MaxNonceLen + MaxNAILen + 16 + len(hkLabel)]byte
+	s := append(append(append(append(append(sb[:0], mnNonce...), hksNonce...), nai...), a[:]...), hkLabel...)
+	var blocks derivationBlocks
+	defer clear(blocks[:])
+	return NewHandoverKey(mac, blocks.derive(prf, hmk, s, 0, mac))
+}
+
+// derivationBlocks holds the gprf+ blocks of an HIK or HK: the longest
+// key (32 octets, HMAC-SHA256) in blocks of the shortest PRF output (20
+// octets, HMAC-SHA1).
+type derivationBlocks [2 * sha256.Size]byte
+
+// derive runs gprf+(hmk, s) from y into b and returns the key for mac, a
+// slice of b (prf and mac are valid: checkDerivation).
+func (b *derivationBlocks) derive(prf PRF, hmk, s []byte, y uint16, mac MACAlgorithm) []byte {
+	size := prf.Size()
+	gprfPlus(prf, hmk, s, y, b[:(mac.KeyLen()+size-1)/size*size])
+	return b[:mac.KeyLen()]
 }
 
 // CheckARID reports whether ar can be the AR ID of the HK derivation: "the

@@ -165,16 +165,51 @@ func TestDeriveOpenSSL(t *testing.T) {
 	}
 }
 
+// TestGPRFPlusMultiBlock checks gprf+ against the crypto/hmac reference
+// for keys up to, at and beyond the HMAC block (hashed first, RFC 2104
+// §2), and seeds on both sides of the stack HMAC's limit (the longer ones
+// take crypto/hmac).
 func TestGPRFPlusMultiBlock(t *testing.T) {
-	key, s := []byte("key"), []byte("seed")
-	for _, prf := range []PRF{PRFHMACSHA1, PRFHMACSHA256} {
-		for _, n := range []int{0, 1, prf.Size() - 1, prf.Size(), prf.Size() + 1, 3*prf.Size() + 5} {
-			got, err := GPRFPlus(prf, key, s, 7, n)
-			if err != nil {
-				t.Fatal(err)
+	for _, keyLen := range []int{3, hmacBlockLen - 1, hmacBlockLen, hmacBlockLen + 1, 200} {
+		key := bytes.Repeat([]byte{0xa5}, keyLen)
+		for _, prf := range []PRF{PRFHMACSHA1, PRFHMACSHA256} {
+			for _, seedLen := range []int{4, maxStackText - prf.Size() - 2, maxStackText - prf.Size() - 1, maxStackText + 10} {
+				s := bytes.Repeat([]byte{0x3c}, seedLen)
+				for _, n := range []int{0, 1, prf.Size() - 1, prf.Size(), prf.Size() + 1, 3*prf.Size() + 5} {
+					got, err := GPRFPlus(prf, key, s, 7, n)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := refGPRF(prf.hash(), key, s, 7, n); !bytes.Equal(got, want) || len(got) != n || cap(got) != n {
+						t.Errorf("%s key %d seed %d n=%d: %x (cap %d), want %x", prf, keyLen, seedLen, n, got, cap(got), want)
+					}
+				}
 			}
-			if want := refGPRF(prf.hash(), key, s, 7, n); !bytes.Equal(got, want) || len(got) != n || cap(got) != n {
-				t.Errorf("%s n=%d: %x (cap %d), want %x", prf, n, got, cap(got), want)
+		}
+	}
+}
+
+// TestDeriveDoesNotAllocate: the HKS derives an HIK and an HK per key
+// request, and checks the MN-HKS MAC, without allocating (docs/aaa.md,
+// Performance).
+func TestDeriveDoesNotAllocate(t *testing.T) {
+	long := bytes.Repeat([]byte{7}, 131) // an HMK longer than the HMAC block: hashed first
+	for _, hmk := range [][]byte{exHMK, long} {
+		for _, g := range golden {
+			allocs := testing.AllocsPerRun(100, func() {
+				hik, err := DeriveHIK(g.prf, hmk, exMessage, g.mac)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hk, err := DeriveHK(g.prf, hmk, exMNNonce, exHKSNonce, exNAI, exAR, g.mac)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hik.Zero()
+				hk.Zero()
+			})
+			if allocs != 0 {
+				t.Errorf("PRF %v MAC %v, HMK of %d: %v allocations", g.prf, g.mac, len(hmk), allocs)
 			}
 		}
 	}

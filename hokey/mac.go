@@ -1,6 +1,7 @@
 package hokey
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -125,12 +126,34 @@ func SignMACs(cp mh.Codepoints, m mh.Message, src, dst netip.Addr, keys ...MACKe
 // cannot be located wraps mh.ErrAuthenticator; an unsupported Algorithm
 // Type wraps ErrInvalidMAC.
 func VerifyMAC(cp mh.Codepoints, msg []byte, k MACKey) error {
-	name := macName(k)
-	c, err := cp.CoveredByMAC(msg, k.subtype())
+	// Concrete types, not k's methods: an interface method call would
+	// move the caller's key to the heap.
+	var mk *macKey
+	var subtype uint8
+	switch k := k.(type) {
+	case *IntegrityKey:
+		mk, subtype = &k.macKey, mh.MACSubtypeMNHKS
+	case *HandoverKey:
+		mk, subtype = &k.macKey, mh.MACSubtypeMNAR
+	default:
+		return fmt.Errorf("%w: MAC key neither an HIK nor an HK", ErrKey)
+	}
+	name := "MN-HKS MAC"
+	if subtype == mh.MACSubtypeMNAR {
+		name = "MN-AR MAC"
+	}
+	// The MH Data goes straight into the stack HMAC's buffer (no
+	// allocation) when the message fits it, as every Mobility Header does.
+	var buf hmacBuf
+	dst := buf.text()[:0]
+	onStack := len(msg) <= len(dst[:cap(dst)])
+	if !onStack {
+		dst = nil
+	}
+	c, err := cp.AppendCoveredByMAC(dst, msg, subtype)
 	if err != nil {
 		return fmt.Errorf("hokey: %s: %w", name, err)
 	}
-	mk := k.material()
 	at, err := ParseMACAlgorithm(c.AlgorithmType)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -138,13 +161,18 @@ func VerifyMAC(cp mh.Codepoints, msg []byte, k MACKey) error {
 	if at != mk.mac {
 		return fmt.Errorf("%w: %s: Algorithm Type %s, the key is for %s", ErrAuthenticator, name, at, mk.mac)
 	}
-	var buf [MaxKeyLen]byte
-	want, err := mk.authValue(buf[:0], c.Data)
-	if err != nil {
+	if mk.key.IsZero() {
+		return fmt.Errorf("%w: empty key", ErrKey)
+	}
+	var sum [sha256.Size]byte
+	var want []byte
+	if onStack {
+		want = stackHMAC(hmacOf(uint8(mk.mac)).fn, &sum, mk.key.Bytes(), &buf, hmacBlockLen+len(c.Data))
+	} else if want, err = mk.authValue(sum[:0], c.Data); err != nil {
 		return err
 	}
 	ok := c.Equal(want)
-	clear(buf[:])
+	clear(sum[:])
 	if !ok {
 		return fmt.Errorf("%w: %s AUTH Value", ErrAuthenticator, name)
 	}

@@ -284,3 +284,23 @@ func TestMACAlgorithmOf(t *testing.T) {
 		t.Errorf("AT 15: %v", err)
 	}
 }
+
+// TestVerifyMACDoesNotAllocate: the HKS checks the MN-HKS MAC of every key
+// request without allocating, on success and on a wrong AUTH Value
+// (docs/aaa.md, Performance).
+func TestVerifyMACDoesNotAllocate(t *testing.T) {
+	for _, mac := range []MACAlgorithm{MACHMACSHA1, MACHMACSHA256} {
+		hik, _ := exampleKeys(t, mac)
+		msg, err := SignMACs(mh.Codepoints{}, exampleRequest(false), exCoA, exAR, &hik)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if allocs := testing.AllocsPerRun(100, func() {
+			if err := VerifyMAC(mh.Codepoints{}, msg, &hik); err != nil {
+				t.Fatal(err)
+			}
+		}); allocs != 0 {
+			t.Errorf("%s: %v allocations", mac, allocs)
+		}
+	}
+}

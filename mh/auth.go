@@ -215,32 +215,45 @@ func CoveredByMAC(msg []byte, subtype uint8) (*Covered, error) {
 // option but padding and the MACs after it; otherwise the error wraps
 // ErrNotLast.
 func (cp Codepoints) CoveredByMAC(msg []byte, subtype uint8) (*Covered, error) {
+	return ptr(cp.AppendCoveredByMAC(nil, msg, subtype))
+}
+
+// AppendCoveredByMAC is CoveredByMAC with the MH Data appended to dst and
+// the result returned by value: with room in dst (such as a
+// [MaxMobilityDataLen]byte array on the caller's stack) it does not
+// allocate. The returned Data aliases dst's array.
+func (cp Codepoints) AppendCoveredByMAC(dst, msg []byte, subtype uint8) (Covered, error) {
 	r := cp.resolved()
 	if err := r.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrAuthenticator, err)
+		return Covered{}, fmt.Errorf("%w: %w", ErrAuthenticator, err)
 	}
 	if len(msg) > 2 && msg[2] != r.HandoverKeyRequest && msg[2] != r.HandoverKeyResponse {
-		return nil, fmt.Errorf("%w: MH Type %d is neither HKReq nor HKResp: %w", ErrAuthenticator, msg[2], ErrNoOption)
+		return Covered{}, fmt.Errorf("%w: MH Type %d is neither HKReq nor HKResp: %w", ErrAuthenticator, msg[2], ErrNoOption)
 	}
 	match := func(t uint8, d []byte) bool { return t == r.MAC && len(d) > 0 && d[0] == subtype }
 	off, n, next, err := r.locate(msg, match)
 	if err != nil {
-		return nil, fmt.Errorf("MAC subtype %d: %w", subtype, err)
+		return Covered{}, fmt.Errorf("MAC subtype %d: %w", subtype, err)
 	}
 	if n <= macHeaderLen {
-		return nil, fmt.Errorf("%w: MAC option at offset %d: Option Length %d leaves no AUTH Value: %w",
+		return Covered{}, fmt.Errorf("%w: MAC option at offset %d: Option Length %d leaves no AUTH Value: %w",
 			ErrAuthenticator, off, n, ErrOptionLength)
 	}
 	follower := func(t uint8, d []byte) bool {
 		return subtype != MACSubtypeMNAR && t == r.MAC && len(d) > 0 && d[0] == MACSubtypeMNAR
 	}
 	if err := onlyFollowedByMatching(msg, next, follower); err != nil {
-		return nil, err
+		return Covered{}, err
 	}
 	at := off + 2 + macHeaderLen
-	data := append([]byte(nil), msg[:at]...)
+	start := len(dst)
+	if dst == nil {
+		dst = make([]byte, 0, at)
+	}
+	dst = append(dst, msg[:at]...)
+	data := dst[start:]
 	data[checksumOff], data[checksumOff+1] = 0, 0
-	return &Covered{Data: data, Authenticator: msg[at : off+2+n], Offset: at,
+	return Covered{Data: data, Authenticator: msg[at : off+2+n], Offset: at,
 		Subtype: subtype, AlgorithmType: msg[off+3] & maxAlgorithmType}, nil
 }
 

@@ -114,21 +114,23 @@ const (
 	fbuExpiredKey
 	fbuBadAuth
 	fbuStale
-	fbuUnknownNAI // MSK mode: no usable MSK for the NAI
-	fbuMSKBadSPI  // MSK mode: not an FHK SPI, or an AT not allowed
+	fbuUnknownNAI  // MSK mode: no usable MSK for the NAI
+	fbuMSKBadSPI   // MSK mode: not an FHK SPI, or an AT not allowed
+	fbuMSKNotOwner // MSK mode: authenticated, but the PCoA is not the NAI's
 )
 
 // ErrFBU is wrapped by the Trace errors of rejected FBUs.
 var ErrFBU = errors.New("ar: fast binding update rejected")
 
 var verdictErrors = map[fbuVerdict]error{
-	fbuMalformed:  fmt.Errorf("%w: malformed (checksum, BADF missing or not last, addresses)", ErrFBU),
-	fbuUnknownKey: fmt.Errorf("%w: no handover key for the previous CoA", ErrFBU),
-	fbuExpiredKey: fmt.Errorf("%w: handover key expired", ErrFBU),
-	fbuBadAuth:    fmt.Errorf("%w: BADF authenticator does not verify", ErrFBU),
-	fbuStale:      fmt.Errorf("%w: sequence number not newer than the binding's", ErrFBU),
-	fbuUnknownNAI: fmt.Errorf("%w: no MSK for the MN-NAI", ErrFBU),
-	fbuMSKBadSPI:  fmt.Errorf("%w: not the FHK SPI of an allowed AT", ErrFBU),
+	fbuMalformed:   fmt.Errorf("%w: malformed (checksum, BADF missing or not last, addresses)", ErrFBU),
+	fbuUnknownKey:  fmt.Errorf("%w: no handover key for the previous CoA", ErrFBU),
+	fbuExpiredKey:  fmt.Errorf("%w: handover key expired", ErrFBU),
+	fbuBadAuth:     fmt.Errorf("%w: BADF authenticator does not verify", ErrFBU),
+	fbuStale:       fmt.Errorf("%w: sequence number not newer than the binding's", ErrFBU),
+	fbuUnknownNAI:  fmt.Errorf("%w: no MSK for the MN-NAI", ErrFBU),
+	fbuMSKBadSPI:   fmt.Errorf("%w: not the FHK SPI of an allowed AT", ErrFBU),
+	fbuMSKNotOwner: fmt.Errorf("%w: the PCoA's neighbor entry is not the NAI's supplicant MAC address", ErrFBU),
 }
 
 // handleFastBindingUpdate is RFC 5269 §3.5 with RFC 5568 §6.2.2-§6.2.3 and
@@ -172,6 +174,12 @@ func (r *Router) handleFastBindingUpdate(p netio.Packet) []netio.Packet {
 		if !fbu.BADF {
 			r.stats.fbuMSKBadAuth.Add(1)
 		}
+		return r.fastBindingAck(p, fbu, mh.FastStatusAdministrativelyProhibited, 0, pcoa, ncoa, &key, spi)
+	case fbuMSKNotOwner:
+		// Authenticated, so answered with the FHK; not authorized for
+		// this PCoA: administratively prohibited, nothing changes
+		// (docs/msk.md).
+		r.stats.fbuMSKNotOwner.Add(1)
 		return r.fastBindingAck(p, fbu, mh.FastStatusAdministrativelyProhibited, 0, pcoa, ncoa, &key, spi)
 	case fbuStale:
 		r.stats.fbuStale.Add(1)

@@ -1,7 +1,6 @@
 package ar
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -15,18 +14,9 @@ import (
 // DefaultMSKCacheSize bounds the FHKs the router keeps derived (MSKConfig).
 const DefaultMSKCacheSize = 4096
 
-// MSK is an EAP Master Session Key: the first 64 octets of the EAP
-// method's key material (issue 12, docs/msk.md).
-type MSK [hokey.MSKLen]byte
-
-// Equal reports, in constant time, whether m and o are the same MSK.
-func (m *MSK) Equal(o *MSK) bool { return subtle.ConstantTimeCompare(m[:], o[:]) == 1 }
-
-// Zero wipes m.
-func (m *MSK) Zero() { clear(m[:]) }
-
-// String redacts the key.
-func (MSK) String() string { return "MSK(redacted)" }
+// MSK is an EAP Master Session Key (hokey.MSK): the first 64 octets of
+// the EAP method's key material (issue 12, docs/msk.md).
+type MSK = hokey.MSK
 
 // MSKSource gives the PAR the MSK it shares with a mobile node after the
 // node's access authentication, by the node's NAI. The 802.1X
@@ -39,6 +29,35 @@ type MSKSource interface {
 	// is called for every FBU of the MSK mode, so it should not
 	// allocate (a map indexed by string(nai) does not).
 	LookupMSK(nai []byte) (msk MSK, expires time.Time, ok bool)
+}
+
+// SupplicantAddrs is implemented by an MSKSource that records, with each
+// MSK, the MAC address of the supplicant that authenticated as the NAI on
+// the access link (the 802.1X authenticator does: keystore.MSKs,
+// MemoryMSKs.SetSupplicant). The router calls it instead of LookupMSK,
+// once per FBU: it must be safe for concurrent use and should not
+// allocate.
+type SupplicantAddrs interface {
+	// LookupSupplicantMSK is LookupMSK with the MAC address recorded
+	// with the MSK.
+	LookupSupplicantMSK(nai []byte) (msk MSK, expires time.Time, mac [6]byte, ok bool)
+}
+
+// NeighborTable gives the link-layer address of an address on the
+// router's access link: the node reads the kernel's neighbor table
+// (netio.NeighborTable), tests use StaticNeighbors. It must be safe for
+// concurrent use.
+type NeighborTable interface {
+	LinkAddr(addr netip.Addr) (mac [6]byte, ok bool)
+}
+
+// StaticNeighbors is a fixed NeighborTable (tests, the demo).
+type StaticNeighbors map[netip.Addr][6]byte
+
+// LinkAddr implements NeighborTable.
+func (n StaticNeighbors) LinkAddr(addr netip.Addr) ([6]byte, bool) {
+	mac, ok := n[addr]
+	return mac, ok
 }
 
 // MSKConfig enables the MSK mode of issue 12 (draft-li-mipshop-fbu-sec-00,
@@ -56,14 +75,21 @@ type MSKConfig struct {
 	// CacheSize bounds the derived FHKs kept per (NAI, AT); 0 means
 	// DefaultMSKCacheSize.
 	CacheSize int
+	// Neighbors gives the MAC address of the PCoA on the access link;
+	// required, with a Source that implements SupplicantAddrs: an FBU
+	// is accepted only if the PCoA's neighbor entry has the MAC address
+	// of the supplicant that authenticated as the NAI (docs/msk.md, The
+	// PCoA belongs to the NAI).
+	Neighbors NeighborTable
 }
 
 // mskState is the router's MSK mode: the configuration and the FHK cache.
 type mskState struct {
-	src     MSKSource
-	allowed [atValues]bool
-	par     netip.Addr
-	size    int
+	src       SupplicantAddrs
+	neighbors NeighborTable
+	allowed   [atValues]bool
+	par       netip.Addr
+	size      int
 
 	mu sync.RWMutex
 	// fhks are the derived FHKs per AT, by NAI: an entry holds while
@@ -85,7 +111,11 @@ func newMSKState(cfg *MSKConfig, par netip.Addr) (*mskState, error) {
 	if err := hokey.CheckPARAddress(par); err != nil {
 		return nil, fmt.Errorf("ar: MSK mode: %w", err)
 	}
-	s := &mskState{src: cfg.Source, par: par, size: cfg.CacheSize}
+	owners, ok := cfg.Source.(SupplicantAddrs)
+	if !ok || cfg.Neighbors == nil {
+		return nil, errors.New("ar: MSKConfig needs Neighbors and a Source that records supplicant MAC addresses (SupplicantAddrs)")
+	}
+	s := &mskState{src: owners, neighbors: cfg.Neighbors, par: par, size: cfg.CacheSize}
 	if s.size == 0 {
 		s.size = DefaultMSKCacheSize
 	}
@@ -112,14 +142,20 @@ func newMSKState(cfg *MSKConfig, par netip.Addr) (*mskState, error) {
 // once per MSK: a cache hit costs the source lookup, a constant-time MSK
 // compare and a key copy, and allocates nothing. ok is false when the
 // source knows no usable MSK for nai.
-func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key hokey.Key, ok bool, err error) {
-	msk, expires, found := s.src.LookupMSK(nai)
+func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key hokey.Key, mac [6]byte, ok bool, err error) {
+	msk, expires, mac, found := s.src.LookupSupplicantMSK(nai)
 	defer msk.Zero()
 	if !found || !expires.After(now) {
-		return key, false, nil
+		return key, mac, false, nil
 	}
+	key, ok, err = s.fhkOf(&msk, expires, nai, at)
+	return key, mac, ok, err
+}
+
+// fhkOf is fhk once the MSK is known.
+func (s *mskState) fhkOf(msk *MSK, expires time.Time, nai []byte, at hokey.AlgorithmType) (key hokey.Key, ok bool, err error) {
 	s.mu.RLock()
-	if e := s.fhks[at][string(nai)]; e != nil && e.msk.Equal(&msk) && e.expires.Equal(expires) {
+	if e := s.fhks[at][string(nai)]; e != nil && e.msk.Equal(msk) && e.expires.Equal(expires) {
 		key = e.key
 		s.mu.RUnlock()
 		return key, true, nil
@@ -129,12 +165,12 @@ func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key h
 	defer s.mu.Unlock()
 	m := s.fhks[at]
 	if e := m[string(nai)]; e != nil {
-		if e.msk.Equal(&msk) && e.expires.Equal(expires) { // filled meanwhile
+		if e.msk.Equal(msk) && e.expires.Equal(expires) { // filled meanwhile
 			return e.key, true, nil
 		}
 		s.dropLocked(at, string(nai), e) // the MSK changed (new EAP run)
 	}
-	key, err = deriveFHK(msk, nai, s.par, at)
+	key, err = deriveFHK(*msk, nai, s.par, at)
 	if err != nil {
 		return key, false, err
 	}
@@ -142,7 +178,7 @@ func (s *mskState) fhk(nai []byte, at hokey.AlgorithmType, now time.Time) (key h
 		s.evictLocked()
 	}
 	if s.size > 0 {
-		m[string(nai)] = &fhkEntry{msk: msk, expires: expires, key: key}
+		m[string(nai)] = &fhkEntry{msk: *msk, expires: expires, key: key}
 		s.n++
 	}
 	return key, true, nil
@@ -208,7 +244,7 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if err != nil || !r.msk.allowed[at] {
 		return fbuMSKBadSPI, key, spi
 	}
-	key, ok, err := r.msk.fhk(nai, at, r.now())
+	key, owner, ok, err := r.msk.fhk(nai, at, r.now())
 	switch {
 	case err != nil: // an NAI the derivation refuses
 		return fbuMalformed, key, spi
@@ -226,10 +262,23 @@ func (r *Router) checkMSKFastBindingUpdate(payload []byte, fbu mh.FastBindingUpd
 	if key.VerifyAuthenticator(ncoa, pcoa, cov.Data[32:], cov.Authenticator) != nil {
 		return fbuBadAuth, key, spi
 	}
+	if !r.msk.ownsPCoA(owner, pcoa) {
+		return fbuMSKNotOwner, key, spi
+	}
 	if b, ok := r.bindings.Lookup(pcoa); ok && int16(fbu.Sequence-b.Sequence) <= 0 {
 		return fbuStale, key, spi
 	}
 	return fbuAccepted, key, spi
+}
+
+// ownsPCoA reports whether the PCoA belongs to the NAI: its neighbor
+// entry on the access link has the MAC address owner of the supplicant
+// that authenticated as the NAI (docs/msk.md); an NAI recorded without
+// one (all zero) owns nothing. A MAC address is no secret: a plain
+// compare.
+func (s *mskState) ownsPCoA(owner [6]byte, pcoa netip.Addr) bool {
+	mac, ok := s.neighbors.LinkAddr(pcoa)
+	return ok && mac == owner && owner != [6]byte{}
 }
 
 // fastBindingAckFHK builds the FBack of the MSK mode: the MN-NAI option of

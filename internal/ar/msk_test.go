@@ -28,7 +28,12 @@ type mskWorld struct {
 	parAdr     netip.Addr
 	pcoa, ncoa netip.Addr
 	msk        MSK // the MN's
+	neighbors  StaticNeighbors
 }
+
+// mnMAC is the MN's MAC address on the PAR's link: the supplicant's that
+// authenticated as mskNAI, and the PCoA's neighbor entry.
+var mnMAC = [6]byte{0x02, 0, 0, 0, 0x01, 0x00}
 
 const mskNAI = "mn@example.com"
 
@@ -40,11 +45,12 @@ func newMSKWorld(t testing.TB, at hokey.AlgorithmType) *mskWorld {
 		w.msk[i] = byte(i)
 	}
 	w.msks = NewMemoryMSKs(w.clock.Now)
-	w.msks.Set(mskNAI, w.msk, w.clock.Now().Add(time.Hour))
+	w.msks.SetSupplicant(mskNAI, w.msk, mnMAC, w.clock.Now().Add(time.Hour))
+	w.neighbors = StaticNeighbors{w.pcoa: mnMAC}
 	w.table = NewBindingTable(w.clock.Now)
 	var err error
 	w.par, err = New(Config{Address: w.parAdr, Store: keystore.NewMemory(keystore.WithClock(w.clock.Now)), Bindings: w.table,
-		Limits: &Limits{}, Now: w.clock.Now, MSK: &MSKConfig{Source: w.msks, Algorithms: hokey.Supported()}})
+		Limits: &Limits{}, Now: w.clock.Now, MSK: &MSKConfig{Source: w.msks, Algorithms: hokey.Supported(), Neighbors: w.neighbors}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +173,7 @@ func TestMSKFastBindingUpdateRejected(t *testing.T) {
 
 	// An AT the router does not allow: a failed authentication, silent.
 	strict, err := New(Config{Address: w.parAdr, Store: keystore.NewMemory(), Now: w.clock.Now,
-		MSK: &MSKConfig{Source: w.msks, Algorithms: []hokey.AlgorithmType{hokey.HMACSHA256Trunc128}}})
+		MSK: &MSKConfig{Source: w.msks, Algorithms: []hokey.AlgorithmType{hokey.HMACSHA256Trunc128}, Neighbors: w.neighbors}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +204,7 @@ func TestMSKCache(t *testing.T) {
 	}
 	// A new EAP run: both ends hold the new MSK.
 	w.msk[63] ^= 0xff
-	w.msks.Set(mskNAI, w.msk, w.clock.Now().Add(time.Hour))
+	w.msks.SetSupplicant(mskNAI, w.msk, mnMAC, w.clock.Now().Add(time.Hour))
 	if out := w.par.HandlePacket(ctx, w.fbu(w.node)); len(out) != 1 || fbackStatus(t, out[0]) != 0 {
 		t.Fatalf("after the MSK changed: %+v", w.par.Stats())
 	}
@@ -328,3 +334,76 @@ func BenchmarkFBUVerifyMSK(b *testing.B) {
 	b.ReportMetric(float64(tBADF.Nanoseconds())/n, "badf-ns/fbu")
 	b.ReportMetric(tBADF.Seconds()/tMSK.Seconds(), "msk/badf-speed")
 }
+
+// TestMSKPCoAOwner: an authenticated FBU of the MSK mode is accepted only
+// if the PCoA's neighbor entry has the MAC address of the supplicant that
+// authenticated as the NAI (docs/msk.md). Otherwise — the PCoA of another
+// MAC, no neighbor entry, no MAC recorded for the NAI — the PAR answers
+// FBack 129 signed with the FHK (the MN verifies it), binds nothing and
+// counts FBUMSKNotOwner; once the entry is the NAI's, the same FBU is
+// accepted.
+func TestMSKPCoAOwner(t *testing.T) {
+	ctx := context.Background()
+	other := [6]byte{0x02, 0, 0, 0, 0x02, 0x00}
+	for _, c := range []struct {
+		name  string
+		setup func(w *mskWorld)
+	}{
+		{"PCoA of another MAC", func(w *mskWorld) { w.neighbors[w.pcoa] = other }},
+		{"no neighbor entry", func(w *mskWorld) { delete(w.neighbors, w.pcoa) }},
+		{"no MAC recorded for the NAI", func(w *mskWorld) { w.msks.Set(mskNAI, w.msk, w.clock.Now().Add(time.Hour)) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newMSKWorld(t, hokey.HMACSHA256Trunc128)
+			c.setup(w)
+			p := w.fbu(w.node)
+			out := w.par.HandlePacket(ctx, p)
+			if len(out) != 1 || fbackStatus(t, out[0]) != mh.FastStatusAdministrativelyProhibited {
+				t.Fatalf("answers %v, stats %+v", out, w.par.Stats())
+			}
+			ev, err := w.node.HandlePacket(ctx, out[0])
+			if err != nil || ev.Kind != mn.FastBindingAcknowledged || ev.Status != mh.FastStatusAdministrativelyProhibited {
+				t.Errorf("MN: %+v %v", ev, err)
+			}
+			if _, ok := w.table.Lookup(w.pcoa); ok {
+				t.Fatal("bound a PCoA that is not the NAI's")
+			}
+			if s := w.par.Stats(); s.FBUMSKNotOwner != 1 || s.FBUAccepted != 0 || s.FBUBadAuth != 0 {
+				t.Errorf("stats %+v", s)
+			}
+			// The PCoA becomes the NAI's: the same FBU is accepted (the
+			// refused one changed no Sequence Number).
+			w.msks.SetSupplicant(mskNAI, w.msk, mnMAC, w.clock.Now().Add(time.Hour))
+			w.neighbors[w.pcoa] = mnMAC
+			if out := w.par.HandlePacket(ctx, p); len(out) != 1 || fbackStatus(t, out[0]) != mh.FastStatusAccepted {
+				t.Fatalf("after the fix: %v", out)
+			}
+		})
+	}
+}
+
+// TestMSKConfigNeedsNeighbors: the MSK mode needs a NeighborTable and a
+// source that records MAC addresses.
+func TestMSKConfigNeedsNeighbors(t *testing.T) {
+	w := newMSKWorld(t, hokey.HMACSHA256Trunc128)
+	for _, cfg := range []*MSKConfig{
+		{Source: w.msks},
+		{Source: onlyMSKs{w.msks}, Neighbors: w.neighbors},
+	} {
+		if _, err := New(Config{Address: w.parAdr, Store: keystore.NewMemory(), MSK: cfg}); err == nil {
+			t.Errorf("New accepted %+v", cfg)
+		}
+	}
+}
+
+// onlyMSKs is an MSKSource without SupplicantAddrs.
+type onlyMSKs struct{ m *MemoryMSKs }
+
+func (o onlyMSKs) LookupMSK(nai []byte) (MSK, time.Time, bool) { return o.m.LookupMSK(nai) }
+
+// The node's implementations.
+var (
+	_ MSKSource       = (*keystore.MSKs)(nil)
+	_ SupplicantAddrs = (*keystore.MSKs)(nil)
+	_ NeighborTable   = (*netio.NeighborTable)(nil)
+)

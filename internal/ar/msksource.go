@@ -17,6 +17,7 @@ type MemoryMSKs struct {
 
 type mskRecord struct {
 	msk     MSK
+	mac     [6]byte
 	expires time.Time
 }
 
@@ -31,13 +32,32 @@ func NewMemoryMSKs(now func() time.Time) *MemoryMSKs {
 
 // Set records msk for nai until expires, replacing (and wiping) the
 // previous one: the router's FHK cache sees the change at the next FBU.
+// The supplicant's MAC address is recorded as zero (SetSupplicant).
 func (s *MemoryMSKs) Set(nai string, msk MSK, expires time.Time) {
+	s.SetSupplicant(nai, msk, [6]byte{}, expires)
+}
+
+// SetSupplicant is Set with the MAC address of the supplicant that
+// authenticated as nai (SupplicantAddrs).
+func (s *MemoryMSKs) SetSupplicant(nai string, msk MSK, mac [6]byte, expires time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.m[nai]; ok {
 		old.msk.Zero()
 	}
-	s.m[nai] = mskRecord{msk: msk, expires: expires}
+	s.m[nai] = mskRecord{msk: msk, mac: mac, expires: expires}
+}
+
+// LookupSupplicantMSK implements SupplicantAddrs: LookupMSK with the MAC
+// address recorded with nai's MSK. It does not allocate.
+func (s *MemoryMSKs) LookupSupplicantMSK(nai []byte) (MSK, time.Time, [6]byte, bool) {
+	s.mu.RLock()
+	rec, ok := s.m[string(nai)]
+	s.mu.RUnlock()
+	if !ok || !rec.expires.After(s.now()) {
+		return MSK{}, time.Time{}, [6]byte{}, false
+	}
+	return rec.msk, rec.expires, rec.mac, true
 }
 
 // Delete forgets the MSK of nai (the MN logged off, EAPOL-Logoff).
@@ -53,13 +73,8 @@ func (s *MemoryMSKs) Delete(nai string) {
 // LookupMSK implements MSKSource; an expired MSK is not returned. It does
 // not allocate.
 func (s *MemoryMSKs) LookupMSK(nai []byte) (MSK, time.Time, bool) {
-	s.mu.RLock()
-	rec, ok := s.m[string(nai)]
-	s.mu.RUnlock()
-	if !ok || !rec.expires.After(s.now()) {
-		return MSK{}, time.Time{}, false
-	}
-	return rec.msk, rec.expires, true
+	msk, expires, _, ok := s.LookupSupplicantMSK(nai)
+	return msk, expires, ok
 }
 
 // Expire removes the expired MSKs and returns how many.

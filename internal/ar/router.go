@@ -421,6 +421,7 @@ type Stats struct {
 	FBUAcceptedMSK   uint64 // accepted with an FHK
 	FBUMSKUnknownNAI uint64 // no usable MSK for the MN-NAI: not answered
 	FBUMSKBadAuth    uint64 // not an allowed FHK SPI, or the MAC does not verify
+	FBUMSKNotOwner   uint64 // authenticated, but the PCoA's neighbor entry is not the NAI's MAC: FBack 129
 	InternalErrors   uint64 // store, RNG or signing failures
 	// Handover Key Requests (shared-key mode, docs/aaa.md)
 	HKReqReceived      uint64
@@ -451,7 +452,7 @@ type counters struct {
 	rtsolpr, malformed, cgaFailed, sendFailed, rlSource, rlKey, rlTotal, unsecured, badReq,
 	created, reused, prrtadv, prrtadvNoKey, keysExpired, keysDiscarded,
 	fbu, fbuOK, fbuMalformed, fbuUnknown, fbuExpired, fbuAuth, fbuStale, fbuBind, fback, internal,
-	fbuMSKOK, fbuMSKUnknownNAI, fbuMSKBadAuth,
+	fbuMSKOK, fbuMSKUnknownNAI, fbuMSKBadAuth, fbuMSKNotOwner,
 	hkreq, hkreqMalformed, hkreqNoMNID, hkreqNoMAC, hkreqDuplicate, hkreqReplayed, hkreqPendingFull, hkreqCoAFailed, hkreqBadMAC,
 	hkreqVerifyNoKey, hkreqVerifyRelayed, hksNoAnswer, hksDiscarded, hksRefused, hksErrors,
 	hkrespSent, hkrespVerified, hkrespStatus, hkrespResent, hkrespRateLimited, aaaKeys, answersDropped atomic.Uint64
@@ -470,7 +471,8 @@ func (r *Router) Stats() Stats {
 		FBUUnknownKey: c.fbuUnknown.Load(), FBUExpiredKey: c.fbuExpired.Load(), FBUBadAuth: c.fbuAuth.Load(), FBUStale: c.fbuStale.Load(),
 		FBUBindingFailed: c.fbuBind.Load(), FBackSent: c.fback.Load(), InternalErrors: c.internal.Load(),
 		FBUAcceptedMSK: c.fbuMSKOK.Load(), FBUMSKUnknownNAI: c.fbuMSKUnknownNAI.Load(), FBUMSKBadAuth: c.fbuMSKBadAuth.Load(),
-		HKReqReceived: c.hkreq.Load(), HKReqMalformed: c.hkreqMalformed.Load(), HKReqNoMNID: c.hkreqNoMNID.Load(),
+		FBUMSKNotOwner: c.fbuMSKNotOwner.Load(),
+		HKReqReceived:  c.hkreq.Load(), HKReqMalformed: c.hkreqMalformed.Load(), HKReqNoMNID: c.hkreqNoMNID.Load(),
 		HKReqNoMAC: c.hkreqNoMAC.Load(), HKReqDuplicate: c.hkreqDuplicate.Load(), HKReqReplayed: c.hkreqReplayed.Load(), HKReqPendingFull: c.hkreqPendingFull.Load(),
 		HKReqCoAFailed: c.hkreqCoAFailed.Load(), HKReqBadMAC: c.hkreqBadMAC.Load(), HKReqVerifyNoKey: c.hkreqVerifyNoKey.Load(),
 		HKReqVerifyRelayed: c.hkreqVerifyRelayed.Load(), HKSNoAnswer: c.hksNoAnswer.Load(), HKSDiscarded: c.hksDiscarded.Load(),

@@ -18,7 +18,12 @@ Run the access router daemon: handover key provisioning over SEND-protected
 RtSolPr/PrRtAdv (RFC 5269 §3.2) with certification path discovery (RFC 3971
 §6.4), and, as previous access router, Fast Binding Updates authenticated
 with the handover key (RFC 5269 §3.5, RFC 5568 §6.2.2) with optional
-user-space forwarding of the previous care-of address's traffic.
+user-space forwarding of the previous care-of address's traffic. With
+[aaa]: handover keys from a Handover Key Server over RADIUS (docs/aaa.md).
+With [eap]: the IEEE 802.1X authenticator of the access link (EAPOL,
+EAP relayed to RADIUS servers with failover), the MSK of each NAI kept in
+the bbolt key store with Session-Timeout as lifetime, and FBUs signed
+with the key derived from it accepted (MSK mode, docs/msk.md).
 Needs CAP_NET_RAW (and CAP_NET_ADMIN for forwarding). SIGTERM/SIGINT stop,
 SIGHUP reloads: log.level, [rate_limit], handover_keys.algorithms and
 lifetime, forwarding.lifetime, [[neighbor]] and send.min_key_bits and
@@ -26,7 +31,7 @@ max_key_bits apply at once, without losing packets, keys or bindings; other
 changes are logged and take effect at the next restart. With --check:
 validate FILE and the files it names, print every problem, exit 0 or 1.
 Configuration keys, permissions, metrics, systemd: docs/deployment.md;
-sample: examples/ar.toml.`)
+samples: examples/ar.toml, ar-aaa.toml, ar-msk.toml.`)
 	file := fs.String("c", "", "configuration `FILE` (TOML, required)")
 	check := fs.Bool("check", false, "validate the configuration and the files it names, then exit")
 	if err := parseFlags(env, fs, args); err != nil {

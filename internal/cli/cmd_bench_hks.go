@@ -16,8 +16,12 @@ Load FreeRADIUS 3.2 answering trivial PAP requests, then fhkey hks
 answering key requests (HIK check, HK derivation, salt encryption,
 Message-Authenticator both ways), with the same generator (radclient -p P,
 freeradius-utils) from the same cores, in one run on loopback: a warm-up run of each, then R
-runs of each interleaved (FreeRADIUS, HKS, FreeRADIUS, HKS, ...); print
-the median rates, their ratio and each run (target: hks_per_s >= freeradius_pap_per_s). Then
+runs of each interleaved; print the median rates, their ratio and each run
+(target: hks_per_s >= freeradius_pap_per_s). The PAP baseline is signed:
+Message-Authenticator in request and answer, as FreeRADIUS >= 3.2.5 sends
+every Access-Request and Access-Accept and as every key request carries;
+the unsigned PAP of an older FreeRADIUS (3.2.1) is measured and printed
+too (freeradius_pap_unsigned_per_s, ratio_unsigned). Then
 time the AR's round trip per key request through FreeRADIUS as a realm
 proxy, and directly (median, p99). Needs freeradius and radclient in PATH;
 FreeRADIUS runs from a private directory, stopped at the end. Issue 11;

@@ -79,7 +79,21 @@ accepted, the CN's stream follows it through the PAR's tunnel, a forged
 FBU from the attacker namespace is refused, an HKReq with a guessed HMK is
 discarded by the HKS, and SIGTERM stops every daemon with status 0. The
 MAC and PRF are HMAC-SHA256 (--at does not apply); --json reports
-key_provisioned, fbu_accepted, forged_rejected and stream_redirected.`
+key_provisioned, fbu_accepted, forged_rejected and stream_redirected.
+
+With --mode msk (root, and the freeradius binary; always on the testbed)
+the FBU is authenticated with a key derived from the EAP MSK
+(draft-li-mipshop-fbu-sec-00, docs/msk.md), every daemon a process:
+FreeRADIUS as EAP-TLS server in the PAR's namespace (a PKI drawn for the
+run), fhkey ar with [eap] on the PAR and the NAR (802.1X authenticators),
+fhkey mn with [eap] (the supplicant). The MN authenticates over EAPOL, the
+PAR keeps its MSK, the MN moves and authenticates at the NAR, its FBU
+(MN-NAI and RFC 4285 MN-HA options, AT 1) is accepted by the PAR, the CN's
+stream follows it, and FBUs from the attacker with a guessed MSK or an
+unknown NAI are refused. --pcap FILE writes the EAPOL, RADIUS and Mobility
+Header frames (Ethernet); --show-keys FILE the MSK, NAI, PAR address and
+AT (lab keys) to check the FBU by hand. --json reports key_provisioned,
+fbu_accepted, forged_rejected and stream_redirected.`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
@@ -95,7 +109,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
 	showKeys := fs.String("show-keys", "", "write the routers' handover keys to this file (JSON, mode 0600) for 'fhkey decode --verify --keys FILE'")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
-	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04)")
+	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed)")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -104,12 +118,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	switch *mode {
 	case "send":
-	case "aaa":
+	case "aaa", "msk":
 		if *inProcess {
-			return fmt.Errorf("%w: --mode aaa --netns runs the daemons as processes only (no --in-process)", errUsage)
+			return fmt.Errorf("%w: --mode %s --netns runs the daemons as processes only (no --in-process)", errUsage, *mode)
 		}
 	default:
-		return fmt.Errorf("%w: --mode %q: send or aaa", errUsage, *mode)
+		return fmt.Errorf("%w: --mode %q: send, aaa or msk", errUsage, *mode)
 	}
 	at := hokey.AlgorithmType(*atFlag)
 	if *atFlag > 15 || !at.Valid() {
@@ -127,9 +141,20 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	pcapSet := false
+	fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
+	if *mode == "msk" {
+		if *count < 1 || *spacing < 0 {
+			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)
+		}
+		files := demo.MSKNetnsFiles{Keys: *showKeys}
+		if pcapSet {
+			files.Pcap = *pcapFile
+		}
+		return runDemoMSKNetns(ctx, env, *jsonOut, demo.NetnsOptions{CacheDir: *cacheDir, AT: at, Prefix: *prefix, Keep: *keep,
+			Count: *count, Spacing: *spacing, Daemons: true}, files)
+	}
 	if *netns {
-		pcapSet := false
-		fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
 		if pcapSet && *pcapFile != "" {
 			return fmt.Errorf("%w: --pcap is not supported with --netns (capture inside a namespace: ip netns exec %spar tcpdump -i any)", errUsage, *prefix)
 		}

@@ -47,6 +47,27 @@ func runDemoAAANetns(ctx context.Context, env *Env, jsonOut bool, o demo.NetnsOp
 			yesNo[oc.ForgedRejected], yesNo[oc.AttackerGotNothing]))
 }
 
+// runDemoMSKNetns runs `fhkey demo --mode msk` and prints its outcome:
+// root and the freeradius binary are needed (the fhkey mn daemon is the
+// supplicant: wpa_supplicant is not).
+func runDemoMSKNetns(ctx context.Context, env *Env, jsonOut bool, o demo.NetnsOptions, files demo.MSKNetnsFiles) error {
+	if err := checkDemoNetns(o); err != nil {
+		return err
+	}
+	if _, err := lookPath("freeradius"); err != nil {
+		return errors.New("freeradius not found: --mode msk runs FreeRADIUS 3.2 as the EAP-TLS server (apt-get install freeradius)")
+	}
+	sum, _ := demo.New(demoOut(env, jsonOut), nil).RunMSKNetns(ctx, o, files)
+	oc := sum.Outcome
+	outcome := fmt.Sprintf("key provisioned (MSK): %s   FBU accepted: %s   stream redirected: %s (%d/%d)\nforged FBUs (guessed MSK, unknown NAI) rejected: %s   attacker received nothing: %s",
+		yesNo[oc.KeyProvisioned], yesNo[oc.FBUAccepted], yesNo[oc.StreamRedirected], sum.Packets.Redirected.Received, sum.Packets.Redirected.Sent,
+		yesNo[oc.ForgedRejected], yesNo[oc.AttackerGotNothing])
+	if sum.Pcap != "" {
+		outcome += fmt.Sprintf("\n%d frames (EAPOL, RADIUS, Mobility Header) written to %s (tshark -r %s -V)", sum.PcapFrames, sum.Pcap, sum.Pcap)
+	}
+	return printDemoNetns(env, jsonOut, o, &sum, sum.OK, sum.Error, outcome)
+}
+
 // checkDemoNetns refuses a testbed demo without root or with a bad prefix.
 func checkDemoNetns(o demo.NetnsOptions) error {
 	if err := requireRoot(); err != nil {

@@ -47,11 +47,7 @@ Keys, metrics, signals: docs/deployment.md; the protocol: docs/aaa.md.
 
 func runHKS(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "subscriber" {
-		return runSubcommand(env, hksUsage, args[1:], map[string]func([]string) error{
-			"add":    func(args []string) error { return runHKSSubscriberAdd(ctx, env, args) },
-			"remove": func(args []string) error { return runHKSSubscriberRemove(ctx, env, args) },
-			"list":   func(args []string) error { return runHKSSubscriberList(ctx, env, args) },
-		})
+		return subscriberCommands(ctx, env, hksUsage, args[1:], runHKSSubscriberAdd, runHKSSubscriberRemove, runHKSSubscriberList)
 	}
 	fs := newFlagSet(env, "hks", "-c FILE [--check] | subscriber add|remove|list", hksUsage)
 	file := fs.String("c", "", "configuration `FILE` (TOML, required)")

@@ -127,14 +127,7 @@ func (c *collector) arAAASection(r *rawARAAA, dir string, prefixes []netip.Prefi
 		}
 		for j, rs := range rr.Servers {
 			sk := fmt.Sprintf("%s.servers[%d]", k, j)
-			var s RADIUSServer
-			if rs.Address == "" {
-				c.addf(sk+".address", ErrMissing, "required")
-			} else if ap, err := netip.ParseAddrPort(rs.Address); err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
-				c.addf(sk+".address", ErrInvalid, "%q: want IP:PORT such as 127.0.0.1:1812 or [2001:db8::53]:1812", rs.Address)
-			} else {
-				s.Address = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-			}
+			s := RADIUSServer{Address: c.radiusAddress(sk+".address", rs.Address)}
 			c.required(sk+".secret_file", rs.SecretFile)
 			s.SecretFile = resolve(dir, rs.SecretFile)
 			if prev, ok := servers[s.Address]; ok && s.Address.IsValid() && prev != s.SecretFile {

@@ -126,7 +126,10 @@ type ARConfig struct {
 	KeyStore   KeyStore
 	// AAA is the [aaa] section: the shared-key mode beside (or, without
 	// SEND credentials, instead of) SEND; nil when absent.
-	AAA  *ARAAA
+	AAA *ARAAA
+	// EAP is the [eap] section: the router is the 802.1X authenticator of
+	// its access link, for the MSK mode (docs/msk.md); nil when absent.
+	EAP  *AREAP
 	Log  Log
 	HTTP HTTP
 
@@ -134,9 +137,11 @@ type ARConfig struct {
 }
 
 // SENDEnabled reports whether the router has SEND credentials and serves
-// RtSolPr/PrRtAdv provisioning and CPS; false only for an AAA-only
-// router.
-func (cfg *ARConfig) SENDEnabled() bool { return cfg.KeyFile != "" || cfg.AAA == nil }
+// RtSolPr/PrRtAdv provisioning and CPS; false only for a router of the
+// AAA or MSK mode without them.
+func (cfg *ARConfig) SENDEnabled() bool {
+	return cfg.KeyFile != "" || (cfg.AAA == nil && cfg.EAP == nil)
+}
 
 // RouterAddress is the router's address on the access link, the AR ID:
 // Address, or the CGA's for a SEND router (cr from Open).
@@ -192,6 +197,7 @@ type rawAR struct {
 	} `toml:"send"`
 	KeyStore rawKeyStore `toml:"key_store"`
 	AAA      *rawARAAA   `toml:"aaa"`
+	EAP      *rawAREAP   `toml:"eap"`
 	Log      rawLog      `toml:"log"`
 	HTTP     rawHTTP     `toml:"http"`
 }
@@ -218,9 +224,10 @@ func ParseAR(file string, data []byte) (*ARConfig, error) {
 	dir := configDir(file)
 	cfg := &ARConfig{File: file, lines: c.lines}
 	cfg.Interface = c.interfaceName("interface", raw.Interface)
-	// An AAA-only router (docs/aaa.md): [aaa] and none of the SEND
-	// credentials. It has a plain address instead of a CGA.
-	aaaOnly := raw.AAA != nil && raw.Key == "" && raw.CGA == "" && raw.Certificates == "" && raw.TrustAnchors == nil
+	// An AAA-only (docs/aaa.md) or MSK-only (docs/msk.md) router: [aaa]
+	// or [eap], and none of the SEND credentials. It has a plain address
+	// instead of a CGA.
+	aaaOnly := (raw.AAA != nil || raw.EAP != nil) && raw.Key == "" && raw.CGA == "" && raw.Certificates == "" && raw.TrustAnchors == nil
 	if aaaOnly {
 		if raw.Address == "" {
 			c.addf("address", ErrMissing, "required without SEND credentials: the router's global address on the access link (the AR ID)")
@@ -332,6 +339,7 @@ func ParseAR(file string, data []byte) (*ARConfig, error) {
 	cfg.MaxCPARate = c.intRange("send.max_cpa_rate", raw.SEND.MaxCPARate, DefaultMaxCPARate, 1, 65536)
 	cfg.KeyStore = c.keyStoreSection(raw.KeyStore, dir)
 	cfg.AAA = c.arAAASection(raw.AAA, dir, cfg.Prefixes)
+	cfg.EAP = c.arEAPSection(raw.EAP, dir, cfg.Interface, cfg.KeyStore)
 	cfg.Log = c.logSection(raw.Log)
 	cfg.HTTP = c.httpSection(raw.HTTP)
 	if err := c.ps.err(); err != nil {
@@ -389,6 +397,9 @@ type ARCredentials struct {
 	// RADIUSSecrets are the secrets of the [aaa] home servers, by
 	// address. The caller clears them once the RADIUS client has them.
 	RADIUSSecrets map[netip.AddrPort][]byte
+	// EAPSecrets are the secrets of the [eap] RADIUS servers, by address;
+	// cleared by ClearSecrets too.
+	EAPSecrets map[netip.AddrPort][]byte
 }
 
 // Open loads the key, CGA, certificate and trust anchor files and checks
@@ -413,6 +424,7 @@ func (cfg *ARConfig) Open(now time.Time) (*ARCredentials, error) {
 	}
 	cr.Anchors = c.loadAnchors(cfg.TrustAnchorFiles)
 	cr.RADIUSSecrets = c.loadRADIUSSecrets(cfg.AAA)
+	cr.EAPSecrets = c.loadEAPSecrets(cfg.EAP)
 	if cfg.CertificateFile == "" {
 		// reported by ParseAR
 	} else if chain, err := LoadCertificates(cfg.CertificateFile); err != nil {
@@ -441,6 +453,9 @@ func (cfg *ARConfig) Open(now time.Time) (*ARCredentials, error) {
 // ClearSecrets zeroes the RADIUS secrets.
 func (cr *ARCredentials) ClearSecrets() {
 	for _, b := range cr.RADIUSSecrets {
+		clear(b)
+	}
+	for _, b := range cr.EAPSecrets {
 		clear(b)
 	}
 }
@@ -497,6 +512,8 @@ func CheckAR(file string, now time.Time) error {
 	}
 	// The [aaa] secret files, as far as the section names them (its
 	// problems are already in err).
-	partial.AAA = (&collector{lines: c.lines}).arAAASection(raw.AAA, dir, nil)
+	other := &collector{lines: c.lines}
+	partial.AAA = other.arAAASection(raw.AAA, dir, nil)
+	partial.EAP = other.arEAPSection(raw.EAP, dir, raw.Interface, KeyStore{Type: KeyStoreBolt})
 	return mergeProblems(err, openErr(partial.Open(now)))
 }

@@ -134,51 +134,57 @@ type EAPCredentials struct {
 // openEAP loads the [eap] files: the key as a secret file (mode 0600),
 // the certificate and CAs as trusted files.
 func (c *collector) openEAP(e *MNEAP) *EAPCredentials {
-	return c.openTLS(tlsFiles{"eap.certificate", e.CertificateFile}, tlsFiles{"eap.key", e.KeyFile}, tlsFiles{"eap.ca", e.CAFile})
+	roots, okRoots := c.certPool("eap.ca", e.CAFile)
+	kp, okPair := c.keyPair("eap.certificate", "eap.key", e.CertificateFile, e.KeyFile)
+	if !okRoots || !okPair {
+		return nil
+	}
+	return &EAPCredentials{Certificate: kp, Roots: roots}
 }
 
-// tlsFiles is a file of openTLS and the configuration key it came from.
-type tlsFiles struct{ key, file string }
-
-// openTLS loads a certificate, its key (a secret file, mode 0600) and a CA
-// file, reporting problems under their configuration keys.
-func (c *collector) openTLS(cert, key, ca tlsFiles) *EAPCredentials {
-	certFile, keyFile, caFile := cert.file, key.file, ca.file
-	cr := &EAPCredentials{Roots: x509.NewCertPool()}
-	ok := true
-	if ders, err := LoadCertificates(caFile); err != nil {
-		c.add(ca.key, err)
-		ok = false
-	} else {
-		for _, der := range ders {
-			cert, err := x509.ParseCertificate(der)
-			if err != nil {
-				c.add(ca.key, fmt.Errorf("%w: %s: %w", ErrFile, caFile, err))
-				ok = false
-				continue
-			}
-			cr.Roots.AddCert(cert)
-		}
+// certPool loads the CA certificates of file (a trusted file) under key.
+func (c *collector) certPool(key, file string) (*x509.CertPool, bool) {
+	pool := x509.NewCertPool()
+	ders, err := LoadCertificates(file)
+	if err != nil {
+		c.add(key, err)
+		return pool, false
 	}
+	ok := true
+	for _, der := range ders {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			c.add(key, fmt.Errorf("%w: %s: %w", ErrFile, file, err))
+			ok = false
+			continue
+		}
+		pool.AddCert(cert)
+	}
+	return pool, ok
+}
+
+// keyPair loads a TLS certificate (a trusted file) and its key (a secret
+// file, mode 0600) under certKey and keyKey.
+func (c *collector) keyPair(certKey, keyKey, certFile, keyFile string) (tls.Certificate, bool) {
+	ok := true
 	certPEM, err := readFile(certFile, trustedFile)
 	if err != nil {
-		c.add(cert.key, err)
+		c.add(certKey, err)
 		ok = false
 	}
 	keyPEM, err := readFile(keyFile, secretFile)
 	if err != nil {
-		c.add(key.key, err)
+		c.add(keyKey, err)
 		ok = false
 	}
-	if certPEM != nil && keyPEM != nil {
-		if cr.Certificate, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-			c.add(key.key, fmt.Errorf("%w: %s with %s: %w", ErrFile, keyFile, certFile, err))
-			ok = false
-		}
-	}
-	clear(keyPEM)
+	defer clear(keyPEM)
 	if !ok {
-		return nil
+		return tls.Certificate{}, false
 	}
-	return cr
+	kp, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		c.add(keyKey, fmt.Errorf("%w: %s with %s: %w", ErrFile, keyFile, certFile, err))
+		return tls.Certificate{}, false
+	}
+	return kp, true
 }

@@ -152,8 +152,12 @@ func (c *collector) addrPort(key, s, def string) netip.AddrPort {
 // client CAs. Every problem is reported.
 func (cfg *HAConfig) OpenChannel() (*EAPCredentials, error) {
 	c := &collector{file: cfg.File, lines: cfg.lines}
-	cr := c.openTLS(tlsFiles{"hac_channel.certificate", cfg.Channel.CertificateFile}, tlsFiles{"hac_channel.key", cfg.Channel.KeyFile},
-		tlsFiles{"hac_channel.client_ca", cfg.Channel.ClientCAFile})
+	roots, okRoots := c.certPool("hac_channel.client_ca", cfg.Channel.ClientCAFile)
+	kp, okPair := c.keyPair("hac_channel.certificate", "hac_channel.key", cfg.Channel.CertificateFile, cfg.Channel.KeyFile)
+	cr := &EAPCredentials{Certificate: kp, Roots: roots}
+	if !okRoots || !okPair {
+		cr = nil
+	}
 	if err := c.ps.err(); err != nil {
 		return nil, err
 	}

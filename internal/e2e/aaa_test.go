@@ -12,6 +12,7 @@ import (
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/peer"
 	"github.com/fhkey/fhkey/internal/radius/freeradius"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
@@ -79,17 +80,7 @@ func TestAAADaemonProcesses(t *testing.T) {
 	fr, err := freeradius.Start(ctx, freeradius.Config{Dir: t.TempDir(), Examples: "../../examples", Listen: proxy,
 		Client: loopback, ClientSecret: arSecret, HKS: hksAddr, HKSSecret: hksSecret,
 		Command: []string{"ip", "netns", "exec", b.tb.Namespace(testbed.PAR)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := fr.Stop(); err != nil {
-			t.Log(err)
-		}
-		if t.Failed() {
-			t.Logf("FreeRADIUS output:\n%s", tailOf(fr.Output()))
-		}
-	})
+	stopAtCleanup(t, "FreeRADIUS", fr, err)
 
 	// A copy of every HKReq reaching the PAR, to replay one.
 	sniff := listenMH(t, b.tb, testbed.PAR, mh.DefaultHandoverKeyRequestType)
@@ -241,6 +232,24 @@ func listenMH(t *testing.T, tb *testbed.Testbed, node testbed.Node, types ...uin
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// stopAtCleanup fails the test if the server did not start (err), and
+// otherwise stops it when the test ends, printing the end of its output if
+// the test failed.
+func stopAtCleanup(t *testing.T, name string, s *peer.Server, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Log(err)
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, tailOf(s.Output()))
+		}
+	})
 }
 
 // tailOf is the end of a long output, for failure messages.

@@ -214,7 +214,8 @@ func (s *Server) parse(req aaa.KeyRequest) (parsedRequest, error) {
 	}
 	// The MN-HKS MAC must be placed where it covers every other option
 	// (docs/aaa.md); VerifyMAC checks it again over the same bytes.
-	if _, err := s.cp.CoveredByMAC(req.HKReq, mh.MACSubtypeMNHKS); err != nil {
+	var data [mh.MaxMobilityDataLen]byte
+	if _, err := s.cp.AppendCoveredByMAC(data[:0], req.HKReq, mh.MACSubtypeMNHKS); err != nil {
 		return r, fmt.Errorf("%w: HKReq: MN-HKS MAC option: %w", ErrMalformed, err)
 	}
 	return r, nil

@@ -78,14 +78,7 @@ func ListenEAPOL(ifname string) (*EAPOLConn, error) {
 func (c *EAPOLConn) ReadFrom(b []byte) (n int, src net.HardwareAddr, err error) {
 	for {
 		var from unix.Sockaddr
-		var rerr error
-		err = c.rc.Read(func(fd uintptr) bool {
-			n, from, rerr = unix.Recvfrom(int(fd), b, 0)
-			return rerr != unix.EAGAIN
-		})
-		if err == nil {
-			err = rerr
-		}
+		n, from, err = recvfrom(c.rc, b)
 		if err != nil {
 			return 0, nil, c.wrap("read", err)
 		}
@@ -140,4 +133,18 @@ func (c *EAPOLConn) wrap(op string, err error) error {
 		return fmt.Errorf("netio: eapol: %s: %w", op, ErrClosed)
 	}
 	return fmt.Errorf("netio: eapol: %s: %w", op, err)
+}
+
+// recvfrom reads one datagram from the packet socket rc into b, waiting in
+// the runtime poller.
+func recvfrom(rc syscall.RawConn, b []byte) (n int, from unix.Sockaddr, err error) {
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, from, rerr = unix.Recvfrom(int(fd), b, 0)
+		return rerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	return n, from, err
 }

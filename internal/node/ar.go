@@ -17,6 +17,7 @@ import (
 	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
 	"github.com/fhkey/fhkey/internal/forward"
+	"github.com/fhkey/fhkey/internal/pae"
 	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/send"
 )
@@ -33,6 +34,8 @@ type ARStatus struct {
 	Forwarder *forward.Counters        `json:"forwarder,omitempty"`
 	// AAA is the shared-key mode, with [aaa].
 	AAA *ARAAAStatus `json:"aaa,omitempty"`
+	// EAP is the MSK mode, with [eap].
+	EAP *AREAPStatus `json:"eap,omitempty"`
 }
 
 // ARAAAStatus is the shared-key mode's part of the access router's
@@ -76,10 +79,25 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			})
 			spec := arSpec(cfg, cr)
 			spec.Trace, spec.Logger = trace, rt.Logger
+			if cfg.EAP != nil {
+				if spec.EAP, err = arEAP(cfg, cr, rt.Logger); err != nil {
+					cr.ClearSecrets()
+					return err
+				}
+				rolemetrics.RegisterPAE(rt.Metrics, func() pae.Stats {
+					if r := cur.Load(); r != nil {
+						return r.PAEStats()
+					}
+					return pae.Stats{}
+				})
+			}
 			if cfg.AAA != nil {
 				client, err := newRADIUSClient(cfg, cr, rt.Logger)
 				cr.ClearSecrets()
 				if err != nil {
+					if spec.EAP != nil {
+						spec.EAP.Relay.Close()
+					}
 					return err
 				}
 				spec.AAA = &ar.AAAConfig{KeyServer: client, Prefixes: cfg.AAA.Prefixes, MaxPending: cfg.AAA.MaxPending,
@@ -92,6 +110,7 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 					return 0, 0
 				}, client.Stats)
 			}
+			cr.ClearSecrets()
 			rt.Starting("opening the key store and sockets")
 			r, err := OpenRouter(ctx, spec)
 			if err != nil {
@@ -102,7 +121,7 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 			iface.Store(cfg.Interface)
 			rt.Logger.Info("access router serving", "interface", cfg.Interface, "address", r.Address().String(),
 				"key_store", string(cfg.KeyStore.Type), "forwarding", cfg.Forwarding.Enabled, "keys_held", r.Store.Len(),
-				"send", cfg.SENDEnabled(), "aaa", cfg.AAA != nil)
+				"send", cfg.SENDEnabled(), "aaa", cfg.AAA != nil, "eap", cfg.EAP != nil)
 			rt.Go("ar", func(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
@@ -143,6 +162,7 @@ func AROptions(file string, stderr io.Writer) daemon.Options[*config.ARConfig] {
 				a.Pending, a.Buffered = r.Role.Exchanges()
 				s.AAA = a
 			}
+			s.EAP = r.eapStatus(time.Now())
 			s.Interface, _ = iface.Load().(string)
 			if r.Forwarder != nil {
 				s.Bindings = r.Forwarder.Bindings()

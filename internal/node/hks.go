@@ -33,6 +33,17 @@ func OpenSubscribers(ctx context.Context, st config.SubscriberStore, dsn string)
 // space), so one full client never meets the overload drop.
 const DefaultHKSMaxInFlight = 256
 
+// HKSReadBatch is the RADIUS server's ReadBatch for a subscriber store:
+// one datagram per read for PostgreSQL, whose round trips the readers then
+// overlap, one each; the default batches (recvmmsg) for the local stores,
+// whose requests take microseconds (bbolt's writes are serialized anyway).
+func HKSReadBatch(t config.SubscriberStoreType) int {
+	if t == config.SubscriberStorePostgres {
+		return 1
+	}
+	return 0
+}
+
 // hksReadBuffer is the RADIUS socket's receive buffer: a burst of
 // requests from a proxy (256 per Identifier space) waits there while the
 // workers derive keys.
@@ -52,6 +63,9 @@ type HKSSpec struct {
 	// MaxInFlight bounds the requests handled at once (0:
 	// DefaultHKSMaxInFlight); more are dropped and counted (overload).
 	MaxInFlight int
+	// ReadBatch is the RADIUS server's datagrams per read (0: its default;
+	// HKSReadBatch gives the value for a subscriber store).
+	ReadBatch int
 	// Logger receives the role's and the transport's debug lines (nil:
 	// none).
 	Logger *slog.Logger
@@ -87,7 +101,7 @@ func OpenHKS(spec HKSSpec) (h *HKS, err error) {
 		spec.MaxInFlight = DefaultHKSMaxInFlight
 	}
 	srv, err := radius.NewServer(radius.ServerConfig{KeyServer: role, Clients: spec.Clients,
-		MaxInFlight: spec.MaxInFlight, Logger: spec.Logger})
+		MaxInFlight: spec.MaxInFlight, ReadBatch: spec.ReadBatch, Logger: spec.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,8 @@ func HKSOptions(file string, stderr io.Writer) daemon.Options[*config.HKSConfig]
 				Listen: cfg.Listen, Clients: nasClients(cfg, secrets),
 				Role: hks.Config{Subscribers: store, PRFs: cfg.PRFs, MACs: cfg.MACs,
 					Lifetime: cfg.KeyLifetime, TimestampWindow: cfg.TimestampWindow},
-				Logger: rt.Logger,
+				ReadBatch: HKSReadBatch(cfg.Subscribers.Type),
+				Logger:    rt.Logger,
 			})
 			if err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/aaa"
+	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/hks/hkstest"
 	"github.com/fhkey/fhkey/internal/hks/subscribers"
@@ -42,9 +43,16 @@ type hksDaemon struct {
 // startHKSDaemon runs HKSOptions(file) and waits until it is ready.
 func startHKSDaemon(t *testing.T, file string) *hksDaemon {
 	t.Helper()
+	return startDaemon(t, file, func(stderr io.Writer) daemon.Options[*config.HKSConfig] { return HKSOptions(file, stderr) })
+}
+
+// startDaemon runs the daemon of options in process and waits until it is
+// ready (the HAC's tests use it too).
+func startDaemon[C any](t *testing.T, file string, options func(stderr io.Writer) daemon.Options[C]) *hksDaemon {
+	t.Helper()
 	d := &hksDaemon{t: t, file: file, sigs: make(chan os.Signal, 2), reloaded: make(chan error, 1), done: make(chan error, 1)}
 	ready := make(chan net.Addr, 1)
-	o := HKSOptions(file, writerFunc(func(p []byte) (int, error) { d.mu.Lock(); defer d.mu.Unlock(); return d.logs.Write(p) }))
+	o := options(writerFunc(func(p []byte) (int, error) { d.mu.Lock(); defer d.mu.Unlock(); return d.logs.Write(p) }))
 	o.Signals, o.Ready, o.Reloaded = d.sigs, func(a net.Addr) { ready <- a }, func(err error) { d.reloaded <- err }
 	o.Notify = func(string) error { return nil }
 	go func() { d.done <- daemon.Run(context.Background(), o) }()
@@ -296,5 +304,18 @@ func TestHKSDaemon(t *testing.T) {
 	if l := d.log(); !strings.Contains(l, "handover key server serving") || !strings.Contains(l, "stopped") ||
 		strings.Contains(l, "rotated-secret-91d0") {
 		t.Errorf("logs:\n%s", l)
+	}
+}
+
+// TestHKSReadBatch: the HKS reads one request per system call only with the
+// PostgreSQL store, so that its readers overlap the database round trips;
+// the local stores take the RADIUS server's recvmmsg batches.
+func TestHKSReadBatch(t *testing.T) {
+	for st, want := range map[config.SubscriberStoreType]int{
+		config.SubscriberStorePostgres: 1, config.SubscriberStoreBolt: 0,
+	} {
+		if got := HKSReadBatch(st); got != want {
+			t.Errorf("%s: ReadBatch %d, want %d", st, got, want)
+		}
 	}
 }

@@ -22,12 +22,26 @@ import (
 // flap).
 func (n *mnNode) watch(ctx context.Context) error {
 	was := n.attachedLinks()
-	poll := mnPollInterval
+	return onLinkEvents(ctx, n.log, mnPollInterval, mnEventFallback, func() {
+		now := n.attachedLinks()
+		for l := range now {
+			if !was[l] && l != n.current.Load() {
+				n.handoverTo(ctx, l)
+			}
+		}
+		was = now
+	})
+}
+
+// onLinkEvents calls examine on every netlink link, address or route
+// notification (netio.WatchLinks) and every fallback as well, or every
+// poll where there are none, until ctx ends.
+func onLinkEvents(ctx context.Context, log *slog.Logger, poll, fallback time.Duration, examine func()) error {
 	events, err := netio.WatchLinks(ctx)
 	if err != nil {
-		n.log.Warn("no netlink notifications: polling the interfaces", "every", poll.String(), "err", err)
+		log.Warn("no netlink notifications: polling the interfaces", "every", poll.String(), "err", err)
 	} else {
-		poll = mnEventFallback
+		poll = fallback
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -38,13 +52,7 @@ func (n *mnNode) watch(ctx context.Context) error {
 		case <-t.C:
 		case <-events:
 		}
-		now := n.attachedLinks()
-		for l := range now {
-			if !was[l] && l != n.current.Load() {
-				n.handoverTo(ctx, l)
-			}
-		}
-		was = now
+		examine()
 	}
 }
 

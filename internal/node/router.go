@@ -37,6 +37,8 @@ type Router struct {
 	// RADIUS is the shared-key mode's key server (RouterSpec.RADIUS),
 	// closed by Stop; nil without it.
 	RADIUS *radius.Client
+	// EAP is the MSK mode (RouterSpec.EAP); nil without it.
+	EAP *routerEAP
 
 	ownStore bool
 	cancel   context.CancelFunc
@@ -103,16 +105,26 @@ type RouterSpec struct {
 	// no ICMPv6 socket, no certification path responder.
 	AAA    *ar.AAAConfig
 	RADIUS *radius.Client
+	// EAP enables the MSK mode (docs/msk.md): the 802.1X authenticator,
+	// the MSKs in the bbolt store (StorePath), the neighbor table of
+	// Interface for the PCoA check. Without Signer and Parameters the
+	// router serves it (and AAA, if set) only.
+	EAP *RouterEAP
 }
 
-// sendless reports whether spec is an AAA-only router.
-func (spec *RouterSpec) sendless() bool { return spec.AAA != nil && spec.Signer == nil }
+// sendless reports whether spec is a router of the AAA or MSK mode only.
+func (spec *RouterSpec) sendless() bool {
+	return (spec.AAA != nil || spec.EAP != nil) && spec.Signer == nil
+}
 
 // OpenRouter opens the key store, the sockets and the forwarder of spec
 // (inside spec.Enter) and serves until Stop, or until a serving task fails
 // (Done is closed, Err tells why).
 func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 	r := &Router{Store: spec.Store, RADIUS: spec.RADIUS, failed: make(chan struct{})}
+	if spec.EAP != nil {
+		r.EAP = &routerEAP{relay: spec.EAP.Relay}
+	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, r.close())
@@ -174,6 +186,12 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 	if r.Forwarder != nil {
 		bindings = ar.NewForwarderBindings(r.Forwarder, nil)
 	}
+	var msk *ar.MSKConfig
+	if spec.EAP != nil {
+		if msk, err = r.openEAP(&spec, enter); err != nil {
+			return nil, err
+		}
+	}
 	var icmp netio.Conn
 	var other func(context.Context, netio.Packet)
 	if r.ICMP != nil {
@@ -191,7 +209,7 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 	if r.Role, err = ar.New(ar.Config{Address: addr, Parameters: spec.Parameters, Signer: spec.Signer,
 		Store: r.Store, Bindings: bindings, Neighbors: spec.Neighbors, Limits: spec.Limits, ForwardingLifetime: spec.ForwardingLifetime,
 		Algorithms: spec.Algorithms, KeyLifetime: spec.KeyLifetime, Verifier: spec.Verifier, Logger: spec.Logger,
-		Trace: spec.Trace, Other: other, AAA: spec.AAA}); err != nil {
+		Trace: spec.Trace, Other: other, AAA: spec.AAA, MSK: msk}); err != nil {
 		return nil, err
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -203,6 +221,9 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 	r.wg.Go(func() { r.fail("mh", sctx, r.Role.Serve(sctx, r.MH, spec.Workers)) })
 	if r.Forwarder != nil {
 		r.wg.Go(func() { r.fail("forwarder", sctx, r.Forwarder.Serve(sctx)) })
+	}
+	if r.EAP != nil {
+		r.serveEAP(sctx, spec.Logger)
 	}
 	return r, nil
 }
@@ -260,11 +281,17 @@ func (r *Router) close() error {
 	if r.Forwarder != nil {
 		errs = append(errs, r.Forwarder.Close())
 	}
+	if r.EAP != nil {
+		errs = append(errs, r.EAP.close())
+	}
 	if r.ownStore && r.Store != nil {
 		errs = append(errs, r.Store.Close())
 	}
 	if r.RADIUS != nil {
 		errs = append(errs, r.RADIUS.Close())
+	}
+	if r.EAP != nil && r.EAP.relay != nil {
+		errs = append(errs, r.EAP.relay.Close())
 	}
 	return errors.Join(errs...)
 }

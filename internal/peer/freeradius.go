@@ -39,6 +39,11 @@ type FreeRADIUS struct {
 	Proxy string
 	// PAPUsers maps a User-Name to its password.
 	PAPUsers map[string]string
+	// SignedPAPUsers are users of PAPUsers whose Access-Accept carries a
+	// Message-Authenticator, as FreeRADIUS 3.2.5 and later put in every
+	// Access-Accept (its BlastRADIUS mitigation, src/lib/radius.c
+	// code2ma); 3.2.1 sends one only when the reply asks for it.
+	SignedPAPUsers []string
 	// Dictionaries are dictionary files' contents (FreeRADIUS format,
 	// e.g. radius.FreeRADIUSDictionary), read after the system's.
 	Dictionaries []string
@@ -177,8 +182,12 @@ func (f *FreeRADIUS) radiusdConf() string {
 		if i == 0 {
 			kw = "if"
 		}
-		fmt.Fprintf(&pap, "%s (&User-Name == %s) {\n\tupdate control {\n\t\t&Cleartext-Password := %s\n\t}\n\tpap\n}\n",
-			kw, quote(u), quote(f.PAPUsers[u]))
+		sign := ""
+		if slices.Contains(f.SignedPAPUsers, u) {
+			sign = "\tupdate reply {\n\t\t&Message-Authenticator := 0x00\n\t}\n"
+		}
+		fmt.Fprintf(&pap, "%s (&User-Name == %s) {\n\tupdate control {\n\t\t&Cleartext-Password := %s\n\t}\n%s\tpap\n}\n",
+			kw, quote(u), quote(f.PAPUsers[u]), sign)
 	}
 	if len(users) > 0 {
 		pap.WriteString("else {\n" + indent(noAnswer, "\t") + "}\n")

@@ -184,18 +184,24 @@ type Response struct {
 
 // EncodeResponse returns the response to req, Message-Authenticator first
 // and req's Proxy-States last, its Handover-Key encrypted with salt
-// (EncryptKey).
+// (EncryptKey). It writes the octets directly, one allocation for the
+// packet (the Server keeps it for duplicates).
 func EncodeResponse(req *Request, resp Response, secret []byte, salt uint16) ([]byte, error) {
-	p := &radius.Packet{Code: radius.CodeAccessReject, Identifier: req.Identifier, Authenticator: req.Authenticator}
-	p.Add(typeMessageAuthenticator, make(radius.Attribute, authenticator))
+	if len(secret) == 0 {
+		return nil, fmt.Errorf("%w: empty shared secret", ErrConfig)
+	}
 	kr := &resp.KeyResponse
+	size := headerLen + 2 + authenticator
+	for _, ps := range req.ProxyState {
+		size += 2 + len(ps)
+	}
+	code := radius.CodeAccessReject
 	switch {
 	case resp.Discarded:
 	case kr.Status != 0:
-		p.Add(typeVendorSpecific, vsa(AttrStatus, radius.NewInteger(uint32(kr.Status))))
-		addSplit(p, AttrHKResp, kr.HKResp)
+		size += 2 + vsaHeaderLen + 4 + (len(kr.HKResp)+maxVSAValue-1)/maxVSAValue*(2+vsaHeaderLen) + len(kr.HKResp)
 	default:
-		p.Code = radius.CodeAccessAccept
+		code = radius.CodeAccessAccept
 		if len(kr.HKSNonce) == 0 || len(kr.HKSNonce) > maxVSAValue {
 			return nil, fmt.Errorf("%w: %s: %d octets (1–%d)", ErrAttribute, AttrHKSNonce, len(kr.HKSNonce), maxVSAValue)
 		}
@@ -206,18 +212,58 @@ func EncodeResponse(req *Request, resp Response, secret []byte, salt uint16) ([]
 		if kr.HK.IsZero() {
 			return nil, fmt.Errorf("%w: %s: empty", ErrAttribute, AttrHandoverKey)
 		}
-		hk, err := EncryptKey(kr.HK.Bytes(), secret, req.Authenticator, salt)
-		if err != nil {
+		size += 3*(2+vsaHeaderLen) + len(kr.HKSNonce) + 2 + maxKeyLen + 16 + 4
+	}
+	b := make([]byte, headerLen, size)
+	b[0], b[1] = byte(code), req.Identifier
+	copy(b[4:headerLen], req.Authenticator[:])
+	b = appendAttribute(b, typeMessageAuthenticator, make([]byte, authenticator)...)
+	switch code {
+	case radius.CodeAccessAccept:
+		var err error
+		b = appendVSA(b, AttrHKSNonce, kr.HKSNonce...)
+		vsa := len(b)
+		b = appendVSA(b, AttrHandoverKey)
+		if b, err = appendEncryptedKey(b, kr.HK.Bytes(), secret, req.Authenticator, salt); err != nil {
+			clear(b[vsa:])
 			return nil, err
 		}
-		p.Add(typeVendorSpecific, vsa(AttrHKSNonce, kr.HKSNonce))
-		p.Add(typeVendorSpecific, vsa(AttrHandoverKey, hk))
-		p.Add(typeVendorSpecific, vsa(AttrKeyLifetime, radius.NewInteger(uint32(secs))))
+		b[vsa+1], b[vsa+7] = byte(len(b)-vsa), byte(len(b)-vsa-vsaHeaderLen)
+		b = appendVSA(b, AttrKeyLifetime, binary.BigEndian.AppendUint32(nil, uint32(kr.Lifetime/time.Second))...)
+	default:
+		if !resp.Discarded {
+			b = appendVSA(b, AttrStatus, 0, 0, byte(kr.Status>>8), byte(kr.Status))
+			for v := kr.HKResp; len(v) > 0; {
+				n := min(len(v), maxVSAValue)
+				b = appendVSA(b, AttrHKResp, v[:n]...)
+				v = v[n:]
+			}
+		}
 	}
 	for _, ps := range req.ProxyState {
-		p.Add(typeProxyState, ps)
+		b = appendAttribute(b, typeProxyState, ps...)
 	}
-	return marshal(p, &req.Authenticator, secret)
+	if len(b) > maxPacketLen {
+		clear(b)
+		return nil, fmt.Errorf("%w: %s: %d octets, more than %d", ErrAttribute, radius.Code(code), len(b), maxPacketLen)
+	}
+	binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
+	sign(b, maOffset, &req.Authenticator, secret)
+	return b, nil
+}
+
+// appendAttribute appends the attribute t with value v (at most
+// maxAttrValue octets) to b.
+func appendAttribute(b []byte, t radius.Type, v ...byte) []byte {
+	return append(append(b, byte(t), byte(2+len(v))), v...)
+}
+
+// appendVSA appends a Vendor-Specific attribute holding fhkey's attribute
+// t with value v (at most maxVSAValue octets) to b.
+func appendVSA(b []byte, t VendorType, v ...byte) []byte {
+	b = append(b, byte(typeVendorSpecific), byte(2+vsaHeaderLen+len(v)))
+	b = binary.BigEndian.AppendUint32(b, VendorID)
+	return append(append(b, byte(t), byte(2+len(v))), v...)
 }
 
 // VerifyResponse checks the received response b to the request with

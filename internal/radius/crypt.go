@@ -23,21 +23,28 @@ const maxKeyLen = 239
 // The salt must be unique among the keys encrypted with the same secret
 // and Request Authenticator (its high bit is set here whatever is passed).
 func EncryptKey(key, secret []byte, reqAuth [16]byte, salt uint16) ([]byte, error) {
-	if len(key) == 0 || len(key) > maxKeyLen {
-		return nil, fmt.Errorf("%w: %s: key of %d octets (1–%d)", ErrAttribute, AttrHandoverKey, len(key), maxKeyLen)
-	}
 	if len(secret) == 0 {
 		return nil, fmt.Errorf("%w: empty shared secret", ErrConfig)
 	}
+	return appendEncryptedKey(nil, key, secret, reqAuth, salt)
+}
+
+// appendEncryptedKey is EncryptKey appending the value to dst.
+func appendEncryptedKey(dst, key, secret []byte, reqAuth [16]byte, salt uint16) ([]byte, error) {
+	if len(key) == 0 || len(key) > maxKeyLen {
+		return nil, fmt.Errorf("%w: %s: key of %d octets (1–%d)", ErrAttribute, AttrHandoverKey, len(key), maxKeyLen)
+	}
 	salt |= 0x8000
 	n := (1 + len(key) + 15) / 16 * 16
-	out := make([]byte, 2+n)
-	out[0], out[1] = byte(salt>>8), byte(salt)
+	start := len(dst)
+	dst = append(dst, byte(salt>>8), byte(salt))
+	dst = append(dst, byte(len(key)))
+	dst = append(dst, key...)
+	dst = append(dst, make([]byte, 2+n-(len(dst)-start))...)
+	out := dst[start:]
 	c := out[2:]
-	c[0] = byte(len(key))
-	copy(c[1:], key)
 	saltCrypt(c, c, true, secret, &reqAuth, out[:2])
-	return out, nil
+	return dst, nil
 }
 
 // DecryptKey reverses EncryptKey: it returns the key of a received

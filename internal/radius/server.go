@@ -36,6 +36,13 @@ type ServerConfig struct {
 	// MaxInFlight bounds the requests handed to KeyServer at once; more
 	// are dropped (the client retransmits). Default 64.
 	MaxInFlight int
+	// ReadBatch is how many datagrams a reader takes from a UDP socket in
+	// one system call (recvmmsg) and handles one after the other before
+	// reading again, its answers sent in one sendmmsg. Default 32. 1 reads
+	// one at a time, so that each request to a KeyServer that waits on a
+	// remote store (PostgreSQL) gets a reader of its own and the waits
+	// overlap.
+	ReadBatch int
 	// HandlerTimeout bounds one RequestKey call. Default 5 s.
 	HandlerTimeout time.Duration
 	// DuplicateCache is how many answered requests are kept to answer
@@ -51,6 +58,7 @@ type ServerConfig struct {
 // ServerStats are the Server's counters (monotonic).
 type ServerStats struct {
 	Received              uint64 // datagrams read
+	Reads                 uint64 // system calls that read them (a recvmmsg reads up to 32)
 	Accepts               uint64 // Access-Accepts sent
 	Rejects               uint64 // Access-Rejects sent (refusals and discards)
 	Discards              uint64 // of which: discards (Access-Reject without fhkey attributes)
@@ -68,7 +76,7 @@ type ServerStats struct {
 }
 
 type serverCounters struct {
-	received, accepts, rejects, discards, statusServer, dupAnswered, dupInProgress,
+	received, reads, accepts, rejects, discards, statusServer, dupAnswered, dupInProgress,
 	unknownClient, malformed, messageAuth, invalid, overload, handlerErrors, encodeErrors, sendErrors atomic.Uint64
 }
 
@@ -109,6 +117,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	cfg.Clients = nil
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 64
+	}
+	if cfg.ReadBatch <= 0 {
+		cfg.ReadBatch = defaultReadBatch
 	}
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = 5 * time.Second
@@ -162,7 +173,7 @@ func (s *Server) SetClients(clients []NASClient) error {
 func (s *Server) Stats() ServerStats {
 	c := &s.c
 	return ServerStats{
-		Received: c.received.Load(), Accepts: c.accepts.Load(), Rejects: c.rejects.Load(),
+		Received: c.received.Load(), Reads: c.reads.Load(), Accepts: c.accepts.Load(), Rejects: c.rejects.Load(),
 		Discards: c.discards.Load(), StatusServer: c.statusServer.Load(),
 		DuplicatesAnswered: c.dupAnswered.Load(), DuplicatesInProgress: c.dupInProgress.Load(),
 		DroppedUnknownClient: c.unknownClient.Load(), DroppedMalformed: c.malformed.Load(),
@@ -204,6 +215,9 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	defer stop()
 	p := &readerPool{s: s, conn: conn, idleTarget: int32(min(runtime.GOMAXPROCS(0), s.cfg.MaxInFlight))}
 	p.udp, _ = conn.(*net.UDPConn)
+	if p.udp != nil && s.cfg.ReadBatch > 1 {
+		p.batch = newBatchIO(p.udp)
+	}
 	var errOnce sync.Once
 	var serveErr error
 	p.fail = func(err error) {
@@ -224,6 +238,7 @@ type readerPool struct {
 	ctx        context.Context
 	conn       net.PacketConn
 	udp        *net.UDPConn // conn, if a UDP socket: reads and writes without allocating
+	batch      batchIO      // udp's batches (recvmmsg, sendmmsg), if udp is set and ReadBatch > 1
 	idleTarget int32
 	idle       atomic.Int32 // readers waiting on the socket
 	wg         sync.WaitGroup
@@ -232,32 +247,44 @@ type readerPool struct {
 
 func (p *readerPool) start() {
 	p.idle.Add(1)
+	if p.batch != nil {
+		p.wg.Go(newBatchReader(p).read)
+		return
+	}
 	p.wg.Go(p.read)
 }
 
-// read is one reader's loop; it is counted idle on entry.
+// read is one reader's loop, a datagram per read.
 func (p *readerPool) read() {
+	buf := make([]byte, maxPacketLen+1)
+	var n int
+	var src netip.AddrPort
+	p.loop(func() (err error) {
+		n, src, err = p.readFrom(buf)
+		return err
+	}, func(ctx context.Context) { p.s.handle(ctx, p, src, buf[:n]) })
+}
+
+// loop runs a reader, counted idle on entry: read waits for datagrams,
+// handle handles what it read. The reader ends with Serve, when the socket
+// fails, or after handling while enough others wait.
+func (p *readerPool) loop(read func() error, handle func(ctx context.Context)) {
 	// A context of the reader's own: the per-request timeouts derive from
 	// it, not all from Serve's (whose lock they would contend for).
 	ctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
-	buf := make([]byte, maxPacketLen+1)
 	for {
-		n, src, err := p.readFrom(buf)
+		err := read()
 		p.idle.Add(-1)
+		p.s.c.reads.Add(1)
 		if err != nil {
-			if p.ctx.Err() != nil {
-				return
-			}
-			var ne net.Error
-			if errors.Is(err, net.ErrClosed) || errors.As(err, &ne) && ne.Timeout() {
-				p.fail(err)
+			if !p.readFailed(err) {
 				return
 			}
 			p.idle.Add(1)
 			continue // ICMP errors surfacing on the socket
 		}
-		p.s.handle(ctx, p, src, buf[:n])
+		handle(ctx)
 		if p.idle.Load() >= p.idleTarget {
 			return // enough readers wait without this one
 		}
@@ -304,9 +331,16 @@ func addrPort(a net.Addr) netip.AddrPort {
 	return ap
 }
 
+// replier is where handle sends its answers (at once through the pool, or
+// queued in a reader's batch) and asks for a spare reader.
+type replier interface {
+	send(b []byte, to netip.AddrPort)
+	spare()
+}
+
 // handle processes one received datagram (b is the reader's buffer, reused
 // once handle returns) and answers through p.
-func (s *Server) handle(ctx context.Context, p *readerPool, src netip.AddrPort, b []byte) {
+func (s *Server) handle(ctx context.Context, p replier, src netip.AddrPort, b []byte) {
 	s.c.received.Add(1)
 	n, err := checkHeader(b)
 	if err != nil {
@@ -399,7 +433,7 @@ func (s *Server) answer(ctx context.Context, req *Request, secret []byte) []byte
 
 // statusServer answers an authenticated Status-Server with an
 // Access-Accept (RFC 5997 §3: Message-Authenticator required).
-func (s *Server) statusServer(src netip.AddrPort, b []byte, nas *NASClient, rp *readerPool) {
+func (s *Server) statusServer(src netip.AddrPort, b []byte, nas *NASClient, rp replier) {
 	var auth [16]byte
 	copy(auth[:], b[4:headerLen])
 	if err := verifyMessageAuthenticator(b, &auth, nas.Secret); err != nil {

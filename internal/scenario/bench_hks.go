@@ -2,23 +2,18 @@ package scenario
 
 import (
 	"bufio"
-	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -62,92 +57,6 @@ type HKSBenchConfig struct {
 	CPUProfile io.Writer
 }
 
-// Latency is a latency distribution in milliseconds.
-type Latency struct {
-	Median  float64 `json:"median"`
-	P99     float64 `json:"p99"`
-	Samples int     `json:"samples"`
-}
-
-func latencyOf(d []time.Duration) Latency {
-	q := quantilesOf(d)
-	return Latency{Median: q.P50MS, P99: q.P99MS, Samples: q.Samples}
-}
-
-// HKSBenchResult is the outcome of BenchHKS. The first two fields are
-// the issue's figures, in its order.
-type HKSBenchResult struct {
-	// HKSPerS and FreeRADIUSPAPPerS are the medians of Runs.
-	HKSPerS           float64 `json:"hks_per_s"`
-	FreeRADIUSPAPPerS float64 `json:"freeradius_pap_per_s"`
-	// Ratio is HKSPerS / FreeRADIUSPAPPerS, both measured in this run;
-	// the target is at least 1.
-	Ratio float64 `json:"ratio"`
-	// Runs are the measured runs in the order they ran, warm-ups left
-	// out.
-	Runs []HKSBenchRun `json:"runs"`
-	// ProxyLatency is the AR's round trip per HKReq through FreeRADIUS
-	// (radius.Client → FreeRADIUS realm proxy → HKS and back), one
-	// request at a time; DirectLatency the same without FreeRADIUS.
-	ProxyLatency  Latency `json:"proxy_latency_ms"`
-	DirectLatency Latency `json:"direct_latency_ms"`
-	// AddedByProxy is the median the proxy adds (ProxyLatency.Median -
-	// DirectLatency.Median).
-	AddedByProxyMS float64 `json:"added_by_proxy_median_ms"`
-	Requests       int     `json:"requests"`
-	Parallel       int     `json:"parallel"`
-	Subscribers    int     `json:"subscribers"`
-	// What radclient counted in the run of the median rate (every
-	// request must be accepted in every run).
-	HKS        RadclientSummary `json:"hks_radclient"`
-	PAP        RadclientSummary `json:"freeradius_radclient"`
-	MeetsGoal  bool             `json:"meets_target"`
-	Freeradius string           `json:"freeradius_version"`
-}
-
-// RadclientSummary is radclient -s's packet summary, the wall time, and
-// the CPU time radclient and the server spent (user + system).
-type RadclientSummary struct {
-	Accepted, Rejected, Lost int
-	Seconds                  float64 `json:"seconds"`
-	RadclientCPUSeconds      float64 `json:"radclient_cpu_seconds"`
-	// RadclientBusy is RadclientCPUSeconds / Seconds: near 1, the
-	// generator is the bottleneck.
-	RadclientBusy    float64 `json:"radclient_busy"`
-	ServerCPUSeconds float64 `json:"server_cpu_seconds"`
-	// ServerCPUMicros is the server's CPU time per request.
-	ServerCPUMicros float64 `json:"server_cpu_us_per_request"`
-	// UDPInDatagrams is how many UDP datagrams the network namespace
-	// received during the run (/proc/net/snmp; two per request without
-	// retransmissions: the request and its answer), UDPRcvbufErrors how
-	// many it dropped for a full socket buffer.
-	UDPInDatagrams  int64 `json:"udp_in_datagrams"`
-	UDPRcvbufErrors int64 `json:"udp_rcvbuf_errors"`
-}
-
-// HKSBenchRun is one measured run of one server.
-type HKSBenchRun struct {
-	Server string  `json:"server"` // "freeradius" or "hks"
-	PerS   float64 `json:"per_s"`
-	RadclientSummary
-}
-
-func (r HKSBenchResult) String() string {
-	return fmt.Sprintf("%d requests per server, radclient -p %d, %d subscribers (%s)\n"+
-		"  (medians of %d interleaved runs each)\n"+
-		"  FreeRADIUS, PAP:            %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s)\n"+
-		"  fhkey hks, key requests:    %9.0f/s  (%d accepted, %d rejected, %d lost, %.2f s; CPU: server %.1f µs/request, radclient %.2f s)\n"+
-		"  ratio hks / FreeRADIUS:     %9.2f    target >= 1: %s\n"+
-		"  AR round trip per HKReq through FreeRADIUS: median %.3f ms, p99 %.3f ms (%d sequential)\n"+
-		"                              directly to the HKS: median %.3f ms, p99 %.3f ms; added by the proxy: %.3f ms",
-		r.Requests, r.Parallel, r.Subscribers, r.Freeradius, len(r.Runs)/2,
-		r.FreeRADIUSPAPPerS, r.PAP.Accepted, r.PAP.Rejected, r.PAP.Lost, r.PAP.Seconds, r.PAP.ServerCPUMicros, r.PAP.RadclientCPUSeconds,
-		r.HKSPerS, r.HKS.Accepted, r.HKS.Rejected, r.HKS.Lost, r.HKS.Seconds, r.HKS.ServerCPUMicros, r.HKS.RadclientCPUSeconds,
-		r.Ratio, map[bool]string{true: "met", false: "MISSED"}[r.MeetsGoal],
-		r.ProxyLatency.Median, r.ProxyLatency.P99, r.ProxyLatency.Samples,
-		r.DirectLatency.Median, r.DirectLatency.P99, r.AddedByProxyMS)
-}
-
 // The bench's fixed identities: realm, AR, secrets (random per run).
 var (
 	benchAR  = netip.MustParseAddr("2001:db8:1::1")
@@ -157,11 +66,12 @@ var (
 
 const benchRealm = "example.com"
 
-// BenchHKS loads FreeRADIUS 3.2 answering trivial PAP requests, then
-// `fhkey hks` (node.OpenHKS over a memory store) answering key requests —
-// HIK check, HK derivation, salt encryption, Message-Authenticator both
-// ways — with the same generator, radclient -p Parallel, from the same
-// cores, and reports both rates. Then it times the AR's round trip per
+// BenchHKS loads FreeRADIUS 3.2 answering trivial PAP requests (with
+// Message-Authenticator both ways, then without), then `fhkey hks`
+// (node.OpenHKS over a memory store) answering key requests — HIK check,
+// HK derivation, salt encryption, Message-Authenticator both ways — with
+// the same generator, radclient -p Parallel, from the same cores, and
+// reports the rates. Then it times the AR's round trip per
 // HKReq through FreeRADIUS as a realm proxy, and directly. Every peer
 // runs on loopback from cfg.Dir and is stopped at the end.
 func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
@@ -207,17 +117,19 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		h.Close()
 	}()
 
-	// FreeRADIUS: the PAP user and the realm proxied to the HKS.
+	// FreeRADIUS: the PAP users (signed and unsigned answers) and the
+	// realm proxied to the HKS.
 	frAddr, err := freeUDPPort()
 	if err != nil {
 		return res, err
 	}
 	fr := &peer.FreeRADIUS{
 		Dir: cfg.Dir, Listen: frAddr,
-		Clients:      []peer.FreeRADIUSClient{{Name: "bench", Prefix: netip.PrefixFrom(loopback, 32), Secret: frSecret}},
-		Proxy:        peer.ProxyConf(benchRealm, h.Addr(), hksSecret),
-		PAPUsers:     map[string]string{"bench": "bench-password"},
-		Dictionaries: []string{radius.FreeRADIUSDictionary()},
+		Clients:        []peer.FreeRADIUSClient{{Name: "bench", Prefix: netip.PrefixFrom(loopback, 32), Secret: frSecret}},
+		Proxy:          peer.ProxyConf(benchRealm, h.Addr(), hksSecret),
+		PAPUsers:       map[string]string{"bench": "bench-password", "bench-signed": "bench-password"},
+		SignedPAPUsers: []string{"bench-signed"},
+		Dictionaries:   []string{radius.FreeRADIUSDictionary()},
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	frServer, err := fr.Start(startCtx)
@@ -231,9 +143,16 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	// The request files: PAP, and per HKS run its own key requests signed
 	// beforehand (subscriber i mod S, Timestamps increasing per
 	// subscriber across the runs).
-	pap := filepath.Join(cfg.Dir, "pap.requests")
+	pap, signedPAP := filepath.Join(cfg.Dir, "pap.requests"), filepath.Join(cfg.Dir, "pap-signed.requests")
 	if err := writeRequests(pap, cfg.Requests, func(w *bufio.Writer, _ int) error {
 		_, err := w.WriteString("User-Name = \"bench\"\nUser-Password = \"bench-password\"\n\n")
+		return err
+	}); err != nil {
+		return res, err
+	}
+	// Message-Authenticator first, as radclient >= 3.2.5 places it.
+	if err := writeRequests(signedPAP, cfg.Requests, func(w *bufio.Writer, _ int) error {
+		_, err := w.WriteString("Message-Authenticator = 0x00\nUser-Name = \"bench-signed\"\nUser-Password = \"bench-password\"\n\n")
 		return err
 	}); err != nil {
 		return res, err
@@ -262,8 +181,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		}
 	}
 
-	// Interleaved: a warm-up run of each, then FreeRADIUS, HKS,
-	// FreeRADIUS, HKS, ... with the same radclient invocation.
+	// Interleaved: a warm-up run of each, then signed PAP, unsigned PAP,
+	// HKS, signed PAP, ... with the same radclient invocation.
 	frCPU := func() (time.Duration, error) { return pidCPU(frServer.Pid()) }
 	selfCPU := func() (time.Duration, error) {
 		u, s, err := ProcessCPU()
@@ -275,17 +194,21 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var frRuns, hksRuns []HKSBenchRun
+	var signedRuns, unsignedRuns, hksRuns []HKSBenchRun
 	for r := range cfg.Runs + 1 {
 		what := "run " + strconv.Itoa(r)
 		if r == 0 {
 			what = "warm-up"
 		}
-		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS, then %d key requests to fhkey hks\n",
+		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS (signed, then unsigned), then %d key requests to fhkey hks\n",
 			what, cfg.Parallel, cfg.Requests, cfg.Requests)
-		fr, err := runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret, frCPU)
+		signed, err := runRadclient(ctx, radclient, cfg, signedPAP, frAddr, frSecret, frCPU)
 		if err != nil {
-			return res, fmt.Errorf("%w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
+			return res, fmt.Errorf("signed PAP: %w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
+		}
+		unsigned, err := runRadclient(ctx, radclient, cfg, pap, frAddr, frSecret, frCPU)
+		if err != nil {
+			return res, fmt.Errorf("PAP: %w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
 		hk, err := runRadclient(ctx, radclient, cfg, keys[r], h.Addr(), hksSecret, selfCPU)
 		if err != nil {
@@ -294,14 +217,19 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		if r == 0 {
 			continue
 		}
-		frRuns = append(frRuns, HKSBenchRun{Server: "freeradius", PerS: float64(fr.Accepted) / fr.Seconds, RadclientSummary: fr})
-		hksRuns = append(hksRuns, HKSBenchRun{Server: "hks", PerS: float64(hk.Accepted) / hk.Seconds, RadclientSummary: hk})
-		res.Runs = append(res.Runs, frRuns[len(frRuns)-1], hksRuns[len(hksRuns)-1])
+		signedRuns = append(signedRuns, benchRun("freeradius", signed))
+		unsignedRuns = append(unsignedRuns, benchRun("freeradius-unsigned", unsigned))
+		hksRuns = append(hksRuns, benchRun("hks", hk))
+		res.Runs = append(res.Runs, signedRuns[r-1], unsignedRuns[r-1], hksRuns[r-1])
 	}
-	frMed, hksMed := medianRun(frRuns), medianRun(hksRuns)
-	res.PAP, res.FreeRADIUSPAPPerS = frMed.RadclientSummary, frMed.PerS
+	signedMed, unsignedMed, hksMed := medianRun(signedRuns), medianRun(unsignedRuns), medianRun(hksRuns)
+	res.PAP, res.FreeRADIUSPAPPerS = signedMed.RadclientSummary, signedMed.PerS
+	res.UnsignedPAP, res.FreeRADIUSUnsignedPAPPerS = unsignedMed.RadclientSummary, unsignedMed.PerS
 	res.HKS, res.HKSPerS = hksMed.RadclientSummary, hksMed.PerS
 	res.Ratio = res.HKSPerS / res.FreeRADIUSPAPPerS
+	res.RatioUnsigned = res.HKSPerS / res.FreeRADIUSUnsignedPAPPerS
+	res.HKSPerSWall, res.FreeRADIUSPAPPerSWall = medianWall(hksRuns), medianWall(signedRuns)
+	res.RatioWall = res.HKSPerSWall / res.FreeRADIUSPAPPerSWall
 
 	// The AR's round trip, through FreeRADIUS and directly.
 	fmt.Fprintf(cfg.Log, "%d sequential key requests through FreeRADIUS, then directly\n", cfg.LatencySamples)
@@ -353,83 +281,6 @@ func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.T
 		MNNonce: nonce, Time: ts, CoA: benchCoA, AR: benchAR}, nil
 }
 
-// medianRun returns the run of the median rate (the lower middle one of an
-// even count).
-func medianRun(runs []HKSBenchRun) HKSBenchRun {
-	s := slices.Clone(runs)
-	slices.SortFunc(s, func(a, b HKSBenchRun) int { return cmp.Compare(a.PerS, b.PerS) })
-	return s[(len(s)-1)/2]
-}
-
-// writeRequests writes n radclient requests, each by write, to file.
-func writeRequests(file string, n int, write func(w *bufio.Writer, i int) error) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	for i := range n {
-		if err := write(w, i); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return errors.Join(w.Flush(), f.Close())
-}
-
-var radclientSummary = regexp.MustCompile(`(?m)^\s*(Accepted|Rejected|Lost)\s*:\s*(\d+)`)
-
-// runRadclient sends file's requests to addr with radclient -p and times
-// it, with the CPU time serverCPU reports spent meanwhile; the summary
-// must show every request answered.
-func runRadclient(ctx context.Context, radclient string, cfg HKSBenchConfig, file string, addr netip.AddrPort, secret string,
-	serverCPU func() (time.Duration, error)) (RadclientSummary, error) {
-	var s RadclientSummary
-	dict := filepath.Join(cfg.Dir, "radclient")
-	if err := os.MkdirAll(dict, 0o700); err != nil {
-		return s, err
-	}
-	if err := peer.DictionaryDir(dict, radius.FreeRADIUSDictionary()); err != nil {
-		return s, err
-	}
-	cmd := exec.CommandContext(ctx, radclient, "-p", strconv.Itoa(cfg.Parallel), "-q", "-s", "-r", "3", "-t", "2",
-		"-d", dict, "-f", file, addr.String(), "auth", secret)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	in0, drop0 := udpCounters()
-	cpu0, cerr := serverCPU()
-	start := time.Now()
-	err := cmd.Run()
-	s.Seconds = time.Since(start).Seconds()
-	cpu1, cerr1 := serverCPU()
-	in1, drop1 := udpCounters()
-	s.UDPInDatagrams, s.UDPRcvbufErrors = in1-in0, drop1-drop0
-	if cerr == nil && cerr1 == nil {
-		s.ServerCPUSeconds = (cpu1 - cpu0).Seconds()
-		s.ServerCPUMicros = s.ServerCPUSeconds * 1e6 / float64(cfg.Requests)
-	}
-	if ps := cmd.ProcessState; ps != nil {
-		s.RadclientCPUSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
-		s.RadclientBusy = s.RadclientCPUSeconds / s.Seconds
-	}
-	for _, m := range radclientSummary.FindAllStringSubmatch(out.String(), -1) {
-		n, _ := strconv.Atoi(m[2])
-		switch m[1] {
-		case "Accepted":
-			s.Accepted = n
-		case "Rejected":
-			s.Rejected = n
-		case "Lost":
-			s.Lost = n
-		}
-	}
-	if s.Accepted != cfg.Requests {
-		return s, fmt.Errorf("scenario: radclient: %d of %d accepted (%d rejected, %d lost), exit %v:\n%s",
-			s.Accepted, cfg.Requests, s.Rejected, s.Lost, err, tailOf(out.String()))
-	}
-	return s, nil
-}
-
 // benchLatency times cfg.LatencySamples sequential RequestKey calls of
 // an AR's radius.Client to addr.
 func benchLatency(ctx context.Context, cfg HKSBenchConfig, store subscribers.Store, addr netip.AddrPort, secret string) (Latency, error) {
@@ -469,37 +320,6 @@ func benchLatency(ctx context.Context, cfg HKSBenchConfig, store subscribers.Sto
 	}
 	slices.Sort(d)
 	return latencyOf(d), nil
-}
-
-// udpCounters returns the network namespace's UDP InDatagrams and
-// RcvbufErrors (/proc/net/snmp; zeros where it cannot be read).
-func udpCounters() (in, rcvbufErrors int64) {
-	b, err := os.ReadFile("/proc/net/snmp")
-	if err != nil {
-		return 0, 0
-	}
-	var names []string
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) == 0 || f[0] != "Udp:" {
-			continue
-		}
-		if names == nil {
-			names = f
-			continue
-		}
-		for i := 1; i < len(f) && i < len(names); i++ {
-			v, _ := strconv.ParseInt(f[i], 10, 64)
-			switch names[i] {
-			case "InDatagrams":
-				in = v
-			case "RcvbufErrors":
-				rcvbufErrors = v
-			}
-		}
-		break
-	}
-	return in, rcvbufErrors
 }
 
 func randomSecret() string {

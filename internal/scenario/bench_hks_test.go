@@ -2,15 +2,21 @@ package scenario
 
 import (
 	"context"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/peer"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
 
 // TestBenchHKS runs `fhkey bench hks` small (loopback, no root), so that
-// the bench path cannot rot: FreeRADIUS answers its PAP requests and
+// the bench path cannot rot: FreeRADIUS answers its PAP requests (signed
+// and unsigned, three runs each) and
 // proxies key requests to the HKS, radclient gets every request accepted
 // by both, and the latencies are measured.
 func TestBenchHKS(t *testing.T) {
@@ -23,9 +29,51 @@ func TestBenchHKS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if res.HKS.Accepted != 400 || res.PAP.Accepted != 400 || res.HKSPerS <= 0 || res.FreeRADIUSPAPPerS <= 0 ||
+	if res.HKS.Accepted != 400 || res.PAP.Accepted != 400 || res.UnsignedPAP.Accepted != 400 || len(res.Runs) != 9 ||
+		res.HKSPerS <= 0 || res.FreeRADIUSPAPPerS <= 0 || res.FreeRADIUSUnsignedPAPPerS <= 0 ||
 		res.ProxyLatency.Samples != 20 || res.ProxyLatency.Median <= 0 || res.DirectLatency.Median <= 0 {
 		t.Errorf("result %+v", res)
 	}
+	for _, r := range res.Runs {
+		// The load is timed inside radclient's run, the requests and
+		// answers counted whole (400 of each, no retransmission).
+		if r.LoadSeconds <= 0 || r.LoadSeconds > r.Seconds || r.PerS < r.PerSWall || r.UDPInDatagrams < 800 {
+			t.Errorf("run %+v: load not timed within radclient's run", r)
+		}
+	}
 	t.Log(res)
+}
+
+// TestSignedPAPBaseline checks the two PAP baselines of bench hks on the
+// real FreeRADIUS: the signed user's Access-Accept carries a
+// Message-Authenticator radclient verifies (as FreeRADIUS >= 3.2.5 sends),
+// the unsigned user's carries no attribute.
+func TestSignedPAPBaseline(t *testing.T) {
+	testenv.RequireTool(t, "freeradius")
+	testenv.RequireTool(t, "radclient")
+	dir := t.TempDir()
+	addr, err := freeUDPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := &peer.FreeRADIUS{Dir: dir, Listen: addr,
+		Clients:  []peer.FreeRADIUSClient{{Name: "bench", Prefix: netip.PrefixFrom(loopback, 32), Secret: "bench-secret"}},
+		PAPUsers: map[string]string{"bench": "pw", "bench-signed": "pw"}, SignedPAPUsers: []string{"bench-signed"}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := fr.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	for user, want := range map[string]string{"bench": "length 20\n", "bench-signed": "length 38\n\tMessage-Authenticator = 0x"} {
+		file := filepath.Join(dir, user+".request")
+		if err := os.WriteFile(file, []byte("Message-Authenticator = 0x00\nUser-Name = \""+user+"\"\nUser-Password = \"pw\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.CommandContext(ctx, "radclient", "-x", "-f", file, addr.String(), "auth", "bench-secret").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Received Access-Accept") || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %v, want an Access-Accept with %q:\n%s\nFreeRADIUS: %s", user, err, want, out, s.Output())
+		}
+	}
 }

@@ -62,6 +62,19 @@ type DaemonOptions struct {
 	PreferredAlgorithm string
 }
 
+// setDefaults fills in the documented defaults of the fields left zero.
+func (o *DaemonOptions) setDefaults() {
+	if o.ForwardingLifetime == 0 {
+		o.ForwardingLifetime = time.Minute
+	}
+	if o.LogFormat == "" {
+		o.LogFormat = "text"
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+}
+
 // DaemonFiles are the configuration files written for the testbed.
 type DaemonFiles struct {
 	Dir          string
@@ -86,15 +99,7 @@ type DaemonFiles struct {
 // either router's tunnel. File names in
 // the configurations are relative, so dir can be moved.
 func WriteDaemonFiles(dir string, creds *lab.Credentials, o DaemonOptions) (DaemonFiles, error) {
-	if o.ForwardingLifetime == 0 {
-		o.ForwardingLifetime = time.Minute
-	}
-	if o.LogFormat == "" {
-		o.LogFormat = "text"
-	}
-	if o.LogLevel == "" {
-		o.LogLevel = "info"
-	}
+	o.setDefaults()
 	if o.PreferredAlgorithm == "" {
 		o.PreferredAlgorithm = hokey.HMACSHA256Trunc128.String()
 	}

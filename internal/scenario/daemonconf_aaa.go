@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/lab"
@@ -71,15 +70,7 @@ type AAADaemonFiles struct {
 // `fhkey hks` (hks.toml, its client's secret, a bbolt subscriber store with
 // the MN's NAI and HMK).
 func WriteAAADaemonFiles(dir string, creds *lab.Credentials, o AAADaemonOptions) (AAADaemonFiles, error) {
-	if o.ForwardingLifetime == 0 {
-		o.ForwardingLifetime = time.Minute
-	}
-	if o.LogFormat == "" {
-		o.LogFormat = "text"
-	}
-	if o.LogLevel == "" {
-		o.LogLevel = "info"
-	}
+	o.DaemonOptions.setDefaults()
 	f := AAADaemonFiles{Dir: dir, PAR: filepath.Join(dir, ConfigPARAAA), MN: filepath.Join(dir, ConfigMNAAA),
 		PARKeyStore: filepath.Join(dir, "par-aaa-keys.db")}
 	par, nar := creds.PAR.CGA.Address, creds.NAR.CGA.Address

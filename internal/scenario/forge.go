@@ -7,6 +7,7 @@ import (
 
 	"github.com/fhkey/fhkey/hokey"
 	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/netio"
 	"github.com/fhkey/fhkey/mh"
 )
@@ -31,4 +32,23 @@ func ForgeFBU(par, pcoa, attacker netip.Addr, at hokey.AlgorithmType) (netio.Pac
 		return netio.Packet{}, err
 	}
 	return netio.Packet{Src: attacker, Dst: par, HopLimit: 64, NextHeader: inet.ProtocolMobility, HomeAddress: pcoa, Payload: b}, nil
+}
+
+// ForgeFBUMSK is what a node without the MSK of nai can send in the MSK
+// mode (docs/msk.md): a well-formed FBU for pcoa (Home Address option)
+// from src, with the MN-NAI option nai and the MN-HA option of AT at
+// computed with the FHK of a random MSK. A PAR must reject it (bad_auth if
+// it holds an MSK for nai, unknown_nai otherwise) and leave the binding of
+// pcoa unchanged.
+func ForgeFBUMSK(par, pcoa, src netip.Addr, nai string, at hokey.AlgorithmType) (netio.Packet, error) {
+	var msk [hokey.MSKLen]byte
+	if _, err := rand.Read(msk[:]); err != nil {
+		return netio.Packet{}, err
+	}
+	m, err := mn.New(mn.Config{MSK: &mn.MSKConfig{NAI: nai, AT: at,
+		Source: mn.MSKFunc(func(netip.Addr) ([hokey.MSKLen]byte, bool) { return msk, true })}})
+	if err != nil {
+		return netio.Packet{}, err
+	}
+	return m.FastBindingUpdate(par, pcoa, src, false)
 }

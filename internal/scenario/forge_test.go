@@ -50,3 +50,45 @@ func TestForgeFBU(t *testing.T) {
 		}
 	}
 }
+
+// TestForgeFBUMSK: the MSK-mode forgery carries the NAI and the MN-HA
+// option of the AT's SPI last, its checksum verifies with the PCoA, and
+// two forgeries differ (a fresh MSK each).
+func TestForgeFBUMSK(t *testing.T) {
+	par := netip.MustParseAddr("2001:db8:1::1")
+	pcoa := netip.MustParseAddr("2001:db8:1::2")
+	att := netip.MustParseAddr("2001:db8:2::66")
+	p, err := ForgeFBUMSK(par, pcoa, att, "mn@example.com", hokey.HMACSHA256Trunc128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Src != att || p.Dst != par || p.HomeAddress != pcoa || mh.VerifyChecksum(p.Payload, pcoa, par) != nil {
+		t.Fatalf("addressing or checksum %+v", p)
+	}
+	if nai, err := mh.MobileNodeNAI(p.Payload); err != nil || string(nai) != "mn@example.com" {
+		t.Fatalf("NAI %q %v", nai, err)
+	}
+	m, err := mh.ParseMessage(p.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auth *mh.MobilityMessageAuthentication
+	for _, o := range m.(mh.FastBindingUpdate).Options {
+		switch o := o.(type) {
+		case mh.MobilityMessageAuthentication:
+			auth = &o
+		case mh.Pad1, mh.PadN:
+		default:
+			if auth != nil {
+				t.Fatalf("option %#v after the authenticator", o)
+			}
+		}
+	}
+	if spi, _ := hokey.FHKSPI(hokey.HMACSHA256Trunc128); auth == nil || auth.SPI != spi {
+		t.Fatalf("authentication option %#v", auth)
+	}
+	q, err := ForgeFBUMSK(par, pcoa, att, "mn@example.com", hokey.HMACSHA256Trunc128)
+	if err != nil || bytes.Equal(p.Payload, q.Payload) {
+		t.Fatalf("second forgery equal or failed: %v", err)
+	}
+}

@@ -95,3 +95,9 @@ func (p *Pair) Down(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// IP runs `ip -n netns args...` (netns: A() or H()) and returns its
+// stdout.
+func (p *Pair) IP(ctx context.Context, netns string, args ...string) (string, error) {
+	return runIP(ctx, append([]string{"-n", netns}, args...)...)
+}

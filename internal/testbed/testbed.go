@@ -221,13 +221,16 @@ func (tb *Testbed) build(ctx context.Context) error {
 	}
 	// The access links are bridges so that the attacker can share the
 	// NAR's link with the MN; MLD snooping off so every multicast
-	// reaches every port.
+	// reaches every port. Bit 3 of group_fwd_mask passes the IEEE 802.1X
+	// PAE group address 01:80:c2:00:00:03, which a bridge otherwise keeps
+	// from its ports and from the bridge device itself: the access
+	// router's authenticator reads EAPOL on acc0 (docs/msk.md).
 	ports := map[Node][]string{PAR: {"mn0"}, NAR: {"mn0"}}
 	if tb.attacker {
 		ports[NAR] = append(ports[NAR], "atk0")
 	}
 	for _, r := range []Node{PAR, NAR} {
-		if _, err := tb.IP(ctx, r, "link", "add", IfaceAccess, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"); err != nil {
+		if _, err := tb.IP(ctx, r, "link", "add", IfaceAccess, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0", "group_fwd_mask", "8"); err != nil {
 			return err
 		}
 		for _, p := range ports[r] {

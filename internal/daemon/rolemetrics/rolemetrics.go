@@ -53,6 +53,11 @@ func RegisterAR(reg prometheus.Registerer, stats func() ar.Stats, keysHeld func(
 		by[ar.Stats]{"bad_auth", func(s *ar.Stats) uint64 { return s.FBUBadAuth }},
 		by[ar.Stats]{"stale", func(s *ar.Stats) uint64 { return s.FBUStale }},
 		by[ar.Stats]{"binding_failed", func(s *ar.Stats) uint64 { return s.FBUBindingFailed }})
+	c.add("fhkey_ar_fbu_msk_total", "Fast Binding Updates of the MSK mode (docs/msk.md), by outcome: accepted, unknown_nai (no usable MSK), bad_auth (SPI or MAC), not_owner (the PCoA's neighbor entry is not the NAI's MAC: FBack 129).", "outcome",
+		by[ar.Stats]{"accepted", func(s *ar.Stats) uint64 { return s.FBUAcceptedMSK }},
+		by[ar.Stats]{"unknown_nai", func(s *ar.Stats) uint64 { return s.FBUMSKUnknownNAI }},
+		by[ar.Stats]{"bad_auth", func(s *ar.Stats) uint64 { return s.FBUMSKBadAuth }},
+		by[ar.Stats]{"not_owner", func(s *ar.Stats) uint64 { return s.FBUMSKNotOwner }})
 	c.add("fhkey_ar_fback_sent_total", "Fast Binding Acknowledgments sent.", "",
 		by[ar.Stats]{"", func(s *ar.Stats) uint64 { return s.FBackSent }})
 	c.add("fhkey_ar_internal_errors_total", "Key store, random number generator or signing failures.", "",

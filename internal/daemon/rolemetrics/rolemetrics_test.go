@@ -13,6 +13,7 @@ import (
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
+	"github.com/fhkey/fhkey/internal/pae"
 )
 
 // scrape returns what a ready daemon serves on /metrics for reg, in the
@@ -31,7 +32,7 @@ func scrape(t testing.TB, reg prometheus.Gatherer) string {
 func TestRegisterAR(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	st := ar.Stats{RtSolPrReceived: 10, RtSolPrSENDFailed: 3, RateLimitedSource: 4, KeysCreated: 2, KeysReused: 1,
-		PrRtAdvSent: 6, PrRtAdvWithoutKey: 3, FBUAccepted: 5, FBUBadAuth: 7}
+		PrRtAdvSent: 6, PrRtAdvWithoutKey: 3, FBUAccepted: 5, FBUBadAuth: 7, FBUMSKNotOwner: 2}
 	trace := RegisterAR(reg, func() ar.Stats { return st }, func() int { return 42 })
 	trace(ar.Trace{Step: "fbu-verify", Took: 20 * time.Microsecond})
 	trace(ar.Trace{Step: "send-verify", Err: errors.New("bad signature")})
@@ -51,6 +52,7 @@ func TestRegisterAR(t *testing.T) {
 		"fhkey_ar_prrtadv_sent_total{with_key=\"true\"} 3\n",
 		"fhkey_ar_fbu_accepted_total 6\n",
 		"fhkey_ar_fbu_rejected_total{reason=\"bad_auth\"} 7\n",
+		"fhkey_ar_fbu_msk_total{outcome=\"not_owner\"} 2\n",
 		"fhkey_ar_keys_held 42\n",
 		"fhkey_ar_step_duration_seconds_bucket{step=\"fbu-verify\",le=\"5e-05\"} 1\n",
 		"fhkey_ar_step_duration_seconds_count{step=\"fbu-verify\"} 1\n",
@@ -118,3 +120,27 @@ func TestDefaultLimitsMatch(t *testing.T) {
 }
 
 func rate(r ar.Rate) config.Rate { return config.Rate{PerSecond: r.PerSecond, Burst: r.Burst} }
+
+// TestRegisterPAE: the authenticator's counters and gauges, read at
+// scrape time.
+func TestRegisterPAE(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	st := pae.Stats{Sessions: 3, Authorized: 2, Started: 9, Accepted: 2, Rejected: 1, Evicted: 4, RateLimited: 100, Malformed: 5}
+	RegisterPAE(reg, func() pae.Stats { return st })
+	st.Accepted++
+	text := scrape(t, reg)
+	for _, want := range []string{
+		"# TYPE fhkey_pae_sessions gauge\nfhkey_pae_sessions 3\n",
+		"fhkey_pae_authorized 2\n",
+		"fhkey_pae_sessions_started_total 9\n",
+		"fhkey_pae_outcomes_total{outcome=\"accepted\"} 3\n",
+		"fhkey_pae_outcomes_total{outcome=\"rejected\"} 1\n",
+		"fhkey_pae_sessions_evicted_total 4\n",
+		"fhkey_pae_dropped_total{reason=\"rate_limited\"} 100\n",
+		"fhkey_pae_dropped_total{reason=\"malformed\"} 5\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q:\n%s", want, text)
+		}
+	}
+}

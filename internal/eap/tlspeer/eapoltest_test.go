@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/eap"
+	"github.com/fhkey/fhkey/internal/eap/eaptest"
 	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/internal/testenv"
 )
@@ -95,33 +94,12 @@ func TestEapolTest(t *testing.T) {
 	requireFreeRADIUS(t)
 	bin := testenv.RequireTool(t, "eapol_test")
 	dir := t.TempDir()
-	p := freeRADIUS.PKI
-	for name, b := range map[string][]byte{"ca.pem": p.CA.CertPEM, "client.pem": p.Client.CertPEM, "client.key": p.Client.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, tc := range []struct{ name, phase1 string }{
-		{"TLS 1.2", "tls_disable_tlsv1_3=1"},
-		{"TLS 1.3", "tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=0"},
+		{"TLS 1.2", eaptest.PhaseTLS12},
+		{"TLS 1.3", eaptest.PhaseTLS13},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conf := filepath.Join(dir, "eapol.conf")
-			err := os.WriteFile(conf, []byte(`network={
-	key_mgmt=IEEE8021X
-	eap=TLS
-	identity="mn@example.com"
-	ca_cert="`+dir+`/ca.pem"
-	domain_match="radius.example.com"
-	client_cert="`+dir+`/client.pem"
-	private_key="`+dir+`/client.key"
-	phase1="`+tc.phase1+`"
-	eapol_flags=0
-}
-`), 0o600)
-			if err != nil {
-				t.Fatal(err)
-			}
+			conf := freeRADIUS.PKI.WriteEAPTLSConfig(t, dir, "eapol.conf", freeRADIUS.PKI.Client, "", tc.phase1)
 			rec := startRecorder(t, net.UDPAddrFromAddrPort(freeRADIUS.Addr))
 			port := rec.conn.LocalAddr().(*net.UDPAddr).Port
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

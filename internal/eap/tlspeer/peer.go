@@ -125,6 +125,17 @@ func (p *Peer) Keys() (eap.MSK, eap.EMSK, bool) {
 	return p.msk, p.emsk, true
 }
 
+// MethodDone returns the MSK once the method has completed and its last
+// Response is out (no fragment left to send), before EAP-Success: RFC 6618
+// §5.9 keys that last Response, carried in Request/MHAuth-Done, with the
+// MSK.
+func (p *Peer) MethodDone() (eap.MSK, bool) {
+	if p.state != StateMethodDone || len(p.out) > 0 {
+		return eap.MSK{}, false
+	}
+	return p.msk, true
+}
+
 // Close stops the TLS client and wipes the keys.
 func (p *Peer) Close() {
 	p.stopTLS()

@@ -1,0 +1,68 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/mip6tls"
+)
+
+// TestExampleHAC parses the shipped sample and checks every value.
+func TestExampleHAC(t *testing.T) {
+	cfg, err := ParseHAC("/etc/fhkey/hac.toml", readExample(t, "hac.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &HACConfig{
+		File:            "/etc/fhkey/hac.toml",
+		Listen:          netip.MustParseAddrPort("[2001:db8:1::10]:7872"),
+		CertificateFile: "/etc/fhkey/hac-cert.pem", KeyFile: "/etc/fhkey/hac-key.pem",
+		TLSMinVersion: 0x0303, SessionTimeout: 30 * time.Second,
+		SubscribersPath: "/var/lib/fhkey/hac-subscribers.db",
+		RADIUS:          []HACRADIUS{{Address: netip.MustParseAddrPort("127.0.0.1:1812"), SecretFile: "/etc/fhkey/radius-hac.secret"}},
+		HomeAgent: HACHomeAgent{Address: netip.MustParseAddr("2001:db8:1::1"), Port: 7872, Channel: "[2001:db8:1::1]:7874",
+			ServerName: "ha.example.com", CAFile: "/etc/fhkey/ha-ca.pem", CertificateFile: "/etc/fhkey/hac-client-cert.pem", KeyFile: "/etc/fhkey/hac-client-key.pem"},
+		SALifetime:   24 * time.Hour,
+		CipherSuites: []mip6tls.CipherSuite{mip6tls.CipherSuiteAES128CBCSHA256, mip6tls.CipherSuiteAES128CBCSHA, mip6tls.CipherSuiteNullSHA256},
+		DNS:          netip.MustParseAddr("2001:db8:1::53"),
+		Log:          Log{Level: slog.LevelInfo, Format: LogText},
+		HTTP:         HTTP{Listen: netip.MustParseAddrPort("127.0.0.1:9754")},
+	}
+	cfg.lines = nil
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("got  %+v\nwant %+v", cfg, want)
+	}
+}
+
+// TestParseHACProblems: each bad key is named.
+func TestParseHACProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, toml, key string
+		want            error
+	}{
+		{"listen", `listen = "nope"`, "listen", ErrInvalid},
+		{"certificate", `listen = "127.0.0.1:0"`, "certificate", ErrMissing},
+		{"tls version", `tls_min_version = "1.1"`, "tls_min_version", ErrInvalid},
+		{"suite", "[security_associations]\nciphersuites = [\"RC4\"]", "security_associations.ciphersuites[0]", ErrInvalid},
+		{"channel", "[home_agent]\nchannel = \"x\"", "home_agent.channel", ErrInvalid},
+		{"port", "[home_agent]\nport = 70000", "home_agent.port", ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseHAC("hac.toml", []byte(tc.toml))
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("err = %v", err)
+			}
+			for _, p := range ps {
+				if p.Key == tc.key && errors.Is(p, tc.want) {
+					return
+				}
+			}
+			t.Fatalf("no %v problem at %s in %v", tc.want, tc.key, err)
+		})
+	}
+}

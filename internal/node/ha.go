@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -32,12 +31,11 @@ type HomeLink interface {
 	Close() error
 }
 
-// HACChannel serves the HAC→HA channel (internal/hac/hachannel.Server,
-// branch hac) on ln with the HA's mutual-TLS configuration, handing each
-// SA to install. It is nil until the hac branch's channel is merged; the
-// hook file to add then is in docs/ha.md ("The HAC→HA channel"). With it
-// nil, OpenHA refuses a spec that asks for a channel.
-var HACChannel func(ctx context.Context, ln net.Listener, cfg *tls.Config, install func(mip6tls.SecurityAssociation, mip6tls.Bootstrap) error, log *slog.Logger) error
+// HACChannel serves the HAC→HA channel on ln with the HA's mutual-TLS
+// configuration, handing each SA to install: internal/hac/hachannel's
+// Server (ha_channel.go). Tests may replace it; with it nil, OpenHA refuses
+// a spec that asks for a channel.
+var HACChannel = serveHACChannel
 
 // HASpec is what OpenHA builds a home agent from.
 type HASpec struct {
@@ -102,7 +100,7 @@ func OpenHA(spec HASpec) (h *HA, err error) {
 		}
 	}()
 	if spec.ChannelListen.IsValid() && HACChannel == nil {
-		return nil, fmt.Errorf("node: HAC channel: not built in (the hac branch's hachannel is not merged; docs/ha.md)")
+		return nil, fmt.Errorf("node: HAC channel: no HACChannel server")
 	}
 	var sas []ha.SARecord
 	var bindings []ha.Binding

@@ -45,14 +45,9 @@ func HAOptions(file string, stderr io.Writer) daemon.Options[*config.HAConfig] {
 			}
 			spec := HASpec{Listen: cfg.Listen, StateFile: cfg.StateFile, TUN: cfg.TUN, MTU: cfg.MTU, Logger: rt.Logger,
 				Role: ha.Config{HomePrefix: cfg.HomePrefix, MaxLifetime: cfg.MaxLifetime, Grace: graceOrNone(cfg.SAGrace)}}
-			state := "not built in: SAs come only from the state file (docs/ha.md)"
-			if HACChannel != nil {
-				spec.ChannelListen = cfg.Channel.Listen
-				spec.ChannelTLS = &tls.Config{Certificates: []tls.Certificate{cr.Certificate}, ClientCAs: cr.Roots,
-					ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}
-			} else {
-				rt.Logger.Warn("HAC channel not built in: no new SAs can arrive", "listen", cfg.Channel.Listen.String())
-			}
+			spec.ChannelListen = cfg.Channel.Listen
+			spec.ChannelTLS = &tls.Config{Certificates: []tls.Certificate{cr.Certificate}, ClientCAs: cr.Roots,
+				ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}
 			rolemetrics.RegisterHA(rt.Metrics, func() ha.Stats {
 				if h := cur.Load(); h != nil {
 					return h.Role.Stats()
@@ -64,9 +59,7 @@ func HAOptions(file string, stderr io.Writer) daemon.Options[*config.HAConfig] {
 			if err != nil {
 				return err
 			}
-			if a := h.ChannelAddr(); a.IsValid() {
-				state = a.String()
-			}
+			state := h.ChannelAddr().String()
 			channel.Store(&state)
 			cur.Store(h)
 			rt.Logger.Info("home agent serving", "listen", h.Addr().String(), "home_prefix", cfg.HomePrefix.String(),

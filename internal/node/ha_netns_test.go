@@ -4,6 +4,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -21,7 +22,8 @@ import (
 	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/eap/eaptest"
 	"github.com/fhkey/fhkey/internal/ha"
-	"github.com/fhkey/fhkey/internal/hastate"
+	"github.com/fhkey/fhkey/internal/hac"
+	"github.com/fhkey/fhkey/internal/hac/hachannel"
 	"github.com/fhkey/fhkey/internal/inet"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/internal/testenv"
@@ -48,7 +50,7 @@ func udpPacket(src, dst netip.AddrPort, payload []byte) []byte {
 
 // TestHADaemonNetns runs `fhkey ha`'s daemon (HAOptions, as the command
 // does) in a network namespace with a real TUN home link: the SA comes
-// from the state file, a mobile node on loopback registers over UDP, its
+// over the HAC→HA mutual-TLS channel (hachannel.Client), a mobile node on loopback registers over UDP, its
 // reverse-tunneled UDP datagram reaches a correspondent node on the other
 // side of the home agent's link, and the answer comes back sealed; /status
 // shows the SA without its keys and the binding, /metrics the counters.
@@ -82,15 +84,7 @@ func TestHADaemonNetns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sa, bs := haTestSA(t, time.Now().Add(time.Hour))
-	st, err := hastate.Open(filepath.Join(dir, "ha.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PutSA(ha.SARecord{SA: sa, Bootstrap: bs}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	sa, bs := haTestSA(t, time.Now().Add(time.Hour).Truncate(time.Second))
 	conf := filepath.Join(dir, "ha.toml")
 	if err := os.WriteFile(conf, []byte(`listen = "[::1]:7872"
 [home_link]
@@ -141,6 +135,23 @@ listen = "127.0.0.1:9753"
 		t.Fatalf("daemon stopped\n%s", log.String())
 	case <-ctx.Done():
 		t.Fatalf("daemon not ready\n%s", log.String())
+	}
+
+	// The HAC gives the HA the SA over the mutual-TLS channel (a client
+	// certificate of another CA is refused).
+	provision := func(client *eaptest.Cert) error {
+		c := &hachannel.Client{Addr: "[::1]:7873", TLS: &tls.Config{Certificates: []tls.Certificate{client.TLS()},
+			RootCAs: pki.Pool(), ServerName: eaptest.ServerName}, Conns: 1}
+		defer c.Close()
+		return testbed.Do(pair.A(), func() error {
+			return c.Provision(ctx, &hac.Provisioned{Identity: "mn@example.com", SA: sa, Bootstrap: bs})
+		})
+	}
+	if err := provision(pki.RogueClient); err == nil {
+		t.Error("the HA accepted an SA from a client certificate of another CA")
+	}
+	if err := provision(pki.Client); err != nil {
+		t.Fatalf("HAC channel: %v\n%s", err, log.String())
 	}
 
 	// The MN on loopback in the HA's namespace, the CN on the far end.

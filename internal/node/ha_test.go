@@ -282,8 +282,7 @@ func formatBindings(bs []ha.Binding) string {
 	return b.String()
 }
 
-// TestHAChannelHook: with the HACChannel hook set (as the hac branch's
-// hachannel will set it), Serve runs it on the channel listener with the
+// TestHAChannelHook: Serve runs the HACChannel hook on the channel listener with the
 // mutual-TLS configuration, and the install function it is given puts the
 // SA in the role; with the hook unset, OpenHA refuses a channel.
 func TestHAChannelHook(t *testing.T) {
@@ -292,6 +291,8 @@ func TestHAChannelHook(t *testing.T) {
 	sa, bs := haTestSA(t, clk.now().Add(time.Hour))
 	spec := HASpec{Listen: netip.MustParseAddrPort("[::1]:0"), HomeLink: newFakeLink(), Now: clk.now,
 		ChannelListen: netip.MustParseAddrPort("[::1]:0"), ChannelTLS: &tls.Config{MinVersion: tls.VersionTLS13}}
+	defer func() { HACChannel = serveHACChannel }()
+	HACChannel = nil
 	if _, err := OpenHA(spec); err == nil {
 		t.Fatal("OpenHA accepted a channel with no HACChannel hook")
 	}
@@ -309,7 +310,6 @@ func TestHAChannelHook(t *testing.T) {
 		<-ctx.Done()
 		return nil
 	}
-	defer func() { HACChannel = nil }()
 	h, err := OpenHA(spec)
 	if err != nil {
 		t.Fatal(err)

@@ -113,12 +113,17 @@ func (h *HomeAgent) register(now time.Time, from netip.AddrPort, a *association,
 // acknowledge seals ba with the SA the BU came on (RFC 6618 §6.3) and
 // counts it.
 func (h *HomeAgent) acknowledge(dst []byte, a *association, ba mh.BindingAcknowledgement) (Result, error) {
-	// The Mobility Header checksum is left 0: a UDP-encapsulated MH has no
-	// IP header of its own to form the pseudo-header, and the ICV covers
-	// the message (docs/ha.md).
 	wire, err := mh.MarshalMessage(ba)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrDropped, err)
+	}
+	// The Mobility Header checksum is over the pseudo-header the BA would
+	// have without the UDP encapsulation (RFC 6275 §6.1.1): from the home
+	// agent's address to the home address (docs/ha.md).
+	if src := h.address(a); src.IsValid() {
+		if err := mh.SetChecksum(wire, src, a.rec.Bootstrap.HomeAddress6); err != nil {
+			return Result{}, fmt.Errorf("%w: %w", ErrDropped, err)
+		}
 	}
 	start := len(dst)
 	out, err := h.seal(dst, a, mip6udp.PacketTypeMobilityHeader, nextHeaderMobility, wire)
@@ -192,4 +197,13 @@ func splitMobilityHeader(nh uint8, p []byte) (netip.Addr, []byte, error) {
 		opts = opts[2+int(opts[1]):]
 	}
 	return hao, p[n:], nil
+}
+
+// address is the home agent address of a's pseudo-header: the SA's
+// mip6-haa-ip6, else Config.Address.
+func (h *HomeAgent) address(a *association) netip.Addr {
+	if a.rec.Bootstrap.HomeAgent6.IsValid() {
+		return a.rec.Bootstrap.HomeAgent6
+	}
+	return h.cfg.Address
 }

@@ -31,6 +31,10 @@ type Config struct {
 	// HomePrefix is the home link's prefix (RFC 6275 §10.3.1: a home
 	// address off it is refused with status 132).
 	HomePrefix netip.Prefix
+	// Address is the home agent's address, the source of the pseudo-header
+	// of the Binding Acknowledgement's checksum when the SA's bootstrapping
+	// data has no mip6-haa-ip6 (RFC 6618 §5.7.1).
+	Address netip.Addr
 	// MaxLifetime caps a binding's lifetime (RFC 6275 §10.3.1: "MAY
 	// further decrease"); 0 means DefaultMaxLifetime.
 	MaxLifetime time.Duration

@@ -44,8 +44,11 @@ type HAConfig struct {
 	// HomePrefix is the home link's prefix; TUN and MTU the device that
 	// carries the home addresses' traffic.
 	HomePrefix netip.Prefix
-	TUN        string
-	MTU        int
+	// Address is the HA's own address, for the BA checksum's
+	// pseudo-header when an SA's bootstrapping data names none (optional).
+	Address netip.Addr
+	TUN     string
+	MTU     int
 	// MaxLifetime caps bindings; SAGrace keeps expired SAs to answer
 	// BUs with REINIT_SA_WITH_HAC.
 	MaxLifetime, SAGrace time.Duration
@@ -61,9 +64,10 @@ type HAConfig struct {
 type rawHA struct {
 	Listen   string `toml:"listen"`
 	HomeLink struct {
-		Prefix string `toml:"prefix"`
-		TUN    string `toml:"tun"`
-		MTU    *int   `toml:"mtu"`
+		Prefix  string `toml:"prefix"`
+		Address string `toml:"address"`
+		TUN     string `toml:"tun"`
+		MTU     *int   `toml:"mtu"`
 	} `toml:"home_link"`
 	Bindings struct {
 		MaxLifetime string `toml:"max_lifetime"`
@@ -105,6 +109,9 @@ func ParseHA(file string, data []byte) (*HAConfig, error) {
 	c.required("home_link.prefix", raw.HomeLink.Prefix)
 	if raw.HomeLink.Prefix != "" {
 		cfg.HomePrefix = c.prefix("home_link.prefix", raw.HomeLink.Prefix)
+	}
+	if raw.HomeLink.Address != "" {
+		cfg.Address = c.unicast("home_link.address", raw.HomeLink.Address)
 	}
 	tun := raw.HomeLink.TUN
 	if tun == "" {

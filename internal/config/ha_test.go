@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestExampleHA(t *testing.T) {
 	cfg.lines = nil
 	want := &HAConfig{
 		File: "/etc/fhkey/ha.toml", Listen: netip.MustParseAddrPort("[::]:7872"),
-		HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"), TUN: "fhkha0", MTU: 1400,
+		HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"), Address: netip.MustParseAddr("2001:db8:1::1"), TUN: "fhkha0", MTU: 1400,
 		MaxLifetime: time.Hour, SAGrace: 5 * time.Minute, StateFile: "/var/lib/fhkey/ha.db",
 		Channel: HAChannel{Listen: netip.MustParseAddrPort("[::]:7873"), CertificateFile: "/etc/fhkey/ha-cert.pem",
 			KeyFile: "/etc/fhkey/ha-key.pem", ClientCAFile: "/etc/fhkey/hac-ca.pem"},
@@ -53,6 +54,7 @@ path = "x"`, ErrMissing},
 		{"bad listen", `listen = "7872"` + base, ErrInvalid},
 		{"prefix with host bits", `[home_link]
 prefix = "2001:db8:1::1/64"`, ErrInvalid},
+		{"multicast address", strings.Replace(base, "[home_link]\n", "[home_link]\naddress = \"ff02::1\"\n", 1), ErrInvalid},
 		{"lifetime too long", base + "[bindings]\nmax_lifetime = \"1000h\"\n", ErrInvalid},
 		{"unknown key", base + "[bindings]\nfoo = 1\n", ErrUnknownKey},
 	} {

@@ -44,7 +44,7 @@ func HAOptions(file string, stderr io.Writer) daemon.Options[*config.HAConfig] {
 				return err
 			}
 			spec := HASpec{Listen: cfg.Listen, StateFile: cfg.StateFile, TUN: cfg.TUN, MTU: cfg.MTU, Logger: rt.Logger,
-				Role: ha.Config{HomePrefix: cfg.HomePrefix, MaxLifetime: cfg.MaxLifetime, Grace: graceOrNone(cfg.SAGrace)}}
+				Role: ha.Config{HomePrefix: cfg.HomePrefix, Address: cfg.Address, MaxLifetime: cfg.MaxLifetime, Grace: graceOrNone(cfg.SAGrace)}}
 			spec.ChannelListen = cfg.Channel.Listen
 			spec.ChannelTLS = &tls.Config{Certificates: []tls.Certificate{cr.Certificate}, ClientCAs: cr.Roots,
 				ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}

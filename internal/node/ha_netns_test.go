@@ -3,6 +3,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -16,18 +17,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/daemon"
 	"github.com/fhkey/fhkey/internal/eap/eaptest"
-	"github.com/fhkey/fhkey/internal/ha"
 	"github.com/fhkey/fhkey/internal/hac"
 	"github.com/fhkey/fhkey/internal/hac/hachannel"
 	"github.com/fhkey/fhkey/internal/inet"
+	"github.com/fhkey/fhkey/internal/mip6mn"
 	"github.com/fhkey/fhkey/internal/testbed"
 	"github.com/fhkey/fhkey/internal/testenv"
-	"github.com/fhkey/fhkey/mip6udp"
 )
 
 // udpPacket is an IPv6/UDP packet with a valid checksum.
@@ -85,8 +86,9 @@ func TestHADaemonNetns(t *testing.T) {
 		}
 	}
 	sa, bs := haTestSA(t, time.Now().Add(time.Hour).Truncate(time.Second))
+	bs.HomeAgent6 = testbed.PairAddrA // mip6-haa-ip6: where the MN sends
 	conf := filepath.Join(dir, "ha.toml")
-	if err := os.WriteFile(conf, []byte(`listen = "[::1]:7872"
+	if err := os.WriteFile(conf, []byte(`listen = "[::]:7872"
 [home_link]
 prefix = "`+haHomePrefix.String()+`"
 tun = "fhkha0"
@@ -164,21 +166,61 @@ listen = "127.0.0.1:9753"
 		t.Fatal(err)
 	}
 	defer cnConn.Close()
-	mn := newTestMN(t, sa, bs, netip.MustParseAddrPort("[::1]:7872"))
-	mn.conn.Close() // reopened in the HA's namespace
+	// The mobile node is internal/mip6mn's role on a UDP socket in the HA's
+	// namespace, its care-of address the HA's link address.
+	var mnConn *net.UDPConn
 	if err := testbed.Do(pair.A(), func() (err error) {
-		mn.conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv6loopback})
+		mnConn, err = net.ListenUDP("udp", &net.UDPAddr{IP: testbed.PairAddrA.AsSlice()})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer mn.conn.Close()
-
-	if ba := mn.bindingUpdate(1, time.Minute); ba.Status != ha.StatusAccepted {
-		t.Fatalf("BA %+v\n%s", ba, log.String())
+	defer mnConn.Close()
+	mnSA, mnBS := sa, bs // the role zeroes the keys it is given
+	var mu sync.Mutex
+	mn, err := mip6mn.New(mip6mn.Config{Now: time.Now, Lifetime: time.Minute,
+		Send: func(to netip.AddrPort, p []byte) error { _, err := mnConn.WriteToUDPAddrPort(p, to); return err }}, &mnSA, &mnBS)
+	if err != nil {
+		t.Fatal(err)
 	}
+	innerFromHA := make(chan []byte, 4)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := mnConn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			inner, err := mn.HandlePacket(from, buf[:n])
+			mu.Unlock()
+			if err == nil && inner != nil {
+				innerFromHA <- bytes.Clone(inner)
+			}
+		}
+	}()
+	mu.Lock()
+	if err := mn.SetCareOfAddress(testbed.PairAddrA); err != nil {
+		t.Fatal(err)
+	}
+	if err := mn.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Unlock()
+	testenv.Eventually(t, 5*time.Second, "MN registered", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		st := mn.Status()
+		return st.State == mip6mn.StateRegistered, fmt.Sprintf("%+v", st)
+	})
+
 	hoaPort := netip.AddrPortFrom(haHoA, 5555)
-	mn.send(mip6udp.PacketTypeData, 41, udpPacket(hoaPort, cnAddr, []byte("hello")))
+	mu.Lock()
+	err = mn.SendData(udpPacket(hoaPort, cnAddr, []byte("hello")))
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	buf := make([]byte, 2048)
 	_ = cnConn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, from, err := cnConn.ReadFromUDPAddrPort(buf)
@@ -188,9 +230,13 @@ listen = "127.0.0.1:9753"
 	if _, err := cnConn.WriteToUDPAddrPort([]byte("world"), hoaPort); err != nil {
 		t.Fatal(err)
 	}
-	m := mn.receive()
-	if len(m.Payload) != 40+8+5 || string(m.Payload[48:]) != "world" {
-		t.Fatalf("MN got %x", m.Payload)
+	select {
+	case p := <-innerFromHA:
+		if len(p) != 40+8+5 || string(p[48:]) != "world" {
+			t.Fatalf("MN got %x", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("nothing back at the MN\n%s", log.String())
 	}
 
 	// /status and /metrics, over a connection made in the namespace.
@@ -216,7 +262,7 @@ listen = "127.0.0.1:9753"
 	}
 	r := doc.Role
 	if len(r.SAs) != 1 || r.SAs[0].SPI != 4242 || r.SAs[0].Suite != "AES_128_CBC_SHA256" || r.SAs[0].HomeAddress != haHoA ||
-		len(r.Bindings) != 1 || r.Bindings[0].HomeAddress != haHoA || r.Bindings[0].CareOf.Addr() != netip.IPv6Loopback() ||
+		len(r.Bindings) != 1 || r.Bindings[0].HomeAddress != haHoA || r.Bindings[0].CareOf.Addr() != testbed.PairAddrA ||
 		r.Counters.DataFromMobile != 1 || r.Counters.DataToMobile != 1 || r.Counters.BindingUpdatesAccepted != 1 {
 		t.Errorf("/status role: %+v", r)
 	}

@@ -96,6 +96,7 @@ func (h *HomeAgent) register(now time.Time, from netip.AddrPort, a *association,
 			}
 			h.unbind(hoa)
 		}
+		h.registered(hoa, a.pair.SPI)
 		return 0, nil
 	}
 	lt := min(bu.Lifetime, h.cfg.MaxLifetime, a.pair.ValidUntil.Sub(now)).Truncate(lifetimeUnit)
@@ -107,6 +108,7 @@ func (h *HomeAgent) register(now time.Time, from netip.AddrPort, a *association,
 		return 0, fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	h.bind(b)
+	h.registered(hoa, a.pair.SPI)
 	return lt, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -104,6 +103,9 @@ type HomeAgent struct {
 	byHoA    map[netip.Addr]mip6udp.SPI
 	bindings map[netip.Addr]*Binding
 	byCoA    map[netip.AddrPort]netip.Addr
+	// previous is the SA a re-bootstrap replaced, per home address, kept
+	// while the binding still uses it (until a BU under the new SA).
+	previous map[netip.Addr]mip6udp.SPI
 	stats    Stats
 }
 
@@ -116,15 +118,16 @@ func New(cfg Config) *HomeAgent {
 		cfg.Grace = DefaultGrace
 	}
 	return &HomeAgent{cfg: cfg, sas: map[mip6udp.SPI]*association{}, byHoA: map[netip.Addr]mip6udp.SPI{},
-		bindings: map[netip.Addr]*Binding{}, byCoA: map[netip.AddrPort]netip.Addr{}}
+		bindings: map[netip.Addr]*Binding{}, byCoA: map[netip.AddrPort]netip.Addr{}, previous: map[netip.Addr]mip6udp.SPI{}}
 }
 
 // InstallSA installs an SA the HAC provisioned (RFC 6618 §4.3). It needs
 // an IPv6 home address in bs: "the home address unequivocally identifying
-// the security association" (RFC 6275 §10.3.1). An SA with the same SPI,
-// or another SA of the same home address (a re-bootstrap), is replaced: its
-// binding stays and is protected by the new SA from then on. An SA whose
-// validity already ended is refused.
+// the security association" (RFC 6275 §10.3.1). An SA with the same SPI is
+// replaced at once. Another SA of the same home address (a re-bootstrap)
+// is replaced too, but while the binding still uses it, it is kept for that
+// binding until the MN registers under the new SA (the MN keeps using it
+// until then, docs/ha.md). An SA whose validity already ended is refused.
 func (h *HomeAgent) InstallSA(now time.Time, sa mip6tls.SecurityAssociation, bs mip6tls.Bootstrap) error {
 	if !bs.HomeAddress6.IsValid() {
 		return fmt.Errorf("%w: no IPv6 home address (mip6-ip6-hoa, RFC 6618 §5.7.3)", ErrSA)
@@ -134,111 +137,7 @@ func (h *HomeAgent) InstallSA(now time.Time, sa mip6tls.SecurityAssociation, bs 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.install(SARecord{SA: sa, Bootstrap: bs}, true)
-}
-
-// install builds the Pair of rec, resumes its counters, reserves a block
-// of outbound Sequence Numbers and persists it (when persist), then puts it
-// in the table. h.mu is held.
-func (h *HomeAgent) install(rec SARecord, persist bool) error {
-	p, err := mip6sa.NewWithRand(mip6sa.HomeAgent, &rec.SA, &rec.Bootstrap, h.cfg.Rand)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrSA, err)
-	}
-	p.Out.ResumeAt(rec.OutReserved)
-	p.In.ResumeAt(rec.InHighest)
-	rec.OutReserved = reservation(rec.OutReserved)
-	hoa := rec.Bootstrap.HomeAddress6
-	old, hadOld := h.byHoA[hoa]
-	if persist {
-		if err := h.store().PutSA(rec); err != nil {
-			return fmt.Errorf("%w: %w", ErrStore, err)
-		}
-		if hadOld && old != p.SPI {
-			if err := h.store().DeleteSA(old); err != nil {
-				return fmt.Errorf("%w: %w", ErrStore, err)
-			}
-		}
-	}
-	// The SA this one replaces — same SPI, or another SPI of the same home
-	// address — is forgotten and its keys wiped; a binding of a home
-	// address the SPI no longer serves is dropped.
-	replaced := hadOld
-	if prev := h.sas[p.SPI]; prev != nil {
-		replaced = true
-		if prevHoA := prev.rec.Bootstrap.HomeAddress6; prevHoA != hoa && h.bindings[prevHoA] != nil {
-			_ = h.store().DeleteBinding(prevHoA) // Restore drops it anyway: its SA is gone
-			h.unbind(prevHoA)
-		}
-		h.forget(p.SPI)
-	}
-	if hadOld && old != p.SPI {
-		h.forget(old)
-	}
-	if replaced {
-		h.stats.SAsReplaced++
-	}
-	h.sas[p.SPI] = &association{pair: p, rec: rec}
-	h.byHoA[hoa] = p.SPI
-	if b := h.bindings[hoa]; b != nil && b.SPI != p.SPI {
-		b.SPI = p.SPI
-		if persist {
-			_ = h.store().PutBinding(*b) // the binding is valid either way; a restart rebinds it by HoA
-		}
-	}
-	h.stats.SAsInstalled++
-	return nil
-}
-
-// reservation is the next reservation above seq.
-func reservation(seq uint32) uint32 {
-	return uint32(min(uint64(seq)+SequenceBlock, math.MaxUint32))
-}
-
-// forget removes an SA from the table and wipes its keys. h.mu is held.
-func (h *HomeAgent) forget(spi mip6udp.SPI) {
-	a := h.sas[spi]
-	if a == nil {
-		return
-	}
-	delete(h.sas, spi)
-	if h.byHoA[a.rec.Bootstrap.HomeAddress6] == spi {
-		delete(h.byHoA, a.rec.Bootstrap.HomeAddress6)
-	}
-	a.rec.SA.Zero()
-}
-
-// Restore reloads persisted state at start: SAs past their validity and
-// grace and bindings past their lifetime are dropped (and deleted from the
-// store); the others are installed with their Sequence Number state
-// resumed. It does not write the store except to delete.
-func (h *HomeAgent) Restore(now time.Time, sas []SARecord, bindings []Binding) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, rec := range sas {
-		if h.expiredPastGrace(now, rec.SA.ValidityEnd) {
-			h.stats.SAsExpired++
-			_ = h.store().DeleteSA(mip6udp.SPI(rec.SA.SPI))
-			continue
-		}
-		if err := h.install(rec, false); err != nil {
-			return err
-		}
-		// The new reservation must be on disk before any Seal uses it.
-		if err := h.store().PutSA(h.sas[mip6udp.SPI(rec.SA.SPI)].rec); err != nil {
-			return fmt.Errorf("%w: %w", ErrStore, err)
-		}
-	}
-	for _, b := range bindings {
-		a := h.sas[b.SPI]
-		if !now.Before(b.Expires) || a == nil || !a.pair.Valid(now) {
-			h.stats.BindingsExpired++
-			_ = h.store().DeleteBinding(b.HomeAddress)
-			continue
-		}
-		h.bind(b)
-	}
-	return nil
+	return h.install(SARecord{SA: sa, Bootstrap: bs})
 }
 
 func (h *HomeAgent) expiredPastGrace(now, end time.Time) bool {

@@ -2,9 +2,12 @@ package ha
 
 import (
 	"errors"
+
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/fhkey/fhkey/internal/mip6sa"
 
 	"github.com/fhkey/fhkey/mip6tls"
 	"github.com/fhkey/fhkey/mip6udp"
@@ -98,7 +101,8 @@ func TestExpiry(t *testing.T) {
 }
 
 // TestReplaceSA: a re-bootstrap (new SPI, same home address) replaces the
-// old SA; the binding stays and is protected by the new one.
+// old SA, which the binding keeps using until a BU under the new SA; then
+// the old one goes.
 func TestReplaceSA(t *testing.T) {
 	f := newFixture(t, mip6tls.SAScopeAll)
 	f.register(1)
@@ -106,14 +110,39 @@ func TestReplaceSA(t *testing.T) {
 	if err := f.ha.InstallSA(t0, sa, bs); err != nil {
 		t.Fatal(err)
 	}
-	if sas := f.ha.SAs(t0); len(sas) != 1 || sas[0].SPI != 0x5678 {
-		t.Fatalf("SAs %+v", sas)
+	if sas := f.ha.SAs(t0); len(sas) != 2 {
+		t.Fatalf("SAs %+v, want the old one kept for the binding", sas)
+	}
+	if b := f.ha.Bindings(); len(b) != 1 || b[0].SPI != 0x1234 {
+		t.Fatalf("bindings %+v", b)
+	}
+	if ba := f.register(2); ba.Status != StatusAccepted {
+		t.Fatalf("BU under the old SA before the new one registered: %+v", ba)
+	}
+	g := &fixture{t: t, ha: f.ha, store: f.store}
+	var err error
+	if g.mn, err = mip6sa.New(mip6sa.MobileNode, &sa, &bs); err != nil {
+		t.Fatal(err)
+	}
+	if ba := g.register(3); ba.Status != StatusAccepted {
+		t.Fatalf("BU under the new SA: %+v", ba)
+	}
+	if sas := f.ha.SAs(t0); len(sas) != 1 || sas[0].SPI != 0x5678 || len(f.store.sas) != 1 {
+		t.Fatalf("SAs %+v after the BU under the new SA", sas)
 	}
 	if b := f.ha.Bindings(); len(b) != 1 || b[0].SPI != 0x5678 {
 		t.Fatalf("bindings %+v", b)
 	}
-	if _, err := f.ha.HandleUDP(nil, t0, coa, f.sealBU(2, time.Minute)); !errors.Is(err, mip6udp.ErrUnknownSPI) {
+	if _, err := f.ha.HandleUDP(nil, t0, coa, f.sealBU(4, time.Minute)); !errors.Is(err, mip6udp.ErrUnknownSPI) {
 		t.Errorf("BU on the replaced SA: %v", err)
+	}
+	// Without a binding the replaced SA goes at once.
+	h := newFixture(t, mip6tls.SAScopeAll)
+	if err := h.ha.InstallSA(t0, sa, bs); err != nil {
+		t.Fatal(err)
+	}
+	if sas := h.ha.SAs(t0); len(sas) != 1 || sas[0].SPI != 0x5678 {
+		t.Errorf("no binding: SAs %+v", sas)
 	}
 	// Refusals: no home address, validity already ended.
 	noHoA := bs
@@ -148,5 +177,32 @@ func TestReinstallSameSPI(t *testing.T) {
 	}
 	if sas := f.ha.SAs(t0); len(sas) != 1 || sas[0].HomeAddress != bs.HomeAddress6 {
 		t.Errorf("SAs %+v", sas)
+	}
+}
+
+// TestRestoreDuringRebootstrap: a restart between the re-bootstrap and the
+// MN's BU under the new SA keeps both SAs, the binding on the old one, and
+// the new one current.
+func TestRestoreDuringRebootstrap(t *testing.T) {
+	f := newFixture(t, mip6tls.SAScopeAll)
+	f.register(1)
+	sa, bs := testSA(t, 0x5678, mip6tls.SAScopeAll)
+	sa.ValidityEnd = t0.Add(2 * time.Hour)
+	if err := f.ha.InstallSA(t0, sa, bs); err != nil {
+		t.Fatal(err)
+	}
+	sas, bindings := f.store.records()
+	h := New(Config{HomePrefix: homePrefix, Store: f.store})
+	if err := h.Restore(t0, sas, bindings); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.SAs(t0); len(got) != 2 {
+		t.Fatalf("SAs %+v", got)
+	}
+	if b := h.Bindings(); len(b) != 1 || b[0].SPI != 0x1234 {
+		t.Fatalf("bindings %+v", b)
+	}
+	if h.byHoA[hoa] != 0x5678 || h.previous[hoa] != 0x1234 {
+		t.Errorf("current %d, previous %d", h.byHoA[hoa], h.previous[hoa])
 	}
 }

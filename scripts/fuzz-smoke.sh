@@ -38,6 +38,7 @@ counts='
 ./internal/eap/tlspeer FuzzHandle 60000
 ./internal/forward FuzzDecapsulate 500000
 ./internal/forward FuzzDecapsulatorPayload 500000
+./internal/ha FuzzHandleUDP 100000
 ./internal/hac FuzzServe 150000
 ./internal/hac/hachannel FuzzParseRequest 300000
 ./internal/hks FuzzRequestKey 100000

@@ -45,6 +45,7 @@ var commands = []command{
 	{"msk", "MSK-derived FBU key (EAP): derive the FHK (prf+, RFC 7296 §2.13)", runMSK},
 	{"hac", "Home Agent Controller (RFC 6618): TLS bootstrap of MN-HA SAs, check hac.toml, manage subscribers", runHAC},
 	{"hks", "Handover Key Server (AAA mode): check hks.toml, manage subscribers (subscriber add|remove|list)", runHKS},
+	{"ha", "run the RFC 6618 home agent: SAs from the HAC, BU/BA and data over UDP 7872 (-c FILE, --check)", runHA},
 	{"version", "print the fhkey version", runVersion},
 }
 

@@ -1,0 +1,138 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+)
+
+// haCheckpoint is how often the inbound Sequence Numbers are persisted
+// (docs/ha.md, "Persistence": a crash re-opens at most this much of the
+// replay window; a clean stop checkpoints at Close).
+const haCheckpoint = 10 * time.Second
+
+// haTick is how often expiry runs: bindings are dropped within a second
+// of their lifetime.
+const haTick = time.Second
+
+// Serve runs the home agent until ctx ends (nil) or a socket fails: the
+// service port, the home link, expiry and checkpoints, and the HAC
+// channel when there is one. It closes nothing; Close does.
+func (h *HA) Serve(parent context.Context) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	tasks := []func(context.Context) error{h.serveUDP, h.serveHomeLink, h.serveTimers}
+	if h.channel != nil {
+		tasks = append(tasks, func(ctx context.Context) error {
+			return HACChannel(ctx, h.channel, h.channelTLS, h.InstallSA, h.log)
+		})
+	}
+	done := make(chan struct{}, len(tasks))
+	for _, t := range tasks {
+		go func() {
+			if err := t(ctx); err != nil {
+				cancel(err)
+			}
+			done <- struct{}{}
+		}()
+	}
+	<-ctx.Done()
+	// Unblock the readers; each returns nil once ctx is done.
+	_ = h.conn.SetReadDeadline(time.Now())
+	_ = h.link.SetReadDeadline(time.Now())
+	for range tasks {
+		<-done
+	}
+	if parent.Err() != nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}
+
+// serveUDP answers BUs and hands reverse-tunneled data to the home link.
+func (h *HA) serveUDP(ctx context.Context) error {
+	buf := make([]byte, 65536)
+	out := make([]byte, 0, 65536+256)
+	for ctx.Err() == nil {
+		n, from, err := h.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		r, err := h.Role.HandleUDP(out[:0], h.now(), from, buf[:n])
+		if err != nil {
+			h.log.Debug("UDP packet dropped", "from", from.String(), "err", err)
+			continue
+		}
+		if r.HomeLink != nil {
+			if _, err := h.link.Write(r.HomeLink); err != nil {
+				h.log.Warn("home link write", "err", err)
+			}
+		}
+		if r.Reply != nil {
+			if err := h.syncRoutes(); err != nil {
+				h.log.Warn("home address routes", "err", err)
+			}
+			if _, err := h.conn.WriteToUDPAddrPort(r.Reply, from); err != nil {
+				h.log.Warn("Binding Acknowledgement not sent", "to", from.String(), "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// serveHomeLink sends home-link packets for bound home addresses to their
+// care-of addresses.
+func (h *HA) serveHomeLink(ctx context.Context) error {
+	buf := make([]byte, 65536)
+	out := make([]byte, 0, 65536+256)
+	for ctx.Err() == nil {
+		n, err := h.link.Read(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		to, pkt, err := h.Role.FromHomeLink(out[:0], h.now(), buf[:n])
+		if err != nil {
+			h.log.Debug("home link packet dropped", "err", err)
+			continue
+		}
+		if _, err := h.conn.WriteToUDPAddrPort(pkt, to); err != nil {
+			h.log.Debug("packet to care-of address not sent", "to", to.String(), "err", err)
+		}
+	}
+	return nil
+}
+
+// serveTimers expires bindings and SAs and checkpoints the state.
+func (h *HA) serveTimers(ctx context.Context) error {
+	tick := time.NewTicker(haTick)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		h.Role.Expire(h.now())
+		if err := h.syncRoutes(); err != nil {
+			h.log.Warn("home address routes", "err", err)
+		}
+		if time.Since(last) >= haCheckpoint {
+			last = time.Now()
+			if err := h.Role.Checkpoint(); err != nil {
+				h.log.Warn("checkpoint", "err", err)
+			}
+		}
+	}
+}

@@ -146,6 +146,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	default:
 		return fmt.Errorf("%w: --mode %q: send, aaa, msk or tls", errUsage, *mode)
 	}
+	if *keyLog != "" && *mode != "tls" {
+		return fmt.Errorf("%w: --keylog is for --mode tls (the only mode with a TLS connection of its own)", errUsage)
+	}
 	at := hokey.AlgorithmType(*atFlag)
 	if *atFlag > 15 || !at.Valid() {
 		return fmt.Errorf("%w: --at %d: supported are 0 and 1", errUsage, *atFlag)

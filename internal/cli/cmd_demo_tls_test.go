@@ -124,3 +124,19 @@ func TestDemoTLS(t *testing.T) {
 		t.Fatal("the exchange is readable without the key log")
 	}
 }
+
+// TestDemoTLSUsage: --mode tls runs in process only, --keylog is for it.
+func TestDemoTLSUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "--mode", "tls", "--netns"},
+		{"demo", "--mode", "tls", "--in-process"},
+		{"demo", "--mode", "aaa", "--keylog", "k.txt"},
+	} {
+		if code, _, stderr := runCLI(args...); code != 2 || !strings.Contains(stderr, "--") {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	if code, out, _ := runCLI("demo", "--help"); code != 0 || !strings.Contains(out, "--mode tls") || !strings.Contains(out, "-keylog") {
+		t.Errorf("demo --help: exit %d\n%s", code, out)
+	}
+}

@@ -8,9 +8,9 @@ import (
 	"github.com/fhkey/fhkey/internal/node"
 )
 
-// mip6Bootstrapper is the HAC client 'fhkey mip6' bootstraps with; nil
-// until the bootstrap client (internal/hac/hacclient) is wired in.
-var mip6Bootstrapper node.MIP6BootstrapperFunc
+// mip6Bootstrapper is the HAC client 'fhkey mip6' bootstraps with
+// (internal/hac/hacclient through node.HACBootstrapper).
+var mip6Bootstrapper node.MIP6BootstrapperFunc = node.HACBootstrapper
 
 func runMIP6(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "mip6", "-c FILE [--check] [--keylog FILE]", `

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/mip6tls"
+	"github.com/fhkey/fhkey/mip6udp"
 )
 
 // Defaults and limits of the role.
@@ -164,19 +165,16 @@ func (t *spiTable) release(spi mip6tls.SPI) {
 }
 
 // keyLen returns the integrity and encryption key lengths of a §5.6.5
-// suite: HMAC-SHA1 20, HMAC-SHA256 32; AES-128 16, 3DES 24, NULL 0.
+// suite from the "Ciphersuite-to-Algorithm Mapping" table (mip6udp's
+// Suite): the *_SHA256 suites integrity-protect with AES-XCBC-MAC-96 and
+// its 16-octet key (RFC 3566), not HMAC-SHA256, so that the HA can key
+// the SA it is given.
 func keyLen(c mip6tls.CipherSuite) (integrity, encryption int) {
-	switch c {
-	case mip6tls.CipherSuiteNullSHA:
-		return 20, 0
-	case mip6tls.CipherSuiteNullSHA256:
-		return 32, 0
-	case mip6tls.CipherSuite3DESEDECBCSHA:
-		return 20, 24
-	case mip6tls.CipherSuiteAES128CBCSHA:
-		return 20, 16
+	s, err := mip6udp.LookupSuite(mip6udp.CipherSuite(c))
+	if err != nil {
+		return 0, 0 // the role selects only from mip6tls's five suites
 	}
-	return 32, 16 // AES_128_CBC_SHA256
+	return s.IntegrityKeyLen, s.EncryptionKeyLen
 }
 
 // newSA creates the SA of one bootstrap (§4.3, §5.6): a fresh unique

@@ -189,7 +189,9 @@ func tlsHACConfig(o TLSDaemonOptions) string {
 func tlsHAConfig(o TLSDaemonOptions) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# fhkey ha in the testbed's HA namespace (RFC 6618 §6).\n")
-	fmt.Fprintf(&b, "listen = %q\n\n", fmt.Sprintf("[::]:%d", TLSHAPort))
+	// Bound to the HA's address: its answers come from the address the
+	// HAC told the MN (mip6-haa-ip6), which the MN checks.
+	fmt.Fprintf(&b, "listen = %q\n\n", netip.AddrPortFrom(testbed.AddrHA, TLSHAPort).String())
 	fmt.Fprintf(&b, "[home_link]\nprefix = %q\naddress = %q\ntun = %q\nmtu = 1400\n\n", testbed.PrefixHome.String(), testbed.AddrHA.String(), TUNHomeAgent)
 	fmt.Fprintf(&b, "[bindings]\nmax_lifetime = \"1h\"\nsa_grace = \"5m\"\n\n[state]\npath = \"ha.db\"\n\n")
 	fmt.Fprintf(&b, "[hac_channel]\nlisten = %q\ncertificate = %q\nkey = %q\nclient_ca = %q\n\n", fmt.Sprintf("[::]:%d", TLSChannelPort), tlsHACert, tlsHAKey, tlsCA)

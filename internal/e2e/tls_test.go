@@ -131,7 +131,6 @@ func waitBinding(t *testing.T, home *process, spi uint32, coa netip.Addr) {
 	})
 }
 
-
 // homeEcho is a UDP echo server on the MN's home address (in the MN's
 // namespace, on the mip6 daemon's TUN) and a CN socket that talks to it.
 type homeEcho struct {

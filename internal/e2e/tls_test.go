@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func TestTLSDaemonProcesses(t *testing.T) {
 		Command: []string{"ip", "netns", "exec", b.tb.Namespace(testbed.AAA)},
 		Clients: []peer.FreeRADIUSClient{{Name: "hac", Prefix: scenario.TLSRADIUSClients, Secret: string(secret),
 			RequireMessageAuthenticator: true}},
-		EAPTLS: &peer.EAPTLSServer{CA: pki.CA.CertPEM, Certificate: pki.Server.CertPEM, Key: pki.Server.KeyPEM}}).Start(ctx)
+		EAPTLS: &peer.EAPTLSServer{CA: pki.CA.CertPEM, Certificate: readFile(t, files.ServerCert), Key: readFile(t, files.ServerKey)}}).Start(ctx)
 	stopAtCleanup(t, "FreeRADIUS", fr, err)
 	home := startDaemon(t, b.tb, testbed.HA, "HA", "ha", "-c", files.HA)
 	hac := startDaemon(t, b.tb, testbed.HAC, "HAC", "hac", "-c", files.HAC)
@@ -96,6 +97,15 @@ func TestTLSDaemonProcesses(t *testing.T) {
 	for _, p := range []*process{mobile, hac, home} {
 		p.stop()
 	}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // waitRegistered waits until the MN's /status says registered at coa

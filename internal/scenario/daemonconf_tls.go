@@ -26,6 +26,7 @@ const (
 	ConfigMIP6EAP   = "mip6-eap.toml"
 	TLSRADIUSSecret = "radius-hac.secret"
 	tlsCA           = "tls-ca.pem"
+	tlsMNCA         = "mn-ca.pem"
 	tlsPSK          = "mn-hac.psk"
 	tlsHACCert      = "hac-cert.pem"
 	tlsHACKey       = "hac-key.pem"
@@ -123,6 +124,13 @@ func WriteTLSDaemonFiles(ctx context.Context, dir string, o TLSDaemonOptions) (T
 	if err != nil {
 		return f, err
 	}
+	// The MN checks the EAP server's certificate against [mip6tls] ca and
+	// server_name, as the HAC's (node.HACBootstrapper): the AAA server's
+	// certificate also names the HAC, and the MN's CA file holds both CAs.
+	eapServer, err := lab.NewEAPCert(lab.EAPServerName, o.PKI.CA, x509.ExtKeyUsageServerAuth, lab.EAPServerName, HACServerName)
+	if err != nil {
+		return f, err
+	}
 	psk := make([]byte, 32)
 	if _, err := rand.Read(psk); err != nil {
 		return f, err
@@ -139,11 +147,12 @@ func WriteTLSDaemonFiles(ctx context.Context, dir string, o TLSDaemonOptions) (T
 		{TLSRADIUSSecret, 0o600, append(append([]byte(nil), o.Secret...), '\n')},
 		{tlsPSK, 0o600, append(append([]byte(nil), pskText...), '\n')},
 		{tlsCA, 0o644, ca.CertPEM},
+		{tlsMNCA, 0o644, append(append([]byte(nil), ca.CertPEM...), p.CA.CertPEM...)},
 		{tlsHACCert, 0o644, hacCert.CertPEM}, {tlsHACKey, 0o600, hacCert.KeyPEM},
 		{tlsHACert, 0o644, haCert.CertPEM}, {tlsHAKey, 0o600, haCert.KeyPEM},
 		{tlsHACClient, 0o644, hacClient.CertPEM}, {tlsHACClientKey, 0o600, hacClient.KeyPEM},
 		{MSKCA, 0o644, p.CA.CertPEM},
-		{MSKServerCert, 0o644, p.Server.CertPEM}, {MSKServerKey, 0o600, p.Server.KeyPEM},
+		{MSKServerCert, 0o644, eapServer.CertPEM}, {MSKServerKey, 0o600, eapServer.KeyPEM},
 		{mskClientCert, 0o644, p.Client.CertPEM}, {mskClientKey, 0o600, p.Client.KeyPEM},
 		{ConfigHAC, 0o644, []byte(tlsHACConfig(o))},
 		{ConfigHA, 0o644, []byte(tlsHAConfig(o))},
@@ -205,7 +214,7 @@ func tlsMIP6Config(o TLSDaemonOptions, method string) string {
 	fmt.Fprintf(&b, "# fhkey mip6 in the testbed's MN namespace (RFC 6618): either access link.\n")
 	fmt.Fprintf(&b, "interfaces = [%q, %q]\ntun = %q\nlifetime = %q\n\n", testbed.IfaceMNToPAR, testbed.IfaceMNToNAR, TUNMobileNode, o.Lifetime)
 	fmt.Fprintf(&b, "[mip6tls]\nhac = %q\nserver_name = %q\nca = %q\nidentity = %q\n%s\n\n",
-		netip.AddrPortFrom(testbed.AddrHAC, TLSHACPort).String(), HACServerName, tlsCA, lab.EAPNAI, method)
+		netip.AddrPortFrom(testbed.AddrHAC, TLSHACPort).String(), HACServerName, tlsMNCA, lab.EAPNAI, method)
 	writeLogHTTP(&b, o.DaemonOptions)
 	return b.String()
 }

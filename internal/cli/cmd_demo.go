@@ -93,7 +93,23 @@ stream follows it, and FBUs from the attacker with a guessed MSK or an
 unknown NAI are refused. --pcap FILE writes the EAPOL, RADIUS and Mobility
 Header frames (Ethernet); --show-keys FILE the MSK, NAI, PAR address and
 AT (lab keys) to check the FBU by hand. --json reports key_provisioned,
-fbu_accepted, forged_rejected and stream_redirected.`
+fbu_accepted, forged_rejected and stream_redirected.
+
+With --mode tls the RFC 6618 walk-through runs in process, no root
+(docs/tls.md, "The demo"): a Home Agent Controller node on loopback TCP
+(TLS 1.3, a lab certificate, subscriber mn@example.com with a PSK) and a
+home agent node on loopback UDP with an in-memory home link; the mobile
+node bootstraps its SA by the PSK method (auth values bound to the HAC's
+certificate), the HAC provisions the HA over the mutual-TLS channel, the
+MN's protected Binding Update (PType 8) is acknowledged, a packet from the
+home address reaches the home link through the HA and the answer comes
+back, and a tampered and a replayed packet are dropped by the HA. --pcap
+FILE holds the TLS stream (TCP segments) and the UDP packets on ::1;
+--keylog FILE the MN's TLS secrets (tshark -o tls.keylog_file:FILE -d
+tcp.port==PORT,tls decrypts the stream); --show-keys FILE the SA ("sa":
+spi, ciphersuite, port, mn, ha and the four keys). --json reports
+bootstrapped, binding_acknowledged, data_through_ha, tampered_rejected and
+replay_rejected.`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
@@ -109,7 +125,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
 	showKeys := fs.String("show-keys", "", "write the routers' handover keys to this file (JSON, mode 0600) for 'fhkey decode --verify --keys FILE'")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
-	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed)")
+	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed); tls: RFC 6618 TLS bootstrap, HAC→HA channel, protected BU/BA and data over UDP (in process, no root)")
+	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600) so that tshark decrypts the TLS stream of --pcap")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -118,12 +135,16 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	switch *mode {
 	case "send":
+	case "tls":
+		if *netns || *inProcess {
+			return fmt.Errorf("%w: --mode tls runs in process only (no --netns)", errUsage)
+		}
 	case "aaa", "msk":
 		if *inProcess {
 			return fmt.Errorf("%w: --mode %s --netns runs the daemons as processes only (no --in-process)", errUsage, *mode)
 		}
 	default:
-		return fmt.Errorf("%w: --mode %q: send, aaa or msk", errUsage, *mode)
+		return fmt.Errorf("%w: --mode %q: send, aaa, msk or tls", errUsage, *mode)
 	}
 	at := hokey.AlgorithmType(*atFlag)
 	if *atFlag > 15 || !at.Valid() {
@@ -143,6 +164,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	pcapSet := false
 	fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
+	if *mode == "tls" {
+		return runDemoTLS(ctx, env, *jsonOut, *pcapFile, *keyLog, *showKeys)
+	}
 	if *mode == "msk" {
 		if *count < 1 || *spacing < 0 {
 			return fmt.Errorf("%w: --count must be positive and --spacing not negative", errUsage)

@@ -61,6 +61,9 @@ type Demo struct {
 	aaa           AAAOutcome
 	radiusPackets int
 	counters      func() map[string]uint64
+
+	// The RFC 6618 walk-through (RunTLS).
+	tls *tlsRun
 }
 
 // New returns a walk-through printing its steps to out (nil: none) and

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/fhkey/fhkey/internal/capture"
+	"github.com/fhkey/fhkey/internal/demo"
+)
+
+// runDemoTLS runs `fhkey demo --mode tls` and prints its outcome: the
+// walk-through's steps (or --json), the pcap, key log and show-keys files.
+func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFile, showKeys string) error {
+	var out io.Writer = env.Stdout
+	if jsonOut {
+		out = nil
+	}
+	var pcapOut *os.File
+	var pcapW *capture.Writer
+	if pcapFile != "" {
+		f, err := os.Create(pcapFile)
+		if err != nil {
+			return err
+		}
+		pcapOut = f
+		if pcapW, err = capture.NewWriter(f); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	var keyLog io.Writer
+	if keyLogFile != "" {
+		f, err := os.OpenFile(keyLogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		keyLog = f
+	}
+	d := demo.New(out, pcapW)
+	runErr := d.RunTLS(ctx, keyLog)
+	if showKeys != "" && runErr == nil {
+		if k := d.TLSKeys(); k != nil {
+			b, err := json.MarshalIndent(map[string]any{"sa": k}, "", "  ")
+			if err == nil {
+				err = writePrivateFile(showKeys, append(b, '\n'), true)
+			}
+			clear(b)
+			runErr = err
+		}
+	}
+	var closeErr error
+	if pcapOut != nil {
+		closeErr = pcapOut.Close()
+	}
+	s := d.FinishTLS(runErr, pcapFile, closeErr)
+	if jsonOut {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(&s); err != nil {
+			return err
+		}
+	} else {
+		yes := map[bool]string{true: "yes", false: "NO"}
+		o := s.Outcome
+		fmt.Fprintf(env.Stdout, "\nbootstrapped: %s   BU acknowledged: %s   data through the HA: %s   tampered rejected: %s   replay rejected: %s\n",
+			yes[o.Bootstrapped], yes[o.BindingAcknowledged], yes[o.DataThroughHA], yes[o.TamperedRejected], yes[o.ReplayRejected])
+		if pcapFile != "" && s.OK {
+			hint := fmt.Sprintf("%d packets written to %s (tshark -r %s -d tcp.port==%d,tls", s.Packets, pcapFile, pcapFile, s.TLSPort)
+			if keyLogFile != "" {
+				hint += " -o tls.keylog_file:" + keyLogFile
+			}
+			fmt.Fprintln(env.Stdout, hint+")")
+		}
+	}
+	if !s.OK {
+		return &exitError{code: 1, err: errors.New(s.Error)}
+	}
+	return nil
+}

@@ -136,8 +136,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	switch *mode {
 	case "send":
 	case "tls":
-		if *netns || *inProcess {
-			return fmt.Errorf("%w: --mode tls runs in process only (no --netns)", errUsage)
+		if *inProcess {
+			return fmt.Errorf("%w: --mode tls runs in process without --netns, or as daemons with --netns (no --in-process)", errUsage)
 		}
 	case "aaa", "msk":
 		if *inProcess {
@@ -164,6 +164,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	pcapSet := false
 	fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
+	if *mode == "tls" && *netns {
+		if (pcapSet && *pcapFile != "") || *keyLog != "" || *showKeys != "" {
+			return fmt.Errorf("%w: --pcap, --keylog and --show-keys are for --mode tls in process (with --netns capture inside a namespace: ip netns exec %sha tcpdump -i any)", errUsage, *prefix)
+		}
+		return runDemoTLSNetns(ctx, env, *jsonOut, demo.NetnsOptions{Prefix: *prefix, Keep: *keep, Count: *count, Daemons: true})
+	}
 	if *mode == "tls" {
 		return runDemoTLS(ctx, env, *jsonOut, *pcapFile, *keyLog, *showKeys)
 	}

@@ -17,7 +17,11 @@ func runDemoTLSNetns(ctx context.Context, env *Env, jsonOut bool, o demo.NetnsOp
 	if o.Count < 1 {
 		return fmt.Errorf("%w: --count must be positive", errUsage)
 	}
-	sum, _ := demo.New(demoOut(env, jsonOut), nil).RunTLSNetns(ctx, o)
+	_, lerr := lookPath("freeradius")
+	if lerr != nil {
+		fmt.Fprintln(env.Stderr, "fhkey demo: freeradius not found: the EAP step is skipped (apt-get install freeradius)")
+	}
+	sum, _ := demo.New(demoOut(env, jsonOut), nil).RunTLSNetns(ctx, o, lerr == nil)
 	oc := sum.Outcome
 	eap := "skipped (no freeradius)"
 	if oc.EAPBootstrapped != nil {

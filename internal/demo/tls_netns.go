@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -72,12 +71,13 @@ const tlsDataPort = 9009
 // RunTLSNetns plays the RFC 6618 walk-through (docs/tls.md, "On the
 // testbed") with every daemon a process in its own namespace of the
 // testbed's home network: FreeRADIUS in AAA (when installed), `fhkey hac`
-// in HAC, `fhkey ha` in HA, `fhkey mip6` in MN. OK only if every expected
+// in HAC, `fhkey ha` in HA, `fhkey mip6` in MN; without eap FreeRADIUS
+// is not started and the EAP step is skipped. OK only if every expected
 // outcome was reached; an error is a failure to run at all.
-func (d *Demo) RunTLSNetns(ctx context.Context, o NetnsOptions) (TLSNetnsSummary, error) {
+func (d *Demo) RunTLSNetns(ctx context.Context, o NetnsOptions, eap bool) (TLSNetnsSummary, error) {
 	sum := TLSNetnsSummary{Mode: "tls", Testbed: o.Prefix, Kept: o.Keep, Addresses: map[string]string{}, Metrics: map[string]float64{}}
 	d.width = len("HA restarted")
-	runErr := d.runTLSNetns(ctx, o, &sum)
+	runErr := d.runTLSNetns(ctx, o, eap, &sum)
 	sum.Steps = d.sum.Steps
 	oc := sum.Outcome
 	sum.OK, sum.Error = settleNetns(runErr, oc.Bootstrapped && oc.BindingAcknowledged && oc.DataThroughHA && oc.TamperedRejected &&
@@ -85,7 +85,7 @@ func (d *Demo) RunTLSNetns(ctx context.Context, o NetnsOptions) (TLSNetnsSummary
 	return sum, runErr
 }
 
-func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, sum *TLSNetnsSummary) (err error) {
+func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, sum *TLSNetnsSummary) (err error) {
 	if d.out != nil {
 		fmt.Fprintf(d.out, "fhkey demo --mode tls --netns: TLS-based Mobile IPv6 security (RFC 6618, issue 13):\nbootstrap with the HAC over TLS, SA to the HA, protected BU/BA and data over UDP, every daemon a process\n\n")
 	}
@@ -121,7 +121,7 @@ func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, sum *TLSNetnsSum
 			r.cn.Close()
 		}
 	}()
-	if err := d.startTLSDaemons(ctx, r); err != nil {
+	if err := d.startTLSDaemons(ctx, r, eap); err != nil {
 		return err
 	}
 	if r.cn, err = scenario.NewSender(tb, testbed.CN, testbed.AddrCN); err != nil {
@@ -156,9 +156,9 @@ func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, sum *TLSNetnsSum
 	return d.stopDaemons(set)
 }
 
-// startTLSDaemons writes the configurations and starts FreeRADIUS (when
-// installed), the HA and the HAC, one step each.
-func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun) (err error) {
+// startTLSDaemons writes the configurations and starts FreeRADIUS (with
+// eap), the HA and the HAC, one step each.
+func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (err error) {
 	start := time.Now()
 	if r.pki, err = lab.NewEAPPKI(); err != nil {
 		return err
@@ -175,8 +175,8 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun) (err error) 
 	d.step("configs", time.Since(start), true, "in %s: %s, %s, %s, %s;\nTLS PKI (HAC server, HA channel server, HAC channel client), EAP-TLS PKI, PSK and RADIUS secret drawn for the run;\nsubscriber %s (psk, eap, home address %s) in %s",
 		r.files.Dir, scenario.ConfigHAC, scenario.ConfigHA, scenario.ConfigMIP6PSK, scenario.ConfigMIP6EAP, lab.EAPNAI, testbed.AddrMNHome, filepath.Base(r.files.Subscribers))
 
-	if _, lerr := exec.LookPath("freeradius"); lerr != nil {
-		d.step("FreeRADIUS", 0, true, "freeradius not found: the EAP step is skipped (apt-get install freeradius)")
+	if !eap {
+		d.step("FreeRADIUS", 0, true, "not started: the EAP step is skipped (freeradius not found)")
 	} else {
 		start = time.Now()
 		frDir := filepath.Join(r.set.dir, "freeradius")

@@ -27,7 +27,11 @@ address of 'interface' changes, and bootstrap a new SA
 A separate command from 'fhkey mn': that daemon runs the FMIPv6 handover
 keys (SEND, AAA, MSK) towards access routers; this one is a Mobile IPv6
 client of a home agent, with its own keys, sockets and timers.
-No privilege needed for the UDP tunnel. SIGTERM/SIGINT stop. /readyz,
+No privilege needed for the UDP tunnel. With 'tun' (root) the node
+creates that TUN device with the home address: what applications send
+from the home address is routed into it (ip -6 rule from HOA lookup 6618,
+default dev TUN in table 6618) and tunnelled to the home agent, and what
+the home agent returns is delivered through it. SIGTERM/SIGINT stop. /readyz,
 /status (SA without keys, binding, counters), /metrics with [http] listen.
 With --check: validate FILE and the files it names, exit 0 or 1.
 Sample: examples/mip6.toml.`)

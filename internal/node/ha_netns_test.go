@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -56,18 +55,7 @@ func udpPacket(src, dst netip.AddrPort, payload []byte) []byte {
 // side of the home agent's link, and the answer comes back sealed; /status
 // shows the SA without its keys and the binding, /metrics the counters.
 func TestHADaemonNetns(t *testing.T) {
-	testenv.RequireRoot(t)
-	testenv.RequireTool(t, "ip")
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		testenv.Unavailable(t, "no /dev/net/tun: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	pair, err := testbed.UpPair(ctx, fmt.Sprintf("fhk-ha%d-", os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pair.Down(context.Background())
+	pair, ctx := upTestPair(t, "ha")
 	for _, args := range [][]string{
 		{"-n", pair.A(), "link", "set", "lo", "up"},
 		{"netns", "exec", pair.A(), "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"},
@@ -240,10 +228,7 @@ listen = "127.0.0.1:9753"
 	}
 
 	// /status and /metrics, over a connection made in the namespace.
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
-		err = testbed.Do(pair.A(), func() (err error) { c, err = (&net.Dialer{}).DialContext(ctx, network, addr); return err })
-		return c, err
-	}}}
+	client := netnsHTTPClient(pair.A())
 	get := func(path string) string {
 		resp, err := client.Get("http://127.0.0.1:9753" + path)
 		if err != nil {

@@ -43,7 +43,8 @@ var _ mip6mn.Bootstrapper = (*HACClient)(nil)
 // clear secrets.PSK) or the eap method (§5.9, EAP-TLS with certificate
 // and key, the key file mode 0600). The EAP server's certificate is
 // checked against the same ca and server_name: the configuration names
-// one trust anchor set for the whole bootstrap (docs/tls.md).
+// one trust anchor set for the whole bootstrap (docs/tls.md). The MN asks
+// for mip6-sas 1 (§5.6.4).
 func HACBootstrapper(cfg *config.MIP6Config, secrets *config.MIP6Secrets, keyLog io.Writer) (mip6mn.Bootstrapper, error) {
 	m := cfg.MIP6TLS
 	roots := x509.NewCertPool()
@@ -54,7 +55,10 @@ func HACBootstrapper(cfg *config.MIP6Config, secrets *config.MIP6Secrets, keyLog
 		}
 		roots.AddCert(cert)
 	}
-	hc := hacclient.Config{Identity: mip6tls.MNIdentifier(m.Identity), KeyLog: keyLog,
+	// RFC 6618 §5.6.4: the MN proposes the scope, the HAC decides. The
+	// node proposes 1 (data protected too); allow_plaintext_data covers a
+	// HAC that answers 0.
+	hc := hacclient.Config{Identity: mip6tls.MNIdentifier(m.Identity), KeyLog: keyLog, Scope: mip6tls.SAScopeAll,
 		TLS: &tls.Config{RootCAs: roots, ServerName: m.ServerName, MinVersion: tls.VersionTLS12}}
 	switch m.Method {
 	case config.MIP6MethodEAP:

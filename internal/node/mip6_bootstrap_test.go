@@ -166,7 +166,7 @@ func TestMIP6DaemonBootstrap(t *testing.T) {
 	})
 	bs := l.ha.Role.Bindings()
 	if len(bs) != 1 || bs[0].HomeAddress != haHoA || st.Role.HomeAddress != haHoA ||
-		st.Role.HomeAgent != l.ha.Addr() || st.Role.Counters.Bootstraps != 0 || st.Role.Counters.BindingAcknowledgementsAccepted != 1 {
+		st.Role.HomeAgent != l.ha.Addr() || st.Role.SA.Scope != 1 || st.Role.Counters.Bootstraps != 0 || st.Role.Counters.BindingAcknowledgementsAccepted != 1 {
 		t.Fatalf("HA bindings %s; MN %+v", formatBindings(bs), st.Role)
 	}
 	if sas := l.ha.Role.SAs(time.Now()); len(sas) != 1 || uint32(sas[0].SPI) != st.Role.SA.SPI {

@@ -76,16 +76,37 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 				return mip6mn.Counters{}
 			})
 			rt.Starting("bootstrapping with the HAC")
+			var tun atomic.Pointer[homeTUN]
 			n, err := OpenMIP6(ctx, MIP6Spec{
 				Role: mip6mn.Config{HomeAddress: cfg.HomeAddress, HomeAgent: cfg.HomeAgent, Lifetime: cfg.Lifetime,
 					RebootstrapMargin: cfg.RebootstrapMargin, AllowPlaintextData: cfg.AllowPlaintextData},
 				Bootstrapper: boot, CareOf: coa, Logger: rt.Logger,
+				Deliver: func(p []byte) error {
+					if t := tun.Load(); t != nil {
+						return t.Deliver(p)
+					}
+					return nil
+				},
 			})
 			if err != nil {
 				return err
 			}
 			cur.Store(n)
 			st := n.Role.Status()
+			if cfg.TUN != "" {
+				// The home address is known once bootstrapped (mip6-ip6-hoa
+				// or home_address).
+				t, err := openHomeTUN(cfg.TUN, st.HomeAddress)
+				if err != nil {
+					n.Close()
+					return err
+				}
+				tun.Store(t)
+				rt.Go("mip6-tun", func(ctx context.Context) error {
+					err := t.serve(ctx, n.Send, rt.Logger)
+					return errors.Join(err, t.Close())
+				})
+			}
 			rt.Logger.Info("mobile node bootstrapped", "spi", st.SA.SPI, "suite", st.SA.Suite,
 				"home_address", st.HomeAddress.String(), "home_agent", st.HomeAgent.String(), "care_of", coa.String())
 			rt.Go("mip6", n.Serve)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"testing"
@@ -23,7 +24,8 @@ import (
 // `fhkey mip6` in MN. The MN bootstraps with the PSK over TLS, registers
 // (the MN's /status registered, the HA's binding HoA → CoA); the CN's
 // datagrams to the home address reach the MN daemon through the HA's
-// tunnel (HA and MN counters); the MN moves to the NAR's link and re-registers
+// tunnel (HA and MN counters) and a UDP echo bound to the home address
+// (on the MN daemon's TUN) answers the CN through the HA; the MN moves to the NAR's link and re-registers
 // from the new CoA (binding updated), traffic continues; the HA is
 // SIGKILLed and restarted on its bbolt file and keeps SA and binding
 // (traffic continues, no new bootstrap at the HAC); then the MN restarted
@@ -61,8 +63,10 @@ func TestTLSDaemonProcesses(t *testing.T) {
 	waitBinding(t, home, ms.SA.SPI, testbed.AddrMNPrevious)
 
 	// CN → home address through the HA's tunnel, replies back.
-	echo := newHomeData(t, b.tb, &mobile, &home)
-	echo.exchange(ctx, 200, "before the move")
+	data := newHomeData(t, b.tb, &mobile, &home)
+	data.exchange(ctx, 200, "before the move")
+	echo := newHomeEcho(t, b.tb)
+	echo.exchange(ctx, 20, "replies before the move")
 
 	// The move: a new CoA, a new BU, the binding follows.
 	if err := b.tb.Move(ctx); err != nil {
@@ -70,14 +74,16 @@ func TestTLSDaemonProcesses(t *testing.T) {
 	}
 	waitRegistered(t, mobile, testbed.AddrMNNew, ms.Counters.BindingAcknowledgementsAccepted)
 	waitBinding(t, home, ms.SA.SPI, testbed.AddrMNNew)
-	echo.exchange(ctx, 200, "after the move")
+	data.exchange(ctx, 200, "after the move")
+	echo.exchange(ctx, 20, "replies after the move")
 
 	// The HA dies and comes back on its state file: same SA, same
 	// binding, the traffic continues without a new bootstrap.
 	home.kill()
 	home = startDaemon(t, b.tb, testbed.HA, "HA (restarted)", "ha", "-c", files.HA)
 	waitBinding(t, home, ms.SA.SPI, testbed.AddrMNNew)
-	echo.exchange(ctx, 200, "after the HA's restart")
+	data.exchange(ctx, 200, "after the HA's restart")
+	echo.exchange(ctx, 20, "replies after the HA's restart")
 	if v := hac.metric(`fhkey_hac_bootstraps_total{method="psk",outcome="ok"}`); v != 1 {
 		t.Fatalf("HAC bootstraps after the HA's restart: %v, want still 1", v)
 	}
@@ -92,7 +98,7 @@ func TestTLSDaemonProcesses(t *testing.T) {
 		t.Fatalf("EAP bootstrap kept SPI %d", eap.SA.SPI)
 	}
 	waitBinding(t, home, eap.SA.SPI, testbed.AddrMNNew)
-	echo.exchange(ctx, 200, "with the EAP SA")
+	data.exchange(ctx, 200, "with the EAP SA")
 	for _, p := range []*process{mobile, hac, home} {
 		p.stop()
 	}
@@ -176,4 +182,78 @@ func (e *homeData) exchange(ctx context.Context, n int, what string) {
 		ha, mn := (*e.home).metric(toMobile)-ha0, (*e.mobile).metric(received)-mn0
 		return ha >= want && mn >= want, fmt.Sprintf("HA tunneled %v, MN received %v of %d", ha, mn, n)
 	})
+}
+
+// homeEcho is a UDP echo server on the MN's home address (in the MN's
+// namespace, on the mip6 daemon's TUN) and a CN socket that talks to it.
+type homeEcho struct {
+	t      *testing.T
+	server *net.UDPConn
+	cn     *net.UDPConn
+}
+
+const homeEchoPort = 9009
+
+func newHomeEcho(t *testing.T, tb *testbed.Testbed) *homeEcho {
+	t.Helper()
+	e := &homeEcho{t: t}
+	hoa := netip.AddrPortFrom(testbed.AddrMNHome, homeEchoPort)
+	// The TUN carries the home address once the daemon registered.
+	testenv.Eventually(t, 10*time.Second, "home address on the MN's TUN", func() (bool, string) {
+		err := tb.Do(testbed.MN, func() (err error) {
+			e.server, err = net.ListenUDP("udp6", net.UDPAddrFromAddrPort(hoa))
+			return err
+		})
+		return err == nil, fmt.Sprint(err)
+	})
+	t.Cleanup(func() { e.server.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := e.server.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			e.server.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}()
+	if err := tb.Do(testbed.CN, func() (err error) {
+		e.cn, err = net.DialUDP("udp6", &net.UDPAddr{IP: testbed.AddrCN.AsSlice()}, net.UDPAddrFromAddrPort(hoa))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.cn.Close() })
+	return e
+}
+
+// exchange sends n datagrams from the CN to the home address, one at a
+// time, and wants at least n-1 echoed back (each waited for up to 1 s).
+func (e *homeEcho) exchange(ctx context.Context, n int, what string) {
+	e.t.Helper()
+	got := 0
+	buf := make([]byte, 64)
+	for i := range n {
+		msg := fmt.Sprintf("%s #%d", what, i)
+		if _, err := e.cn.Write([]byte(msg)); err != nil {
+			continue
+		}
+		e.cn.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			k, err := e.cn.Read(buf)
+			if err != nil {
+				break
+			}
+			if string(buf[:k]) == msg {
+				got++
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if got < n-1 {
+		e.t.Fatalf("%s: %d/%d echoed by the MN's home address", what, got, n)
+	}
 }

@@ -212,11 +212,7 @@ func tlsHAConfig(o TLSDaemonOptions) string {
 func tlsMIP6Config(o TLSDaemonOptions, method string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# fhkey mip6 in the testbed's MN namespace (RFC 6618): either access link.\n")
-	fmt.Fprintf(&b, "interfaces = [%q, %q]\ntun = %q\nlifetime = %q\n", testbed.IfaceMNToPAR, testbed.IfaceMNToNAR, TUNMobileNode, o.Lifetime)
-	// node.HACBootstrapper asks for mip6-sas 0 (the SA protects the
-	// signaling only, RFC 6618 §5.6.4): the HA then sends user data as
-	// PType 0, which the MN drops unless this is set.
-	fmt.Fprintf(&b, "allow_plaintext_data = true\n\n")
+	fmt.Fprintf(&b, "interfaces = [%q, %q]\ntun = %q\nlifetime = %q\n\n", testbed.IfaceMNToPAR, testbed.IfaceMNToNAR, TUNMobileNode, o.Lifetime)
 	fmt.Fprintf(&b, "[mip6tls]\nhac = %q\nserver_name = %q\nca = %q\nidentity = %q\n%s\n\n",
 		netip.AddrPortFrom(testbed.AddrHAC, TLSHACPort).String(), HACServerName, tlsMNCA, lab.EAPNAI, method)
 	writeLogHTTP(&b, o.DaemonOptions)

@@ -59,14 +59,19 @@ type tlsNetnsRun struct {
 	st                mip6mn.Status
 	cn                *scenario.Sender
 	sniffer           *haSniffer
+	echo              *homeEcho
 	count             int
 	pki               *lab.EAPPKI
 	secret            []byte
 	sum               *TLSNetnsSummary
 }
 
-// tlsDataPort is the CN's destination port at the home address.
-const tlsDataPort = 9009
+// tlsDataPort is the CN's destination port at the home address for the
+// stream, tlsEchoPort the one of the echo.
+const (
+	tlsDataPort = 9009
+	tlsEchoPort = 9007
+)
 
 // RunTLSNetns plays the RFC 6618 walk-through (docs/tls.md, "On the
 // testbed") with every daemon a process in its own namespace of the
@@ -120,6 +125,9 @@ func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, sum *T
 		if r.cn != nil {
 			r.cn.Close()
 		}
+		if r.echo != nil {
+			r.echo.close()
+		}
 	}()
 	if err := d.startTLSDaemons(ctx, r, eap); err != nil {
 		return err
@@ -132,6 +140,9 @@ func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, sum *T
 	}
 	if !d.tlsBootstrap(ctx, r, scenario.ConfigMIP6PSK, r.files.MIP6PSK, "psk", testbed.AddrMNPrevious, &sum.Outcome.Bootstrapped, &sum.Outcome.BindingAcknowledged) {
 		return nil
+	}
+	if r.echo, err = openHomeEcho(ctx, tb, tlsEchoPort); err != nil {
+		return err
 	}
 	sum.Outcome.DataThroughHA = d.tlsData(ctx, r, "data")
 	if err := d.tlsMove(ctx, r); err != nil {
@@ -241,8 +252,14 @@ func (d *Demo) tlsBootstrap(ctx context.Context, r *tlsNetnsRun, name, file, met
 	return *ack
 }
 
+// echoRounds is the number of round trips CN → home address → CN of each
+// data step.
+const echoRounds = 10
+
 // tlsData streams r.count datagrams from the CN to the home address and
-// waits for them at the HA (to_mobile) and at the MN (received).
+// waits for them at the HA (to_mobile) and at the MN (received), then
+// makes echoRounds round trips to the echo on the home address (the
+// answers leave by the MN's TUN, reverse-tunneled through the HA).
 func (d *Demo) tlsData(ctx context.Context, r *tlsNetnsRun, name string) bool {
 	const toMobile, received = `fhkey_ha_data_packets_total{direction="to_mobile"}`, `fhkey_mip6_data_packets_total{direction="received"}`
 	start := time.Now()
@@ -260,8 +277,10 @@ func (d *Demo) tlsData(ctx context.Context, r *tlsNetnsRun, name string) bool {
 		mn1, _ = r.mobile.Metric(received)
 		return ha1-ha0 >= want && mn1-mn0 >= want
 	})
-	d.step(name, time.Since(start), ok, "CN %s -> %s: %d datagrams; HA tunneled %v to the CoA, the MN daemon received %v",
-		testbed.AddrCN, dst, r.count, ha1-ha0, mn1-mn0)
+	rt := r.echo.roundTrips(echoRounds)
+	ok = ok && rt >= echoRounds-1
+	d.step(name, time.Since(start), ok, "CN %s -> %s: %d datagrams; HA tunneled %v to the CoA, the MN daemon received %v;\nUDP echo on the home address (MN's TUN %s) -> CN through the HA: %d/%d round trips",
+		testbed.AddrCN, dst, r.count, ha1-ha0, mn1-mn0, scenario.TUNMobileNode, rt, echoRounds)
 	return ok
 }
 

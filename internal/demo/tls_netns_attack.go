@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -140,4 +141,74 @@ func (s *daemonSet) kill(dm *scenario.Daemon) {
 func (s *daemonSet) stop(dm *scenario.Daemon) error {
 	s.list = slices.DeleteFunc(s.list, func(x *scenario.Daemon) bool { return x == dm })
 	return dm.Stop(10 * time.Second)
+}
+
+// homeEcho answers every datagram to the MN's home address (a socket in
+// the MN's namespace bound to it, on the mip6 daemon's TUN) and asks it
+// from the CN.
+type homeEcho struct {
+	server, cn *net.UDPConn
+}
+
+// openHomeEcho binds the echo once the home address is on the TUN (at
+// most 5 s) and connects the CN's socket to it.
+func openHomeEcho(ctx context.Context, tb *testbed.Testbed, port uint16) (*homeEcho, error) {
+	e := &homeEcho{}
+	hoa := net.UDPAddrFromAddrPort(netip.AddrPortFrom(testbed.AddrMNHome, port))
+	var err error
+	waitUntil(ctx, 5*time.Second, func() bool {
+		err = tb.Do(testbed.MN, func() (err error) { e.server, err = net.ListenUDP("udp6", hoa); return err })
+		return err == nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: home address not on the MN's TUN: %w", err)
+	}
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := e.server.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			e.server.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}()
+	if err := tb.Do(testbed.CN, func() (err error) {
+		e.cn, err = net.DialUDP("udp6", &net.UDPAddr{IP: testbed.AddrCN.AsSlice()}, hoa)
+		return err
+	}); err != nil {
+		e.server.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// roundTrips sends n datagrams one at a time and counts the answers
+// (each waited for up to 1 s).
+func (e *homeEcho) roundTrips(n int) int {
+	got := 0
+	buf := make([]byte, 64)
+	for i := range n {
+		msg := fmt.Sprintf("round trip %d", i)
+		if _, err := e.cn.Write([]byte(msg)); err != nil {
+			continue
+		}
+		e.cn.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			k, err := e.cn.Read(buf)
+			if err != nil {
+				break
+			}
+			if string(buf[:k]) == msg {
+				got++
+				break
+			}
+		}
+	}
+	return got
+}
+
+func (e *homeEcho) close() {
+	e.cn.Close()
+	e.server.Close()
 }

@@ -34,7 +34,7 @@ import (
 func TestTLSDaemonProcesses(t *testing.T) {
 	t.Parallel()
 	testenv.RequireTool(t, "freeradius")
-	b := newBedWith(t, "s", testbed.Config{Home: true})
+	b := newBedWith(t, "tl", testbed.Config{Home: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	secret := []byte("hac-to-aaa-7c41")

@@ -109,7 +109,20 @@ FILE holds the TLS stream (TCP segments) and the UDP packets on ::1;
 tcp.port==PORT,tls decrypts the stream); --show-keys FILE the SA ("sa":
 spi, ciphersuite, port, mn, ha and the four keys). --json reports
 bootstrapped, binding_acknowledged, data_through_ha, tampered_rejected and
-replay_rejected.`
+replay_rejected.
+
+With --mode tls --netns (root) the same story runs on the testbed with its
+home network (docs/testbed.md), every daemon a process in its own
+namespace: FreeRADIUS (EAP-TLS) in aaa, fhkey hac in hac, fhkey ha in ha
+(TUN fhkha0 for the home prefix 2001:db8:8::/64), fhkey mip6 in mn. The MN
+bootstraps with the PSK, registers, the CN's --count datagrams to the home
+address reach the MN daemon through the HA, the MN moves and re-registers,
+the attacker re-sends a captured datagram of the MN tampered and unchanged
+(the HA counts icv and replayed), the HA is SIGKILLed and restarted on its
+state file and keeps the binding, and the MN restarted with EAP-TLS
+bootstraps through FreeRADIUS (skipped, said on stderr, when freeradius is
+not installed). --json adds reregistered, ha_restart_kept_binding and
+eap_bootstrapped.`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
@@ -125,7 +138,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
 	showKeys := fs.String("show-keys", "", "write the routers' handover keys to this file (JSON, mode 0600) for 'fhkey decode --verify --keys FILE'")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
-	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed); tls: RFC 6618 TLS bootstrap, HAC→HA channel, protected BU/BA and data over UDP (in process, no root)")
+	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed); tls: RFC 6618 TLS bootstrap, HAC→HA channel, protected BU/BA and data over UDP (in process, no root; with --netns the daemons on the testbed, root)")
 	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600) so that tshark decrypts the TLS stream of --pcap")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
@@ -136,8 +149,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	switch *mode {
 	case "send":
 	case "tls":
-		if *netns || *inProcess {
-			return fmt.Errorf("%w: --mode tls runs in process only (no --netns)", errUsage)
+		if *inProcess {
+			return fmt.Errorf("%w: --mode tls runs in process without --netns, or as daemons with --netns (no --in-process)", errUsage)
 		}
 	case "aaa", "msk":
 		if *inProcess {
@@ -167,6 +180,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	pcapSet := false
 	fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
+	if *mode == "tls" && *netns {
+		if (pcapSet && *pcapFile != "") || *keyLog != "" || *showKeys != "" {
+			return fmt.Errorf("%w: --pcap, --keylog and --show-keys are for --mode tls in process (with --netns capture inside a namespace: ip netns exec %sha tcpdump -i any)", errUsage, *prefix)
+		}
+		return runDemoTLSNetns(ctx, env, *jsonOut, demo.NetnsOptions{Prefix: *prefix, Keep: *keep, Count: *count, Daemons: true})
+	}
 	if *mode == "tls" {
 		return runDemoTLS(ctx, env, *jsonOut, *pcapFile, *keyLog, *showKeys)
 	}

@@ -53,7 +53,12 @@ type MIP6Config struct {
 	// Interface is the link whose global address is the care-of address
 	// (watched for changes); CareOf, if set, is used instead.
 	Interface string
-	CareOf    netip.Addr
+	// Interfaces, instead of Interface, are the links the node may be
+	// attached to: the care-of address is the global address of the
+	// first that is up and running (a move from one to another is a new
+	// care-of address).
+	Interfaces []string
+	CareOf     netip.Addr
 	// TUN names the TUN device carrying the home address ("" = none).
 	TUN string
 	// HomeAddress and HomeAgent, if set, are used when the HAC gives
@@ -74,14 +79,15 @@ type MIP6Config struct {
 }
 
 type rawMIP6 struct {
-	Interface          string `toml:"interface"`
-	CareOf             string `toml:"care_of"`
-	TUN                string `toml:"tun"`
-	HomeAddress        string `toml:"home_address"`
-	HomeAgent          string `toml:"home_agent"`
-	Lifetime           string `toml:"lifetime"`
-	RebootstrapMargin  string `toml:"rebootstrap_margin"`
-	AllowPlaintextData bool   `toml:"allow_plaintext_data"`
+	Interface          string   `toml:"interface"`
+	Interfaces         []string `toml:"interfaces"`
+	CareOf             string   `toml:"care_of"`
+	TUN                string   `toml:"tun"`
+	HomeAddress        string   `toml:"home_address"`
+	HomeAgent          string   `toml:"home_agent"`
+	Lifetime           string   `toml:"lifetime"`
+	RebootstrapMargin  string   `toml:"rebootstrap_margin"`
+	AllowPlaintextData bool     `toml:"allow_plaintext_data"`
 	MIP6TLS            struct {
 		HAC         string `toml:"hac"`
 		ServerName  string `toml:"server_name"`
@@ -119,7 +125,14 @@ func ParseMIP6(file string, data []byte) (*MIP6Config, error) {
 	if raw.CareOf != "" {
 		cfg.CareOf = c.unicast("care_of", raw.CareOf)
 	}
-	if raw.Interface != "" || raw.CareOf == "" {
+	switch {
+	case len(raw.Interfaces) > 0 && raw.Interface != "":
+		c.addf("interfaces", ErrInvalid, "either interface or interfaces, not both")
+	case len(raw.Interfaces) > 0:
+		for _, name := range raw.Interfaces {
+			cfg.Interfaces = append(cfg.Interfaces, c.interfaceName("interfaces", name))
+		}
+	case raw.Interface != "" || raw.CareOf == "":
 		cfg.Interface = c.interfaceName("interface", raw.Interface)
 	}
 	if raw.TUN != "" {

@@ -22,6 +22,18 @@ func TestExampleMIP6(t *testing.T) {
 	}
 }
 
+// TestParseMIP6Interfaces: interfaces lists the links the node may be
+// attached to, in order.
+func TestParseMIP6Interfaces(t *testing.T) {
+	cfg, err := ParseMIP6("/etc/fhkey/mip6.toml", []byte("interfaces = [\"par0\", \"nar0\"]\n[mip6tls]\nhac = \"h:1\"\nserver_name = \"h\"\nca = \"ca.pem\"\nidentity = \"mn@x\"\npsk_file = \"k\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Interfaces) != 2 || cfg.Interfaces[0] != "par0" || cfg.Interfaces[1] != "nar0" || cfg.Interface != "" {
+		t.Fatalf("%q %q", cfg.Interfaces, cfg.Interface)
+	}
+}
+
 func TestParseMIP6Problems(t *testing.T) {
 	base := "[mip6tls]\nhac = \"h:1\"\nserver_name = \"h\"\nca = \"ca.pem\"\nidentity = \"mn@x\"\npsk_file = \"k\"\n"
 	for _, tc := range []struct {
@@ -30,6 +42,8 @@ func TestParseMIP6Problems(t *testing.T) {
 		want       error
 	}{
 		{"no interface nor care_of", base, "interface", ErrMissing},
+		{"interface and interfaces", "interface = \"eth0\"\ninterfaces = [\"eth1\"]\n" + base, "interfaces", ErrInvalid},
+		{"bad name in interfaces", "interfaces = [\"eth0\", \"\"]\n" + base, "interfaces", ErrMissing},
 		{"lifetime not 4 s units", "care_of = \"2001:db8::1\"\nlifetime = \"10s\"\n" + base, "lifetime", ErrInvalid},
 		{"bad home agent", "care_of = \"2001:db8::1\"\nhome_agent = \"[2001:db8::1]:0\"\n" + base, "home_agent", ErrInvalid},
 		{"bad method", "care_of = \"2001:db8::1\"\n" + base + "method = \"ikev2\"\n", "mip6tls.method", ErrInvalid},

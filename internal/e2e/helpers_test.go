@@ -60,6 +60,12 @@ var bedTags sync.Map
 // gives the CGAs their addresses.
 func newBed(t testing.TB, tag string, attacker bool) *bed {
 	t.Helper()
+	return newBedWith(t, tag, testbed.Config{Attacker: attacker})
+}
+
+// newBedWith is newBed for the testbed cfg (its Prefix is set here).
+func newBedWith(t testing.TB, tag string, cfg testbed.Config) *bed {
+	t.Helper()
 	if other, dup := bedTags.LoadOrStore(tag, t.Name()); dup {
 		t.Fatalf("testbed tag %q is %s's: give each test its own", tag, other)
 	}
@@ -73,7 +79,8 @@ func newBed(t testing.TB, tag string, attacker bool) *bed {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	prefix := fmt.Sprintf("fhk-%s%d-", tag, os.Getpid())
-	tb, err := testbed.Up(ctx, testbed.Config{Prefix: prefix, Attacker: attacker})
+	cfg.Prefix = prefix
+	tb, err := testbed.Up(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +89,12 @@ func newBed(t testing.TB, tag string, attacker bool) *bed {
 			t.Errorf("testbed down: %v", err)
 		}
 	})
-	if err := scenario.AssignCGAs(ctx, tb, c); err != nil {
-		t.Fatal(err)
+	// The home network's tests (RFC 6618) use the testbed's own
+	// addresses as care-of addresses: no CGAs there.
+	if !cfg.Home {
+		if err := scenario.AssignCGAs(ctx, tb, c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return &bed{t: t, tb: tb, creds: c, dir: t.TempDir()}
 }

@@ -68,10 +68,7 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 			if err != nil {
 				return err
 			}
-			coa := cfg.CareOf
-			if !coa.IsValid() {
-				coa = globalAddress(cfg.Interface)
-			}
+			coa := careOfAddress(cfg)
 			rolemetrics.RegisterMIP6(rt.Metrics, func() mip6mn.Counters {
 				if n := cur.Load(); n != nil {
 					return n.Role.Counters()
@@ -114,7 +111,7 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 				"home_address", st.HomeAddress.String(), "home_agent", st.HomeAgent.String(), "care_of", coa.String())
 			rt.Go("mip6", n.Serve)
 			if !cfg.CareOf.IsValid() {
-				rt.Go("mip6-watch", func(ctx context.Context) error { return watchCareOf(ctx, n, cfg.Interface, coa) })
+				rt.Go("mip6-watch", func(ctx context.Context) error { return watchCareOf(ctx, n, cfg, coa) })
 			}
 			return nil
 		},
@@ -127,11 +124,12 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 	}
 }
 
-// watchCareOf re-registers whenever the global address of iface changes
-// (netlink notifications through netio.WatchLinks, polling without them).
-func watchCareOf(ctx context.Context, n *MIP6, iface string, was netip.Addr) error {
+// watchCareOf re-registers whenever the care-of address changes
+// (careOfAddress; netlink notifications through netio.WatchLinks, polling
+// without them).
+func watchCareOf(ctx context.Context, n *MIP6, cfg *config.MIP6Config, was netip.Addr) error {
 	return onLinkEvents(ctx, n.log, mip6PollInterval, 10*mip6PollInterval, func() {
-		if now := globalAddress(iface); now.IsValid() && now != was {
+		if now := careOfAddress(cfg); now.IsValid() && now != was {
 			n.log.Info("care-of address changed", "from", was.String(), "to", now.String())
 			if err := n.Move(now); err != nil {
 				n.log.Warn("binding update", "err", err)

@@ -34,6 +34,8 @@ const DefaultDaemonHTTP = "127.0.0.1:9750"
 const (
 	TUNForwarder    = "fhkfw0" // the PAR's forwarder
 	TUNDecapsulator = "fhkdc0" // the MN's decapsulator
+	TUNHomeAgent    = "fhkha0" // the HA's home link (TLS mode)
+	TUNMobileNode   = "fhkmn0" // the RFC 6618 MN's home address (TLS mode)
 )
 
 // Link-layer addresses the PAR and NAR advertise for each other in PrRtAdv

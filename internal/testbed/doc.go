@@ -22,6 +22,14 @@
 // detection is off (accept_dad=0, nodad) so nothing waits, and addresses
 // survive a link going down (keep_addr_on_down=1).
 //
+// With Config.Home the RFC 6618 home network is added (home.go): the
+// home agent (HA), its controller (HAC) and the AAA server (AAA), each in
+// its own namespace on a link of its own to the PAR (core0 ↔ PAR's ha0,
+// hac0, aaa0 on 2001:db8:a::/64, 2001:db8:b::/64, 2001:db8:d::/64, the
+// PAR ::1, the node ::2). The home prefix 2001:db8:8::/64 is routed by the
+// PAR to the HA, which holds 2001:db8:8::1 on its lo and routes each
+// bound home address into its TUN.
+//
 // Namespaces are named Prefix+node ("fhk-mn", "fhk-par", ...); every link
 // lives inside them, so deleting the namespaces removes everything and
 // nothing outside is touched. Up removes a stale testbed of the same

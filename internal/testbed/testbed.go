@@ -24,7 +24,7 @@ const (
 )
 
 // allNodes lists every node Down removes, the attacker included.
-var allNodes = []Node{MN, PAR, NAR, CN, Attacker}
+var allNodes = append([]Node{MN, PAR, NAR, CN, Attacker}, homeNodes...)
 
 // Interface names inside the namespaces.
 const (
@@ -78,6 +78,9 @@ type Config struct {
 	Prefix string
 	// Attacker adds the ATK namespace on the NAR's link.
 	Attacker bool
+	// Home adds the RFC 6618 home network: the HA, HAC and AAA
+	// namespaces, each on a link to the PAR (home.go).
+	Home bool
 }
 
 func (c Config) prefix() (string, error) {
@@ -95,6 +98,7 @@ func (c Config) prefix() (string, error) {
 type Testbed struct {
 	prefix   string
 	attacker bool
+	home     bool
 
 	mu       sync.Mutex
 	attached Node // PAR or NAR: the MN's current link
@@ -108,10 +112,14 @@ func (tb *Testbed) Prefix() string { return tb.prefix }
 
 // Nodes returns the testbed's nodes.
 func (tb *Testbed) Nodes() []Node {
+	nodes := []Node{MN, PAR, NAR, CN}
 	if tb.attacker {
-		return []Node{MN, PAR, NAR, CN, Attacker}
+		nodes = append(nodes, Attacker)
 	}
-	return []Node{MN, PAR, NAR, CN}
+	if tb.home {
+		nodes = append(nodes, homeNodes...)
+	}
+	return nodes
 }
 
 // Do runs fn inside node n's network namespace (see the function Do).
@@ -147,7 +155,7 @@ func Up(ctx context.Context, cfg Config) (*Testbed, error) {
 	if err := Down(ctx, prefix); err != nil {
 		return nil, err
 	}
-	tb := &Testbed{prefix: prefix, attacker: cfg.Attacker, attached: PAR}
+	tb := &Testbed{prefix: prefix, attacker: cfg.Attacker, home: cfg.Home, attached: PAR}
 	if err := tb.build(ctx); err != nil {
 		return nil, errors.Join(err, Down(context.WithoutCancel(ctx), prefix))
 	}
@@ -162,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Testbed, error) {
 	if err != nil {
 		return nil, err
 	}
-	tb := &Testbed{prefix: prefix, attacker: cfg.Attacker, attached: PAR}
+	tb := &Testbed{prefix: prefix, attacker: cfg.Attacker, home: cfg.Home, attached: PAR}
 	for _, n := range tb.Nodes() {
 		if !namespaceExists(tb.Namespace(n)) {
 			return nil, fmt.Errorf("%w: namespace %s missing", ErrNotUp, tb.Namespace(n))
@@ -184,7 +192,7 @@ func (tb *Testbed) build(ctx context.Context) error {
 		if _, err := runIP(ctx, "netns", "add", tb.Namespace(n)); err != nil {
 			return err
 		}
-		router := n == PAR || n == NAR
+		router := n == PAR || n == NAR || n == HA
 		if err := tb.Do(n, func() error {
 			for _, s := range []struct{ path, v string }{
 				{"net/ipv6/conf/all/accept_dad", "0"},
@@ -307,6 +315,9 @@ func (tb *Testbed) build(ctx context.Context) error {
 		if _, err := tb.IP(ctx, Node(r[0]), append([]string{"-6", "route", "replace"}, r[1:]...)...); err != nil {
 			return err
 		}
+	}
+	if tb.home {
+		return tb.buildHome(ctx)
 	}
 	return nil
 }

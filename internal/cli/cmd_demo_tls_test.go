@@ -125,10 +125,10 @@ func TestDemoTLS(t *testing.T) {
 	}
 }
 
-// TestDemoTLSUsage: --mode tls runs in process only, --keylog is for it.
+// TestDemoTLSUsage: --mode tls has no --in-process (it is in process
+// unless --netns), --keylog is for it.
 func TestDemoTLSUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"demo", "--mode", "tls", "--netns"},
 		{"demo", "--mode", "tls", "--in-process"},
 		{"demo", "--mode", "aaa", "--keylog", "k.txt"},
 	} {

@@ -30,7 +30,7 @@ Measure RFC 6618 (issue 13) in one run on loopback, in this process:
 Figures are medians; docs/tls.md ("Performance") records what was
 measured.`)
 	clients := fs.Int("clients", 8, "MNs bootstrapping at once (and bare TLS clients)")
-	batch := fs.Int("batch", 40, "bootstraps, and bare handshakes, per batch")
+	batch := fs.Int("batch", 100, "bootstraps, and bare handshakes, per batch")
 	batches := fs.Int("batches", 15, "batches of each, interleaved")
 	packets := fs.Int("packets", 2000, "data packets per batch")
 	dataBatches := fs.Int("data-batches", 9, "data-plane batches of each path, interleaved")

@@ -29,6 +29,9 @@ raw sockets (root):
   eap             EAP-TLS authentications per second through the fhkey
                   authenticator against eapol_test straight to FreeRADIUS
                   (root): 'fhkey bench eap --help'
+  tls             RFC 6618: HAC bootstraps per second against bare TLS 1.3
+                  handshakes, the MN->HA data plane against plain UDP, on
+                  loopback, no root: 'fhkey bench tls --help'
 
 Each run builds its own testbed (--prefix) and removes it at the end.
 docs/testbed.md records what was measured on the project's machine.
@@ -47,7 +50,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "eap" {
 		return runBenchEAP(ctx, env, args[1:])
 	}
-	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood|hks|eap [flags]", benchDescription)
+	if len(args) > 0 && args[0] == "tls" {
+		return runBenchTLS(ctx, env, args[1:])
+	}
+	fs := newFlagSet(env, "bench", "fbu-rtt|forwarding|fbu-throughput|flood|hks|eap|tls [flags]", benchDescription)
 	prefix := fs.String("prefix", "fhk-bench-", "testbed namespace prefix")
 	cacheDir := fs.String("cache-dir", "", "credentials cache directory (default: as fhkey demo)")
 	n := fs.Int("n", 1000, "fbu-rtt: samples; forwarding: datagrams per run")
@@ -64,7 +70,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if err := parseFlags(env, fs, args); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: a benchmark is required: fbu-rtt, forwarding, fbu-throughput, flood, hks or eap", errUsage)
+		return fmt.Errorf("%w: a benchmark is required: fbu-rtt, forwarding, fbu-throughput, flood, hks, eap or tls", errUsage)
 	}
 	sub := args[0]
 	if err := parseFlags(env, fs, args[1:]); err != nil {

@@ -91,8 +91,9 @@ func runHACSubscriberAdd(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "hac subscriber add", "--id NAI [--methods psk,eap] [--psk-file FILE] [--hoa A] [--hnp P] [--dns A] [--replace] [--show-key] (--store PATH | -c FILE)", `
 Add a subscriber of the Home Agent Controller: its identity (the mn-id of
 RFC 6618 §5.5.1), the methods it may use, its PSK for psk (read from
---psk-file, mode 0600, or 32 random octets; printed only with --show-key,
-as hex, to provision the mobile node) and its home address, home network
+--psk-file, mode 0600, whose octets are the PSK, or generated: 64
+hexadecimal digits from 32 random octets; printed only with --show-key,
+as the line to write into the mobile node's psk_file) and its home address, home network
 prefix and DNS server (§5.7).`)
 	storePath := fs.String("store", "", "the subscriber file `PATH` (bbolt)")
 	file := fs.String("c", "", "take the subscriber file from hac.toml `FILE`")
@@ -103,7 +104,7 @@ prefix and DNS server (§5.7).`)
 	hnp := fs.String("hnp", "", "home network `PREFIX`")
 	dns := fs.String("dns", "", "DNS server `ADDRESS`")
 	replace := fs.Bool("replace", false, "replace an existing subscriber")
-	showKey := fs.Bool("show-key", false, "print the PSK (hex) on stdout")
+	showKey := fs.Bool("show-key", false, "print the PSK on stdout: the line of the MN's psk_file")
 	if err := parseFlagsOnly(env, fs, args); err != nil {
 		return err
 	}
@@ -136,10 +137,16 @@ prefix and DNS server (§5.7).`)
 				return err
 			}
 		} else {
-			s.PSK = make([]byte, 32)
-			if _, err := rand.Read(s.PSK); err != nil {
+			// A generated PSK is 64 hexadecimal digits, used as they
+			// are: the line --show-key prints is the MN's psk_file,
+			// whose octets (white space trimmed) are the PSK
+			// (config.LoadSecret).
+			raw := make([]byte, 32)
+			if _, err := rand.Read(raw); err != nil {
 				return err
 			}
+			s.PSK = []byte(hex.EncodeToString(raw))
+			clear(raw)
 		}
 		defer clear(s.PSK)
 	}
@@ -163,7 +170,7 @@ prefix and DNS server (§5.7).`)
 		return err
 	}
 	if *showKey && len(s.PSK) > 0 {
-		fmt.Fprintf(env.Stdout, "%s\n", hex.EncodeToString(s.PSK))
+		fmt.Fprintf(env.Stdout, "%s\n", pskText(s.PSK))
 	}
 	return nil
 }
@@ -226,10 +233,23 @@ methods, home address, prefix, DNS; PSKs only with --show-key.`)
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.Identity, strings.Join(ms, ","), orDash(s.HomeAddress.String()), orDash(s.HomePrefix.String()), orDash(s.DNS.String()))
 		if *showKey {
-			line += "\t" + orDash(hex.EncodeToString(s.PSK))
+			line += "\t" + orDash(pskText(s.PSK))
 		}
 		clear(s.PSK)
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// pskText is a PSK as a psk_file holds it: its octets when they are all
+// printable and not white space (a generated PSK, or a file's line), else
+// "0x" and hexadecimal (a --psk-file with other octets: that file is the
+// MN's psk_file).
+func pskText(psk []byte) string {
+	for _, b := range psk {
+		if b < 0x21 || b > 0x7e {
+			return "0x" + hex.EncodeToString(psk)
+		}
+	}
+	return string(psk)
 }

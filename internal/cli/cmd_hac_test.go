@@ -1,11 +1,16 @@
 package cli
 
 import (
-	"encoding/hex"
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/config"
+	"github.com/fhkey/fhkey/internal/hac"
 )
 
 // TestHACSubscriber adds, lists and removes HAC subscribers in a bbolt
@@ -37,11 +42,31 @@ func TestHACSubscriber(t *testing.T) {
 	mustRun(1, "hac", "subscriber", "add", "--store", store, "--id", "x@example.com", "--methods", "ike")
 	mustRun(2, "hac", "subscriber", "add", "--id", "x@example.com")
 	out := mustRun(0, "hac", "subscriber", "list", "--store", store)
-	if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "2001:db8:1::100") || strings.Contains(out, hex.EncodeToString([]byte(psk))) {
+	if !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "2001:db8:1::100") || strings.Contains(out, psk) || strings.Contains(out, strings.TrimSpace(gen)) {
 		t.Fatalf("list:\n%s", out)
 	}
-	if out := mustRun(0, "hac", "subscriber", "list", "--store", store, "--show-key"); !strings.Contains(out, hex.EncodeToString([]byte(psk))) {
+	// --show-key prints each PSK as its psk_file holds it: the line the
+	// generated one was printed as, the file's octets for the other.
+	if out := mustRun(0, "hac", "subscriber", "list", "--store", store, "--show-key"); !strings.Contains(out, psk) || !strings.Contains(out, strings.TrimSpace(gen)) {
 		t.Fatalf("list --show-key:\n%s", out)
+	}
+	// The printed line, as the MN's psk_file, is the PSK the HAC holds.
+	mnFile := filepath.Join(dir, "mn.psk")
+	if err := os.WriteFile(mnFile, []byte(gen), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mnPSK, err := config.LoadSecret(mnFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := hac.OpenBolt(store, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := hs.Get(context.Background(), "gen@example.com")
+	hs.Close()
+	if err != nil || !bytes.Equal(sub.PSK, mnPSK) {
+		t.Fatalf("HAC's PSK %x, MN's psk_file %x (%v)", sub.PSK, mnPSK, err)
 	}
 	mustRun(0, "hac", "subscriber", "remove", "--store", store, "--id", "mn@example.com")
 	mustRun(1, "hac", "subscriber", "remove", "--store", store, "--id", "mn@example.com")

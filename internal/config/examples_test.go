@@ -190,6 +190,25 @@ func TestSystemdUnits(t *testing.T) {
 			}
 			return filepath.Dir(cfg.Subscribers.Path)
 		}},
+		// RFC 6618: the HAC needs no capability (TCP 7872) and writes its
+		// bolt subscriber store; the HA needs CAP_NET_ADMIN for its TUN
+		// home link and writes its state file; the MN needs CAP_NET_ADMIN
+		// for its TUN and writes only a keylog, under /run/fhkey.
+		{"fhkey-hac.service", "hac", "hac.toml", nil, func(t *testing.T) string {
+			cfg, err := ParseHAC("/etc/fhkey/hac.toml", readExample(t, "hac.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Dir(cfg.SubscribersPath)
+		}},
+		{"fhkey-ha.service", "ha", "ha.toml", []string{"CAP_NET_ADMIN"}, func(t *testing.T) string {
+			cfg, err := ParseHA("/etc/fhkey/ha.toml", readExample(t, "ha.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Dir(cfg.StateFile)
+		}},
+		{"fhkey-mip6.service", "mip6", "mip6.toml", []string{"CAP_NET_ADMIN"}, func(t *testing.T) string { return "/run/fhkey" }},
 	} {
 		t.Run(tc.unit, func(t *testing.T) {
 			u := parseUnit(t, readExample(t, tc.unit))

@@ -16,7 +16,10 @@ import (
 	"github.com/fhkey/fhkey/internal/ar"
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
+	"github.com/fhkey/fhkey/internal/ha"
+	"github.com/fhkey/fhkey/internal/hac"
 	"github.com/fhkey/fhkey/internal/hks"
+	"github.com/fhkey/fhkey/internal/mip6mn"
 	"github.com/fhkey/fhkey/internal/radius"
 )
 
@@ -24,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // docRow is a metric row of docs/deployment.md's tables:
 // | `name{label,...}` | type | meaning |
-var docRow = regexp.MustCompile("(?m)^\\| `(fhkey_[a-z_]+)(?:\\{([a-z_,]+)\\})?` \\| ([a-z]+) \\|")
+var docRow = regexp.MustCompile("(?m)^\\| `(fhkey_[a-z0-9_]+)(?:\\{([a-z_,]+)\\})?` \\| ([a-z]+) \\|")
 
 // documentedFamilies returns the fhkey_* families docs/deployment.md lists
 // whose names start with one of prefixes, and the daemon's own, as
@@ -82,7 +85,8 @@ func servedFamilies(t *testing.T, reg prometheus.Gatherer) (fhkey, runtime []str
 }
 
 // TestServedFamilies runs a daemon whose Start registers the role's
-// metrics as `fhkey ar`, `fhkey mn` and `fhkey hks` do (the registry Run makes, every
+// metrics as `fhkey ar`, `fhkey mn`, `fhkey hks`, `fhkey hac`, `fhkey ha`
+// and `fhkey mip6` do (the registry Run makes, every
 // step traced and failed once) and checks every family, type and label
 // against docs/deployment.md's tables, and the Go and process collectors'
 // families against testdata/runtime_families.golden (-update rewrites it).
@@ -103,6 +107,15 @@ func TestServedFamilies(t *testing.T) {
 		}},
 		{"hks", []string{"fhkey_hks_", "fhkey_radius_server_"}, func(reg prometheus.Registerer) {
 			rolemetrics.RegisterHKS(reg, func() hks.Stats { return hks.Stats{} }, func() radius.ServerStats { return radius.ServerStats{} })
+		}},
+		{"hac", []string{"fhkey_hac_"}, func(reg prometheus.Registerer) {
+			rolemetrics.RegisterHAC(reg, func() hac.Stats { return hac.Stats{} })
+		}},
+		{"ha", []string{"fhkey_ha_"}, func(reg prometheus.Registerer) {
+			rolemetrics.RegisterHA(reg, func() ha.Stats { return ha.Stats{} })
+		}},
+		{"mip6", []string{"fhkey_mip6_"}, func(reg prometheus.Registerer) {
+			rolemetrics.RegisterMIP6(reg, func() mip6mn.Counters { return mip6mn.Counters{} })
 		}},
 	} {
 		t.Run(role.name, func(t *testing.T) {

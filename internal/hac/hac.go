@@ -128,21 +128,21 @@ func (h *HAC) Methods() []mip6tls.AuthMethod {
 }
 
 // spiTable keeps the SPIs of SAs still valid, so that a new SA never
-// reuses one (§5.6.1: the SPI identifies the SA at the HA).
+// reuses one (§5.6.1: the SPI identifies the SA at the HA). Expired SPIs
+// leave through a queue ordered by validity end (spiexpiry.go), so that an
+// allocation costs O(log n), not a scan of every SA still valid under the
+// lock (fhkey bench tls: the scan grew with every bootstrap).
 type spiTable struct {
-	mu   sync.Mutex
-	used map[mip6tls.SPI]time.Time // SPI → validity end
+	mu     sync.Mutex
+	used   map[mip6tls.SPI]time.Time // SPI → validity end
+	expiry spiExpiry
 }
 
 // allocate returns a random SPI not in use, reserved until end.
 func (t *spiTable) allocate(r io.Reader, now, end time.Time) (mip6tls.SPI, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for spi, e := range t.used {
-		if !e.After(now) {
-			delete(t.used, spi)
-		}
-	}
+	t.expiry.expire(t.used, now)
 	var b [4]byte
 	for range 64 {
 		if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -151,6 +151,7 @@ func (t *spiTable) allocate(r io.Reader, now, end time.Time) (mip6tls.SPI, error
 		spi := mip6tls.SPI(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])) & mip6tls.MaxSPI
 		if _, taken := t.used[spi]; spi != 0 && !taken {
 			t.used[spi] = end
+			t.expiry.add(spi, end)
 			return spi, nil
 		}
 	}

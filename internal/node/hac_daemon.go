@@ -9,10 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/daemon"
+	"github.com/fhkey/fhkey/internal/daemon/rolemetrics"
 	"github.com/fhkey/fhkey/internal/hac"
 	"github.com/fhkey/fhkey/internal/hac/hachannel"
 	"github.com/fhkey/fhkey/internal/radius"
@@ -93,12 +92,12 @@ func HACOptions(file, keyLog string, stderr io.Writer) daemon.Options[*config.HA
 			}
 			cur.Store(h)
 			started.Store(cfg)
-			rt.Metrics.MustRegister(&hacCollector{stats: func() hac.Stats {
+			rolemetrics.RegisterHAC(rt.Metrics, func() hac.Stats {
 				if h := cur.Load(); h != nil {
 					return h.Role.Stats()
 				}
 				return hac.Stats{}
-			}})
+			})
 			rt.Logger.Info("home agent controller serving", "listen", h.Addr().String(), "methods", h.Role.Methods(),
 				"home_agent_channel", cfg.HomeAgent.Channel)
 			rt.Go("hac", func(ctx context.Context) error {
@@ -134,28 +133,4 @@ func closeRelay(r *radius.EAPRelay) error {
 		return nil
 	}
 	return r.Close()
-}
-
-// hacCollector exports the role's counters at scrape time:
-// fhkey_hac_sessions_total and fhkey_hac_bootstraps_total{method,outcome}.
-type hacCollector struct{ stats func() hac.Stats }
-
-var (
-	hacSessionsDesc   = prometheus.NewDesc("fhkey_hac_sessions_total", "MN connections whose bootstrap started.", nil, nil)
-	hacBootstrapsDesc = prometheus.NewDesc("fhkey_hac_bootstraps_total", "Bootstraps ended, by method and outcome.", []string{"method", "outcome"}, nil)
-)
-
-func (c *hacCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- hacSessionsDesc
-	ch <- hacBootstrapsDesc
-}
-
-func (c *hacCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.stats()
-	ch <- prometheus.MustNewConstMetric(hacSessionsDesc, prometheus.CounterValue, float64(s.Sessions))
-	for m, outcomes := range s.Bootstraps {
-		for o, n := range outcomes {
-			ch <- prometheus.MustNewConstMetric(hacBootstrapsDesc, prometheus.CounterValue, float64(n), m, o)
-		}
-	}
 }

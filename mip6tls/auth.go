@@ -1,7 +1,6 @@
 package mip6tls
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -150,15 +149,19 @@ func SignMessage(m Message, key []byte, from Sender, cb []byte) ([]byte, error) 
 			return nil, marshalErr(ErrDuplicate, "SignMessage: message already carries auth")
 		}
 	}
-	content, err := marshalContent(m.Parameters)
+	// The content is marshalled once: msg-octets are its TV-headers, then
+	// the auth TV-header and end-of-message replace end-of-message.
+	b, err := appendContent(make([]byte, ContainerHeaderLen, 1024), m.Parameters)
 	if err != nil {
 		return nil, err
 	}
-	msgOctets := bytes.TrimSuffix(content, []byte(EndOfMessage))
-	a, err := ComputeAuthenticator(key, from, msgOctets, cb)
+	b = b[:len(b)-len(EndOfMessage)]
+	a, err := ComputeAuthenticator(key, from, b[ContainerHeaderLen:], cb)
 	if err != nil {
 		return nil, err
 	}
-	signed := Message{Identifier: m.Identifier, Parameters: append(m.Parameters[:len(m.Parameters):len(m.Parameters)], a)}
-	return MarshalMessage(signed)
+	b = append(b, "auth:"...)
+	b = appendHex(b, a[:])
+	b = append(b, crlf+EndOfMessage...)
+	return finishContainer(b, m.Identifier)
 }

@@ -69,3 +69,15 @@ func BenchmarkParseMessage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSignMessage marshals and signs message 4 (PSKDoneResponse).
+func BenchmarkSignMessage(b *testing.B) {
+	sa := exampleSA(b)
+	bs := exampleBootstrap
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := PSKDoneResponse(2, exampleMNRand, exampleHACRand, StatusOK, &sa, &bs, examplePSK, exampleCB); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

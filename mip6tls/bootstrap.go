@@ -16,7 +16,7 @@ const DefaultServicePort = 7872
 type HomeAgentAddress struct{ Addr netip.Addr }
 
 // Name returns "mip6-haa-ip4" for an IPv4 address, else "mip6-haa-ip6".
-func (h HomeAgentAddress) Name() string { return familyName("mip6-haa-ip", h.Addr) }
+func (h HomeAgentAddress) Name() string { return byFamily(h.Addr, "mip6-haa-ip4", "mip6-haa-ip6") }
 
 func (h HomeAgentAddress) value() (string, error) { return addrValue(h.Addr) }
 
@@ -47,7 +47,7 @@ func parseServicePort(v string) (Parameter, error) {
 type HomeAddress struct{ Addr netip.Addr }
 
 // Name returns "mip6-ip4-hoa" for an IPv4 address, else "mip6-ip6-hoa".
-func (h HomeAddress) Name() string { return "mip6-" + familyName("ip", h.Addr) + "-hoa" }
+func (h HomeAddress) Name() string { return byFamily(h.Addr, "mip6-ip4-hoa", "mip6-ip6-hoa") }
 
 func (h HomeAddress) value() (string, error) { return addrValue(h.Addr) }
 
@@ -59,7 +59,7 @@ type HomeNetworkPrefix struct{ Prefix netip.Prefix }
 
 // Name returns "mip6-ip4-hnp" for an IPv4 prefix, else "mip6-ip6-hnp".
 func (h HomeNetworkPrefix) Name() string {
-	return "mip6-" + familyName("ip", h.Prefix.Addr()) + "-hnp"
+	return byFamily(h.Prefix.Addr(), "mip6-ip4-hnp", "mip6-ip6-hnp")
 }
 
 func (h HomeNetworkPrefix) value() (string, error) {
@@ -79,15 +79,17 @@ func (h HomeNetworkPrefix) value() (string, error) {
 type DNSServer struct{ Addr netip.Addr }
 
 // Name returns "dns-ip4" for an IPv4 address, else "dns-ip6".
-func (d DNSServer) Name() string { return familyName("dns-ip", d.Addr) }
+func (d DNSServer) Name() string { return byFamily(d.Addr, "dns-ip4", "dns-ip6") }
 
 func (d DNSServer) value() (string, error) { return addrValue(d.Addr) }
 
-func familyName(prefix string, a netip.Addr) string {
+// byFamily returns v4 for an IPv4 address, else v6: the names are
+// constants, so that Name allocates nothing.
+func byFamily(a netip.Addr, v4, v6 string) string {
 	if a.Is4() {
-		return prefix + "4"
+		return v4
 	}
-	return prefix + "6"
+	return v6
 }
 
 func addrValue(a netip.Addr) (string, error) {

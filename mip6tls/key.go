@@ -90,14 +90,15 @@ type MNHAKey struct {
 
 // Name returns the TV-header name for the key's direction and usage.
 func (k MNHAKey) Name() string {
-	dir, use := "mn-to-ha", "ikey"
-	if k.Direction == HAToMN {
-		dir = "ha-to-mn"
+	switch {
+	case k.Direction == HAToMN && k.Usage == EncryptionKey:
+		return "mip6-ha-to-mn-ekey"
+	case k.Direction == HAToMN:
+		return "mip6-ha-to-mn-ikey"
+	case k.Usage == EncryptionKey:
+		return "mip6-mn-to-ha-ekey"
 	}
-	if k.Usage == EncryptionKey {
-		use = "ekey"
-	}
-	return "mip6-" + dir + "-" + use
+	return "mip6-mn-to-ha-ikey"
 }
 
 func (k MNHAKey) value() (string, error) {
@@ -110,14 +111,20 @@ func (k MNHAKey) value() (string, error) {
 	return formatHex(k.Key.Bytes()), nil
 }
 
+// keyParser decodes a key's hex straight into a stack buffer that is
+// wiped after NewKey copied it.
 func keyParser(dir KeyDirection, use KeyUsage) func(string) (Parameter, error) {
 	return func(v string) (Parameter, error) {
-		b, err := parseHex(v)
-		if err != nil {
+		var buf [MaxKeyLen]byte
+		defer clear(buf[:])
+		if len(v) > 2*MaxKeyLen {
+			return nil, wrapCause(ErrValue, "key of %d octets (1..%d)", len(v)/2, MaxKeyLen)
+		}
+		n := len(v) / 2
+		if err := parseFixedHex(buf[:n], v); err != nil {
 			return nil, err
 		}
-		k, err := NewKey(b)
-		clear(b)
+		k, err := NewKey(buf[:n])
 		if err != nil {
 			return nil, err
 		}

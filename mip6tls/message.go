@@ -1,7 +1,9 @@
 package mip6tls
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -92,7 +94,7 @@ func parseMessage(b []byte) (Message, []byte, error) {
 	}
 	m := Message{Identifier: c.Identifier, Parameters: make([]Parameter, 0, len(hs))}
 	var msgOctets []byte
-	seen := make(map[string]bool, len(hs))
+	var seen knownNames
 	for i, h := range hs {
 		name := strings.ToLower(h.Name)
 		parse, known := parsers[name]
@@ -100,10 +102,9 @@ func parseMessage(b []byte) (Message, []byte, error) {
 			m.Parameters = append(m.Parameters, Unknown{h})
 			continue
 		}
-		if seen[name] {
+		if !seen.add(name) {
 			return Message{}, nil, parseErr(ErrDuplicate, "TV-header %d: %s", i+1, name)
 		}
-		seen[name] = true
 		if name == "auth" {
 			if i != len(hs)-1 {
 				return Message{}, nil, parseErr(ErrAuthNotLast, "TV-header %d of %d", i+1, len(hs))
@@ -119,21 +120,57 @@ func parseMessage(b []byte) (Message, []byte, error) {
 	return m, msgOctets, nil
 }
 
+// knownNames are the known parameter names a message has carried so far:
+// at most one each, so never more than len(parsers), kept on the stack.
+type knownNames struct {
+	buf   [32]string
+	names []string
+}
+
+// add records name and reports whether it was new.
+func (k *knownNames) add(name string) bool {
+	if slices.Contains(k.names, name) {
+		return false
+	}
+	if k.names == nil {
+		k.names = k.buf[:0]
+	}
+	k.names = append(k.names, name)
+	return true
+}
+
 // MarshalMessage encodes m as a container. It refuses a message that
 // ParseMessage would refuse: a repeated parameter, "auth" not last, an
 // Unknown that shadows a known name, a value outside its grammar, content
 // over MaxContentLen octets.
 func MarshalMessage(m Message) ([]byte, error) {
-	content, err := marshalContent(m.Parameters)
+	b, err := appendContent(make([]byte, ContainerHeaderLen, 512), m.Parameters)
 	if err != nil {
 		return nil, err
 	}
-	return MarshalContainer(Container{Identifier: m.Identifier, Content: content})
+	return finishContainer(b, m.Identifier)
 }
 
-func marshalContent(ps []Parameter) ([]byte, error) {
-	hs := make([]TVHeader, len(ps))
-	seen := make(map[string]bool, len(ps))
+// finishContainer fills in the header of b, a container whose content
+// follows ContainerHeaderLen reserved octets, with the checks of
+// MarshalContainer.
+func finishContainer(b []byte, identifier uint8) ([]byte, error) {
+	if identifier == 0 {
+		return nil, marshalErr(ErrIdentifier, "container Identifier")
+	}
+	n := len(b) - ContainerHeaderLen
+	if n == 0 || n > MaxContentLen {
+		return nil, marshalErr(ErrLength, "content portion of %d octets (1..%d)", n, MaxContentLen)
+	}
+	b[0] = Version << 5
+	b[1] = identifier
+	binary.BigEndian.PutUint16(b[2:4], uint16(n))
+	return b, nil
+}
+
+// appendContent appends the TV-headers of ps and end-of-message to b.
+func appendContent(b []byte, ps []Parameter) ([]byte, error) {
+	var seen knownNames
 	for i, p := range ps {
 		if p == nil {
 			return nil, marshalErr(ErrValue, "parameter %d is nil", i+1)
@@ -143,10 +180,9 @@ func marshalContent(ps []Parameter) ([]byte, error) {
 		if u, ok := p.(Unknown); ok && known {
 			return nil, marshalErr(ErrValue, "parameter %d: Unknown named %q, a known parameter", i+1, u.Header.Name)
 		}
-		if known && seen[name] {
+		if known && !seen.add(name) {
 			return nil, marshalErr(ErrDuplicate, "parameter %d: %s", i+1, name)
 		}
-		seen[name] = true
 		if name == "auth" && i != len(ps)-1 {
 			return nil, marshalErr(ErrAuthNotLast, "parameter %d of %d", i+1, len(ps))
 		}
@@ -154,9 +190,11 @@ func marshalContent(ps []Parameter) ([]byte, error) {
 		if err != nil {
 			return nil, marshalErr(err, "parameter %d: %s", i+1, name)
 		}
-		hs[i] = TVHeader{Name: p.Name(), Value: v}
+		if b, err = appendTVHeader(b, TVHeader{Name: p.Name(), Value: v}); err != nil {
+			return nil, marshalErr(err, "TV-header %d", i+1)
+		}
 	}
-	return MarshalTVHeaders(hs)
+	return append(b, EndOfMessage...), nil
 }
 
 // Find returns the first parameter of type T in m.

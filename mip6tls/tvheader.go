@@ -3,6 +3,7 @@ package mip6tls
 import (
 	"bytes"
 	"io"
+	"strings"
 )
 
 // RFC 6618 §5.2: "The encoding of the message content is similar to HTTP
@@ -39,16 +40,21 @@ func ParseTVHeaders(content []byte) ([]TVHeader, error) {
 
 // parseTVHeaders also returns the offset in content at which each header
 // starts, so that the octets an authenticator covers are the received ones.
+// The content is copied into one string whose substrings are the names and
+// values (one allocation, not two per header); the slices start at a small
+// capacity, so that content made of CRLFs allocates nothing large.
 func parseTVHeaders(content []byte) ([]TVHeader, []int, error) {
-	var hs []TVHeader
-	var offsets []int
+	capacity := min(bytes.Count(content, []byte(crlf)), 32)
+	hs := make([]TVHeader, 0, capacity)
+	offsets := make([]int, 0, capacity)
+	text := string(content)
 	pos := 0
 	for {
-		rest := content[pos:]
-		if string(rest) == EndOfMessage {
+		rest := text[pos:]
+		if rest == EndOfMessage {
 			return hs, offsets, nil
 		}
-		end := bytes.Index(rest, []byte(crlf))
+		end := strings.Index(rest, crlf)
 		if end < 0 {
 			return nil, nil, parseErr(io.ErrUnexpectedEOF, "TV-header %d at offset %d: no CRLF, or no end-of-message (2CRLF)", len(hs)+1, pos)
 		}
@@ -66,9 +72,10 @@ func parseTVHeaders(content []byte) ([]TVHeader, []int, error) {
 }
 
 // parseTVHeaderLine splits name ":" value, dropping the white space that
-// RFC 2616 §2.1 ("implied *LWS") allows around the value.
-func parseTVHeaderLine(line []byte) (TVHeader, error) {
-	colon := bytes.IndexByte(line, ':')
+// RFC 2616 §2.1 ("implied *LWS") allows around the value. Name and Value
+// are substrings of line.
+func parseTVHeaderLine(line string) (TVHeader, error) {
+	colon := strings.IndexByte(line, ':')
 	if colon < 0 {
 		return TVHeader{}, wrapCause(ErrHeaderSyntax, "no ':'")
 	}
@@ -76,11 +83,11 @@ func parseTVHeaderLine(line []byte) (TVHeader, error) {
 	if !isToken(name) {
 		return TVHeader{}, wrapCause(ErrHeaderSyntax, "name %q is not an RFC 2616 token", name)
 	}
-	value := bytes.Trim(line[colon+1:], " \t")
-	if i := bytes.IndexFunc(value, isCTL); i >= 0 {
+	value := strings.Trim(line[colon+1:], " \t")
+	if i := strings.IndexFunc(value, isCTL); i >= 0 {
 		return TVHeader{}, wrapCause(ErrHeaderSyntax, "%s: control character %#02x in value", name, value[i])
 	}
-	return TVHeader{Name: string(name), Value: string(value)}, nil
+	return TVHeader{Name: name, Value: value}, nil
 }
 
 // MarshalTVHeaders encodes hs followed by end-of-message. It refuses what
@@ -99,11 +106,10 @@ func MarshalTVHeaders(hs []TVHeader) ([]byte, error) {
 }
 
 func appendTVHeader(b []byte, h TVHeader) ([]byte, error) {
-	if !isToken([]byte(h.Name)) {
+	if !isToken(h.Name) {
 		return nil, wrapCause(ErrHeaderSyntax, "name %q is not an RFC 2616 token", h.Name)
 	}
-	v := []byte(h.Value)
-	if bytes.IndexFunc(v, isCTL) >= 0 || len(bytes.Trim(v, " \t")) != len(v) {
+	if v := h.Value; strings.IndexFunc(v, isCTL) >= 0 || len(strings.Trim(v, " \t")) != len(v) {
 		return nil, wrapCause(ErrHeaderSyntax, "%s: value %q has a control character or white space at an end", h.Name, h.Value)
 	}
 	b = append(b, h.Name...)
@@ -114,11 +120,12 @@ func appendTVHeader(b []byte, h TVHeader) ([]byte, error) {
 
 // isToken reports whether s is an RFC 2616 §2.2 token: 1*<any CHAR except
 // CTLs or separators>.
-func isToken(s []byte) bool {
+func isToken(s string) bool {
 	if len(s) == 0 {
 		return false
 	}
-	for _, c := range s {
+	for i := range len(s) {
+		c := s[i]
 		if c <= ' ' || c >= 0x7f {
 			return false
 		}

@@ -2,7 +2,6 @@ package mip6tls
 
 import (
 	"encoding/hex"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -24,21 +23,61 @@ func parseHex(s string) ([]byte, error) {
 	return b, nil
 }
 
-// formatHex writes octets as upper-case hex, the case of the RFC's own
-// examples (§5.6.5: "3B", "2F").
-func formatHex(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
+// upperHex are the digits formatHex writes.
+const upperHex = "0123456789ABCDEF"
 
-// parseFixedHex decodes exactly len(dst) octets of hex into dst.
+// formatHex writes octets as upper-case hex, the case of the RFC's own
+// examples (§5.6.5: "3B", "2F"), in one allocation.
+func formatHex(b []byte) string {
+	var sb strings.Builder
+	sb.Grow(2 * len(b))
+	for _, c := range b {
+		sb.WriteByte(upperHex[c>>4])
+		sb.WriteByte(upperHex[c&0x0f])
+	}
+	return sb.String()
+}
+
+// appendHex appends octets as formatHex writes them.
+func appendHex(b, octets []byte) []byte {
+	for _, c := range octets {
+		b = append(b, upperHex[c>>4], upperHex[c&0x0f])
+	}
+	return b
+}
+
+// parseFixedHex decodes exactly len(dst) octets of hex into dst, without
+// an intermediate buffer (key material is decoded straight into the
+// caller's array).
 func parseFixedHex(dst []byte, s string) error {
-	b, err := parseHex(s)
-	if err != nil {
-		return err
+	if len(s) == 0 || len(s)%2 != 0 {
+		return wrapCause(ErrValue, "%d hex digits, need a positive even number", len(s))
 	}
-	if len(b) != len(dst) {
-		return wrapCause(ErrValue, "%d octets, need %d", len(b), len(dst))
+	if len(s)/2 != len(dst) {
+		return wrapCause(ErrValue, "%d octets, need %d", len(s)/2, len(dst))
 	}
-	copy(dst, b)
+	for i := range dst {
+		hi, okHi := fromHexChar(s[2*i])
+		lo, okLo := fromHexChar(s[2*i+1])
+		if !okHi || !okLo {
+			return wrapCause(ErrValue, "not hex: invalid digit at %d", 2*i)
+		}
+		dst[i] = hi<<4 | lo
+	}
 	return nil
+}
+
+// fromHexChar decodes one HEX digit of either case (RFC 2616 §2.2).
+func fromHexChar(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // parseDecimal decodes 1*maxDigits DIGIT into a value in [lo, hi].
@@ -82,15 +121,19 @@ func parseIP6Addr(s string) (netip.Addr, error) {
 // formatIP6Addr writes the eight words in lower-case hex without leading
 // zeros and without "::" (the grammar has no compressed form).
 func formatIP6Addr(a netip.Addr) string {
-	b := a.As16()
-	var sb strings.Builder
+	var buf [39]byte
+	return string(appendIP6Addr(buf[:0], a))
+}
+
+func appendIP6Addr(b []byte, a netip.Addr) []byte {
+	o := a.As16()
 	for i := 0; i < 16; i += 2 {
 		if i > 0 {
-			sb.WriteByte(':')
+			b = append(b, ':')
 		}
-		sb.WriteString(strconv.FormatUint(uint64(b[i])<<8|uint64(b[i+1]), 16))
+		b = strconv.AppendUint(b, uint64(o[i])<<8|uint64(o[i+1]), 16)
 	}
-	return sb.String()
+	return b
 }
 
 // parseIP4Addr decodes §5.7's ip4-addr = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT
@@ -154,7 +197,15 @@ func parsePrefix(s string, ip6 bool) (netip.Prefix, error) {
 }
 
 func formatPrefix(p netip.Prefix) string {
-	return fmt.Sprintf("%s/%d", formatAddr(p.Addr()), p.Bits())
+	var buf [48]byte
+	b := buf[:0]
+	if a := p.Addr(); a.Is4() {
+		b = a.AppendTo(b)
+	} else {
+		b = appendIP6Addr(b, a)
+	}
+	b = append(b, '/')
+	return string(strconv.AppendInt(b, int64(p.Bits()), 10))
 }
 
 // rfc1123Layout is RFC 2616 §3.3.1's rfc1123-date, "Sun, 06 Nov 1994

@@ -138,15 +138,19 @@ type spiTable struct {
 	expiry spiExpiry
 }
 
-// allocate returns a random SPI not in use, reserved until end.
-func (t *spiTable) allocate(r io.Reader, now, end time.Time) (mip6tls.SPI, error) {
+// allocate returns a random SPI not in use, reserved until end: first
+// is the first candidate (4 random octets read with the keys), r gives
+// the next ones.
+func (t *spiTable) allocate(first [4]byte, r io.Reader, now, end time.Time) (mip6tls.SPI, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expiry.expire(t.used, now)
-	var b [4]byte
-	for range 64 {
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, err
+	b := first
+	for i := range 64 {
+		if i > 0 {
+			if _, err := io.ReadFull(r, b[:]); err != nil {
+				return 0, err
+			}
 		}
 		spi := mip6tls.SPI(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])) & mip6tls.MaxSPI
 		if _, taken := t.used[spi]; spi != 0 && !taken {
@@ -185,32 +189,35 @@ func (h *HAC) newSA(suite mip6tls.CipherSuite, scope mip6tls.SAScope) (mip6tls.S
 	// rfc1123-date has whole seconds: the end is rounded down so that the
 	// MN and HA read the same instant.
 	end := now.Add(h.cfg.SALifetime).UTC().Truncate(time.Second)
-	spi, err := h.spis.allocate(h.cfg.Rand, now, end)
+	il, el := keyLen(suite)
+	// One read for the SPI candidate and the four keys (§5.6.2: "randomly
+	// generated"), wiped once copied into the SA.
+	var buf [4 + 4*mip6tls.MaxKeyLen]byte
+	defer clear(buf[:])
+	random := buf[:4+2*il+2*el]
+	if _, err := io.ReadFull(h.cfg.Rand, random); err != nil {
+		return mip6tls.SecurityAssociation{}, err
+	}
+	spi, err := h.spis.allocate([4]byte(random[:4]), h.cfg.Rand, now, end)
 	if err != nil {
 		return mip6tls.SecurityAssociation{}, err
 	}
 	sa := mip6tls.SecurityAssociation{SPI: spi, CipherSuite: suite, Scope: scope, ValidityEnd: end}
-	il, el := keyLen(suite)
 	keys := []struct {
 		k *mip6tls.Key
 		n int
 	}{{&sa.MNToHAIntegrity, il}, {&sa.HAToMNIntegrity, il}, {&sa.MNToHAEncryption, el}, {&sa.HAToMNEncryption, el}}
-	var buf [mip6tls.MaxKeyLen]byte
-	defer clear(buf[:])
+	material := random[4:]
 	for _, k := range keys {
 		if k.n == 0 {
 			continue
 		}
-		if _, err := io.ReadFull(h.cfg.Rand, buf[:k.n]); err != nil {
+		if *k.k, err = mip6tls.NewKey(material[:k.n]); err != nil {
 			h.spis.release(spi)
 			sa.Zero()
 			return mip6tls.SecurityAssociation{}, err
 		}
-		if *k.k, err = mip6tls.NewKey(buf[:k.n]); err != nil {
-			h.spis.release(spi)
-			sa.Zero()
-			return mip6tls.SecurityAssociation{}, err
-		}
+		material = material[k.n:]
 	}
 	return sa, nil
 }

@@ -2,6 +2,7 @@ package hac
 
 import (
 	"bytes"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func TestSPITableExpiry(t *testing.T) {
 	}
 	alloc := func(r *bytes.Reader, now, end time.Time) mip6tls.SPI {
 		t.Helper()
-		spi, err := tab.allocate(r, now, end)
+		spi, err := allocateFrom(&tab, r, now, end)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,13 +72,13 @@ func BenchmarkSPIAllocate(b *testing.B) {
 	end := now.Add(time.Hour)
 	r := newCounterReader()
 	for range 100000 {
-		if _, err := tab.allocate(r, now, end); err != nil {
+		if _, err := allocateFrom(&tab, r, now, end); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		spi, err := tab.allocate(r, now, end)
+		spi, err := allocateFrom(&tab, r, now, end)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -96,4 +97,14 @@ func (c *counterReader) Read(p []byte) (int, error) {
 		p[i], p[i+1], p[i+2], p[i+3] = byte(c.n>>24), byte(c.n>>16), byte(c.n>>8), byte(c.n)
 	}
 	return len(p) - len(p)%4, nil
+}
+
+// allocateFrom reads the first candidate from r, as newSA reads it with
+// the keys, and allocates.
+func allocateFrom(tab *spiTable, r io.Reader, now, end time.Time) (mip6tls.SPI, error) {
+	var first [4]byte
+	if _, err := io.ReadFull(r, first[:]); err != nil {
+		return 0, err
+	}
+	return tab.allocate(first, r, now, end)
 }

@@ -119,7 +119,10 @@ func (h *HAC) session(ctx context.Context, c *tls.Conn) {
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	_ = c.SetDeadline(time.Now().Add(h.timeout))
-	if err := c.HandshakeContext(ctx); err != nil {
+	// Handshake, not HandshakeContext: the deadline above and the
+	// AfterFunc already bound it and end it with ctx, without the extra
+	// goroutine per connection that HandshakeContext starts.
+	if err := c.Handshake(); err != nil {
 		h.log.Debug("HAC: TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}

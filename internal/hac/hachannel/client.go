@@ -17,8 +17,11 @@ import (
 // DefaultTimeout bounds one provisioning when the context has no deadline.
 const DefaultTimeout = 5 * time.Second
 
-// DefaultConns is the number of connections a Client keeps to the HA.
-const DefaultConns = 4
+// DefaultConns is the number of connections a Client keeps to the HA:
+// each carries one provisioning at a time, so this many bootstraps can be
+// at their HAC→HA step at once (fhkey bench tls runs 8 MNs at once). A
+// connection is dialled on first use only.
+const DefaultConns = 8
 
 // Client is the HAC's end of the channel; it implements
 // hac.SAProvisioner and is safe for concurrent use. It keeps up to Conns

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -213,7 +214,7 @@ func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 		s.stats.malformed.Add(1)
 		return s.discard(req.NAI, err)
 	}
-	sub, err := s.subs.Get(ctx, req.NAI)
+	sub, err := s.subscriber(ctx, req.NAI)
 	switch {
 	case errors.Is(err, subscribers.ErrUnknownSubscriber):
 		s.stats.unknownSubscriber.Add(1)
@@ -222,7 +223,7 @@ func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 		s.stats.storeErrors.Add(1)
 		return aaa.KeyResponse{}, fmt.Errorf("%w: %s: %w", subscribers.ErrStore, req.NAI, err)
 	}
-	defer sub.Zero()
+	defer s.release(sub)
 	e := errorAnswer{s: s, hmk: sub.HMK, nai: req.NAI, messageID: r.messageID, ts: r.ts, hasTS: r.hasTS}
 
 	// PRF. The HIK cannot be derived with a PRF the server does not use,
@@ -311,6 +312,39 @@ func (s *Server) RequestKey(ctx context.Context, req aaa.KeyRequest) (aaa.KeyRes
 	}
 	s.stats.accepted.Add(1)
 	return aaa.KeyResponse{Status: mh.HandoverKeyStatusSuccess, HK: hk, HKSNonce: nonce, Lifetime: lifetime}, nil
+}
+
+// loaded is the pool of Subscribers that Loader stores copy into: a
+// subscriber's HMK lives in a pooled array during one request and is
+// wiped before the array goes back (release), never retained.
+var loaded = sync.Pool{New: func() any { return &subscribers.Subscriber{HMK: make([]byte, 0, subscribers.MaxHMKLen)} }}
+
+// subscriber returns the subscriber named nai, with a copy of its HMK
+// the caller hands to release.
+func (s *Server) subscriber(ctx context.Context, nai string) (*subscribers.Subscriber, error) {
+	if l, ok := s.subs.(subscribers.Loader); ok {
+		sub := loaded.Get().(*subscribers.Subscriber)
+		if err := l.Load(ctx, nai, sub); err != nil {
+			s.release(sub)
+			return nil, err
+		}
+		return sub, nil
+	}
+	sub, err := s.subs.Get(ctx, nai)
+	if err != nil {
+		return nil, err
+	}
+	return &sub, nil
+}
+
+// release wipes sub's HMK and, if it came from the pool, returns it.
+func (s *Server) release(sub *subscribers.Subscriber) {
+	sub.Zero()
+	if _, ok := s.subs.(subscribers.Loader); ok && cap(sub.HMK) == subscribers.MaxHMKLen {
+		clear(sub.HMK[:cap(sub.HMK)])
+		sub.HMK, sub.ARPrefixes = sub.HMK[:0], sub.ARPrefixes[:0]
+		loaded.Put(sub)
+	}
 }
 
 // preferredMAC is the request's MAC algorithm if the server accepts it,

@@ -204,8 +204,9 @@ func (s *Server) client(src netip.Addr) *NASClient {
 //
 // Requests are read and handled by a pool of readers, each reading the
 // socket and answering what it read itself: no goroutine, channel or copy
-// per request, and the per-request timeout derives from the reader's own
-// context, not from one all readers share (docs/aaa.md, bench hks). GOMAXPROCS
+// per request, and the requests' deadline is a context each reader
+// renews, not one per request nor one all readers share (docs/aaa.md,
+// bench hks). GOMAXPROCS
 // readers wait on the socket; one that goes to the KeyServer while none is
 // left waiting starts another, so that a slow KeyServer (a remote store)
 // holds up no other request, up to MaxInFlight at the KeyServer at once

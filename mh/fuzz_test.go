@@ -79,14 +79,7 @@ func checkAllocationFree(t *testing.T, data []byte) {
 	v, verr := ParseFastBindingUpdate(data)
 	m, err := ParseMessage(data)
 	fbu, isFBU := m.(FastBindingUpdate)
-	switch {
-	case err != nil && verr == nil:
-		t.Fatalf("ParseFastBindingUpdate accepts what ParseMessage rejects (%v): %x", err, data)
-	case err == nil && isFBU != (verr == nil):
-		t.Fatalf("ParseFastBindingUpdate: %v, ParseMessage gives %T: %x", verr, m, data)
-	case verr != nil && !errors.Is(verr, ErrParse):
-		t.Fatalf("error %v does not wrap ErrParse", verr)
-	case isFBU:
+	if agreeWithParseMessage(t, "ParseFastBindingUpdate", data, m, err, verr, isFBU) {
 		want := FastBindingUpdateView{FastBindingUpdate: fbu}
 		want.Options = nil
 		for _, o := range fbu.Options {
@@ -101,6 +94,7 @@ func checkAllocationFree(t *testing.T, data []byte) {
 			t.Fatalf("ParseFastBindingUpdate = %+v, ParseMessage gives %+v", v, want)
 		}
 	}
+	checkHandoverKeyRequestView(t, data, m, err)
 	c, err := CoveredByBADF(data, newCoA, parAddr)
 	prefix := []byte{0xee}
 	c2, err2 := AppendCoveredByBADF(prefix, data, newCoA, parAddr)
@@ -110,6 +104,63 @@ func checkAllocationFree(t *testing.T, data []byte) {
 	if err == nil && (!bytes.Equal(c2.Data, append(prefix, c.Data...)) || !bytes.Equal(c.Authenticator, c2.Authenticator) ||
 		c.Offset != c2.Offset || c.SPI != c2.SPI) {
 		t.Fatalf("AppendCoveredByBADF = %+v, CoveredByBADF %+v", c2, *c)
+	}
+}
+
+// agreeWithParseMessage checks that the view parser name, which gave
+// verr on data, accepts exactly what ParseMessage (m, err) accepts as its
+// type (isType), and reports whether the views are to be compared.
+func agreeWithParseMessage(t *testing.T, name string, data []byte, m Message, err, verr error, isType bool) bool {
+	t.Helper()
+	switch {
+	case err != nil && verr == nil:
+		t.Fatalf("%s accepts what ParseMessage rejects (%v): %x", name, err, data)
+	case err == nil && isType != (verr == nil):
+		t.Fatalf("%s: %v, ParseMessage gives %T: %x", name, verr, m, data)
+	case verr != nil && !errors.Is(verr, ErrParse):
+		t.Fatalf("%s: error %v does not wrap ErrParse", name, verr)
+	}
+	return isType
+}
+
+// checkHandoverKeyRequestView checks that ParseHandoverKeyRequest agrees
+// with ParseMessage's m, err on data.
+func checkHandoverKeyRequestView(t *testing.T, data []byte, m Message, err error) {
+	t.Helper()
+	v, verr := ParseHandoverKeyRequest(data)
+	hk, isHK := m.(HandoverKeyRequest)
+	if agreeWithParseMessage(t, "ParseHandoverKeyRequest", data, m, err, verr, isHK) {
+		want := HandoverKeyRequestView{HandoverKeyRequest: hk}
+		want.Options = nil
+		for _, o := range hk.Options {
+			switch o := o.(type) {
+			case MobileNodeIdentifier:
+				if o.Subtype == MobileNodeIdentifierSubtypeNAI {
+					if want.NAIOptions++; want.NAIOptions == 1 {
+						want.NAI = o.Identifier
+					}
+				}
+			case HandoverNonce:
+				if o.Subtype == NonceSubtypeMN {
+					if want.MNNonceOptions++; want.MNNonceOptions == 1 {
+						want.MNNonce = o.Nonce
+					}
+				}
+			case Timestamp:
+				if want.TimestampOptions++; want.TimestampOptions == 1 {
+					want.Timestamp = o.Value
+				}
+			case MessageAuthenticationCode:
+				if o.Subtype == MACSubtypeMNHKS {
+					if want.MNHKSMACOptions++; want.MNHKSMACOptions == 1 {
+						want.MNHKSMACAlgorithmType = o.AlgorithmType
+					}
+				}
+			}
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("ParseHandoverKeyRequest = %+v, ParseMessage gives %+v", v, want)
+		}
 	}
 }
 

@@ -386,8 +386,9 @@ func (cp Codepoints) ParseMessage(b []byte) (Message, error) {
 	case TypeHandoverAcknowledge:
 		return HandoverAcknowledge{Sequence: u16(d), Code: d[3], Options: opts}, nil
 	case r.HandoverKeyRequest:
-		return HandoverKeyRequest{MessageID: d[0], Verify: d[1]&0x80 != 0, PRF: d[1] >> 4 & maxPRF,
-			KeyCareOfAddress: netip.AddrFrom16([16]byte(d[2:])), Options: opts}, nil
+		m := handoverKeyRequestFixed(d)
+		m.Options = opts
+		return m, nil
 	default: // r.HandoverKeyResponse
 		return HandoverKeyResponse{MessageID: d[0], Verified: d[1]&0x80 != 0, PRF: d[1] >> 4 & maxPRF,
 			Status: u16(d[2:]), Lifetime: time.Duration(u16(d[4:])) * time.Second,
@@ -420,6 +421,13 @@ func fastBindingUpdateFixed(d []byte) FastBindingUpdate {
 	return FastBindingUpdate{Sequence: u16(d), Acknowledge: d[2]&flagA != 0, HomeRegistration: d[2]&flagH != 0,
 		LinkLocalCompatibility: d[2]&flagL != 0, KeyManagement: d[2]&flagK != 0,
 		Lifetime: time.Duration(u16(d[4:])) * time.Second}
+}
+
+// handoverKeyRequestFixed decodes the fixed part of an HKReq (draft
+// §5.1.1): Message ID, V, PRF, Key Care of Address.
+func handoverKeyRequestFixed(d []byte) HandoverKeyRequest {
+	return HandoverKeyRequest{MessageID: d[0], Verify: d[1]&0x80 != 0, PRF: d[1] >> 4 & maxPRF,
+		KeyCareOfAddress: netip.AddrFrom16([16]byte(d[2:]))}
 }
 
 // FastBindingUpdateView is what an access router needs of a received Fast

@@ -1,7 +1,6 @@
 package radius
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -58,11 +57,11 @@ func (r *batchReader) read() {
 	r.p.loop(func() (err error) {
 		n, err = r.p.batch.ReadBatch(r.in, 0)
 		return err
-	}, func(ctx context.Context) {
+	}, func(dl *handlerDeadline) {
 		for i := range r.in[:n] {
 			m := &r.in[i]
 			r.cur, r.curPort = m.Addr, addrPort(m.Addr)
-			r.p.s.handle(ctx, r, r.curPort, m.Buffers[0][:m.N])
+			r.p.s.handle(dl.context(), r, r.curPort, m.Buffers[0][:m.N])
 		}
 		r.flush()
 	})

@@ -114,6 +114,9 @@ type Request struct {
 
 // DecodeRequest checks and decodes the received Access-Request b: its
 // Message-Authenticator (required, constant time), then its attributes.
+// The Request aliases b (its ProxyState, and its KeyRequest.HKReq when
+// the HKReq is in one attribute, as an HKReq of at most 247 octets is):
+// b must not change while the Request is used.
 func DecodeRequest(b, secret []byte) (Request, error) {
 	n, err := checkHeader(b)
 	if err != nil {
@@ -128,7 +131,8 @@ func DecodeRequest(b, secret []byte) (Request, error) {
 	if err := verifyMessageAuthenticator(b, &r.Authenticator, secret); err != nil {
 		return Request{}, err
 	}
-	attrs, err := parseAttributes(b[headerLen:])
+	var room [commonAttributes]attribute
+	attrs, err := appendAttributes(room[:0], b[headerLen:])
 	if err != nil {
 		return Request{}, err
 	}
@@ -158,7 +162,13 @@ func DecodeRequest(b, secret []byte) (Request, error) {
 			}
 			haveAR = true
 		case a.vendor && a.vt == AttrHKReq:
-			r.KeyRequest.HKReq = append(r.KeyRequest.HKReq, a.value...)
+			if r.KeyRequest.HKReq == nil {
+				// One attribute (an HKReq of at most 247 octets): aliases
+				// b; capped so that appending a second one copies.
+				r.KeyRequest.HKReq = a.value[:len(a.value):len(a.value)]
+			} else {
+				r.KeyRequest.HKReq = append(r.KeyRequest.HKReq, a.value...)
+			}
 		}
 	}
 	switch {
@@ -413,7 +423,17 @@ type attribute struct {
 // other vendors' are kept as standard Vendor-Specific attributes. Every
 // error names the attribute.
 func parseAttributes(b []byte) ([]attribute, error) {
-	var out []attribute
+	return appendAttributes(nil, b)
+}
+
+// commonAttributes is room for the attributes of a usual Access-Request
+// (Message-Authenticator, User-Name, NAS-Identifier, AR-ID, HKReq, a few
+// Proxy-States): appendAttributes into an array of that many on the
+// caller's stack does not allocate.
+const commonAttributes = 12
+
+// appendAttributes is parseAttributes appending to out.
+func appendAttributes(out []attribute, b []byte) ([]attribute, error) {
 	for off := 0; off < len(b); {
 		if len(b)-off < 2 {
 			return nil, fmt.Errorf("%w: attribute type %d: %w", ErrMalformed, b[off], io.ErrUnexpectedEOF)

@@ -43,7 +43,10 @@ type ServerConfig struct {
 	// remote store (PostgreSQL) gets a reader of its own and the waits
 	// overlap.
 	ReadBatch int
-	// HandlerTimeout bounds one RequestKey call. Default 5 s.
+	// HandlerTimeout bounds one RequestKey call: its context ends between
+	// HandlerTimeout and 1.25 × HandlerTimeout after the call starts (a
+	// reader's context, renewed when less than HandlerTimeout is left, so
+	// that no context is made per request). Default 5 s.
 	HandlerTimeout time.Duration
 	// DuplicateCache is how many answered requests are kept to answer
 	// their duplicates (RFC 5080 §2.2.2), DuplicateTTL for how long.
@@ -89,7 +92,7 @@ type Server struct {
 	c       serverCounters
 
 	mu    sync.Mutex
-	cache map[dupKey]*cacheEntry
+	cache map[dupKey]cacheEntry
 	order []dupKey // insertion order, for expiry; order[head:] are live
 	head  int
 }
@@ -134,7 +137,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, slots: make(chan struct{}, cfg.MaxInFlight), cache: map[dupKey]*cacheEntry{}}
+	s := &Server{cfg: cfg, log: log, slots: make(chan struct{}, cfg.MaxInFlight), cache: map[dupKey]cacheEntry{}}
 	s.clients.Store(&clients)
 	return s, nil
 }
@@ -201,8 +204,9 @@ func (s *Server) client(src netip.Addr) *NASClient {
 //
 // Requests are read and handled by a pool of readers, each reading the
 // socket and answering what it read itself: no goroutine, channel or copy
-// per request, and the per-request timeout derives from the reader's own
-// context, not from one all readers share (docs/aaa.md, bench hks). GOMAXPROCS
+// per request, and the requests' deadline is a context each reader
+// renews, not one per request nor one all readers share (docs/aaa.md,
+// bench hks). GOMAXPROCS
 // readers wait on the socket; one that goes to the KeyServer while none is
 // left waiting starts another, so that a slow KeyServer (a remote store)
 // holds up no other request, up to MaxInFlight at the KeyServer at once
@@ -262,17 +266,18 @@ func (p *readerPool) read() {
 	p.loop(func() (err error) {
 		n, src, err = p.readFrom(buf)
 		return err
-	}, func(ctx context.Context) { p.s.handle(ctx, p, src, buf[:n]) })
+	}, func(dl *handlerDeadline) { p.s.handle(dl.context(), p, src, buf[:n]) })
 }
 
 // loop runs a reader, counted idle on entry: read waits for datagrams,
 // handle handles what it read. The reader ends with Serve, when the socket
 // fails, or after handling while enough others wait.
-func (p *readerPool) loop(read func() error, handle func(ctx context.Context)) {
-	// A context of the reader's own: the per-request timeouts derive from
-	// it, not all from Serve's (whose lock they would contend for).
-	ctx, cancel := context.WithCancel(p.ctx)
-	defer cancel()
+func (p *readerPool) loop(read func() error, handle func(dl *handlerDeadline)) {
+	// A context of the reader's own for the requests' deadline
+	// (ServerConfig.HandlerTimeout), renewed when less than the timeout is
+	// left: no context, timer or lock of Serve's context per request.
+	dl := handlerDeadline{parent: p.ctx, timeout: p.s.cfg.HandlerTimeout}
+	defer dl.stop()
 	for {
 		err := read()
 		p.idle.Add(-1)
@@ -284,11 +289,39 @@ func (p *readerPool) loop(read func() error, handle func(ctx context.Context)) {
 			p.idle.Add(1)
 			continue // ICMP errors surfacing on the socket
 		}
-		handle(ctx)
+		handle(&dl)
 		if p.idle.Load() >= p.idleTarget {
 			return // enough readers wait without this one
 		}
 		p.idle.Add(1)
+	}
+}
+
+// handlerDeadline is a reader's context for its requests: it ends between
+// timeout and 1.25 × timeout after any request it is given to starts.
+type handlerDeadline struct {
+	parent  context.Context
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+	end     time.Time
+}
+
+// context returns the context for a request starting now, renewed from
+// parent when less than timeout is left.
+func (d *handlerDeadline) context() context.Context {
+	now := time.Now()
+	if d.ctx == nil || d.end.Sub(now) < d.timeout {
+		d.stop()
+		d.end = now.Add(d.timeout + d.timeout/4)
+		d.ctx, d.cancel = context.WithDeadline(d.parent, d.end)
+	}
+	return d.ctx
+}
+
+func (d *handlerDeadline) stop() {
+	if d.cancel != nil {
+		d.cancel()
 	}
 }
 
@@ -397,10 +430,9 @@ func (s *Server) handle(ctx context.Context, p replier, src netip.AddrPort, b []
 	p.send(reply, src)
 }
 
-// answer calls the KeyServer and encodes its answer (nil: none).
+// answer calls the KeyServer and encodes its answer (nil: none). ctx
+// carries the handler's deadline (handlerDeadline).
 func (s *Server) answer(ctx context.Context, req *Request, secret []byte) []byte {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.HandlerTimeout)
-	defer cancel()
 	kr, err := s.cfg.KeyServer.RequestKey(ctx, req.KeyRequest)
 	resp := Response{KeyResponse: kr}
 	kr.HK.Zero()
@@ -466,7 +498,7 @@ func (s *Server) lookup(key dupKey) ([]byte, bool) {
 	if e, ok := s.cache[key]; ok {
 		return e.reply, true
 	}
-	s.cache[key] = &cacheEntry{at: now}
+	s.cache[key] = cacheEntry{at: now}
 	s.order = append(s.order, key)
 	return nil, false
 }
@@ -476,6 +508,7 @@ func (s *Server) remember(key dupKey, reply []byte) {
 	defer s.mu.Unlock()
 	if e, ok := s.cache[key]; ok {
 		e.reply = reply
+		s.cache[key] = e
 	}
 }
 

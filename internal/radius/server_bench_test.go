@@ -154,3 +154,25 @@ func processCPU(tb testing.TB) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestHandleKeyRequestAllocs pins the HKS's allocations per accepted key
+// request through Server.handle (docs/aaa.md, bench hks): the NAI string,
+// the HKS-Nonce and the answer the duplicate cache keeps. No context,
+// attribute slice, HKReq copy, boxed option or HMK copy per request.
+func TestHandleKeyRequestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	const runs = 200
+	p := newHKSPath(t, runs+1)
+	buf := make([]byte, maxPacketLen)
+	ctx := context.Background()
+	i := 0
+	allocs := testing.AllocsPerRun(runs, func() {
+		p.serve(t, ctx, i, buf)
+		i++
+	})
+	if allocs > 3 {
+		t.Errorf("%v allocations per key request, want at most 3", allocs)
+	}
+}

@@ -40,6 +40,35 @@ func sub(nai string, i byte) *Subscriber {
 		MaxLifetime: time.Duration(i) * time.Minute}
 }
 
+// testLoad checks Loader.Load against Get's results: one reused
+// Subscriber, its arrays reused once large enough, wiped by the caller
+// without touching the store.
+func testLoad(t *testing.T, l Loader, names []string) {
+	t.Helper()
+	ctx := context.Background()
+	dst := Subscriber{HMK: make([]byte, 0, MaxHMKLen), ARPrefixes: make([]netip.Prefix, 0, 4)}
+	hmk := &dst.HMK[:1][0]
+	for i, n := range names {
+		if err := l.Load(ctx, n, &dst); err != nil {
+			t.Fatal(err)
+		}
+		if want := sub(n, byte(i)); !dst.Equal(want) || &dst.HMK[0] != hmk {
+			t.Fatalf("Load(%s) = %v, want %v in the caller's array", n, dst, want)
+		}
+		dst.Zero()
+	}
+	if err := l.Load(ctx, "nobody@example.com", &dst); !errors.Is(err, ErrUnknownSubscriber) {
+		t.Errorf("Load: %v", err)
+	}
+	if err := l.Load(ctx, names[0], &dst); err != nil || !dst.Equal(sub(names[0], 0)) {
+		t.Fatalf("clearing a loaded HMK changed the stored one: %v", err)
+	}
+	allocs := testing.AllocsPerRun(50, func() { _ = l.Load(ctx, names[0], &dst) })
+	if allocs != 0 {
+		t.Errorf("Load: %v allocations, want 0", allocs)
+	}
+}
+
 // testConformance is the contract of Store, run against each store.
 func testConformance(t *testing.T, open func(*testing.T) Store) {
 	ctx := context.Background()
@@ -101,6 +130,9 @@ func testConformance(t *testing.T, open func(*testing.T) Store) {
 		}
 		if got, _ := s.Get(ctx, names[0]); !bytes.Equal(got.HMK, sub(names[0], 0).HMK) {
 			t.Fatal("clearing a returned HMK changed the stored one")
+		}
+		if l, ok := s.(Loader); ok {
+			testLoad(t, l, names)
 		}
 		for _, withHMK := range []bool{false, true} {
 			all, err := s.List(ctx, withHMK)

@@ -74,6 +74,23 @@ func (m *Memory) Get(ctx context.Context, nai string) (Subscriber, error) {
 	return clone(&e.s, true), nil
 }
 
+// Load implements Loader.
+func (m *Memory) Load(ctx context.Context, nai string, dst *Subscriber) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, err := m.entry(nai)
+	if err != nil {
+		return err
+	}
+	hmk, prefixes := dst.HMK[:0], dst.ARPrefixes[:0]
+	*dst = e.s
+	dst.HMK = append(hmk, e.s.HMK...)
+	dst.ARPrefixes = append(prefixes, e.s.ARPrefixes...)
+	return nil
+}
+
 // Put implements Subscribers.
 func (m *Memory) Put(ctx context.Context, s *Subscriber) error {
 	if err := s.Validate(); err != nil {

@@ -157,6 +157,17 @@ type Store interface {
 	Close() error
 }
 
+// Loader is implemented by stores that can copy a subscriber into memory
+// of the caller's, so that a server reusing one Subscriber per request (a
+// pool, wiped with Zero after each) copies the HMK without allocating.
+// Memory implements it; the HKS uses Get with stores that do not.
+type Loader interface {
+	// Load is Get into dst: dst's HMK and ARPrefixes arrays are reused
+	// when they have room, its other fields overwritten. On an error dst
+	// holds no HMK octet of the subscriber.
+	Load(ctx context.Context, nai string, dst *Subscriber) error
+}
+
 // TimestampOrder maps an NTP timestamp to a signed integer whose order is
 // the order in time over NTP eras 0 and 1 as RFC 4330 §3 reads them
 // (1968-01-20 to 2104-02-26, mh.NTPTimestamp.Time): a seconds field with

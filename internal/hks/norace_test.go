@@ -1,0 +1,5 @@
+//go:build !race
+
+package hks
+
+const raceEnabled = false

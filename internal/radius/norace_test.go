@@ -1,0 +1,5 @@
+//go:build !race
+
+package radius
+
+const raceEnabled = false

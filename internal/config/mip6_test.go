@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,6 +20,27 @@ func TestExampleMIP6(t *testing.T) {
 	if cfg.MIP6TLS != want || cfg.Interface != "wlan0" || cfg.TUN != "mip6" || cfg.Lifetime != 600*time.Second ||
 		cfg.RebootstrapMargin != 5*time.Minute || cfg.AllowPlaintextData || cfg.HTTP.Listen != netip.MustParseAddrPort("127.0.0.1:9752") {
 		t.Fatalf("%+v", cfg)
+	}
+}
+
+// TestExampleMIP6Interfaces: the sample's commented interfaces line,
+// used instead of interface, is a valid configuration.
+func TestExampleMIP6Interfaces(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "mip6.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "\ninterface = \"wlan0\"\n", "\n", 1)
+	s = strings.Replace(s, "\n# interfaces = ", "\ninterfaces = ", 1)
+	if s == string(b) {
+		t.Fatal("the sample no longer has interface and a commented interfaces line")
+	}
+	cfg, err := ParseMIP6("/etc/fhkey/mip6.toml", []byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Interfaces) != 2 || cfg.Interfaces[0] != "wlan0" || cfg.Interfaces[1] != "eth0" || cfg.Interface != "" {
+		t.Fatalf("%q %q", cfg.Interfaces, cfg.Interface)
 	}
 }
 

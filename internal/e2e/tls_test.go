@@ -68,14 +68,26 @@ func TestTLSDaemonProcesses(t *testing.T) {
 	echo := newHomeEcho(t, b.tb)
 	echo.exchange(ctx, 20, "replies before the move")
 
-	// The move: a new CoA, a new BU, the binding follows.
+	// The move: a new CoA, a new BU, the binding follows. The home
+	// address sends through the move (into the MN's TUN, sealed to the
+	// HA): none of it may come back to the HA as a replay (issue 13:
+	// with no route from the old link, the MN's own UDP packets took the
+	// home address as source and looped through its TUN, sealed again
+	// each time, and the HA unwrapped the nested copies).
+	moving := sendFromHome(t, ctx, b.tb, 300)
 	if err := b.tb.Move(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitRegistered(t, mobile, testbed.AddrMNNew, ms.Counters.BindingAcknowledgementsAccepted)
 	waitBinding(t, home, ms.SA.SPI, testbed.AddrMNNew)
+	<-moving
 	data.exchange(ctx, 200, "after the move")
 	echo.exchange(ctx, 20, "replies after the move")
+	for _, reason := range []string{"replayed", "too_old"} {
+		if v := home.metric(`fhkey_ha_dropped_total{reason="` + reason + `"}`); v != 0 {
+			t.Fatalf("HA dropped %v of the MN's packets as %s through the move, want 0", v, reason)
+		}
+	}
 
 	// The HA dies and comes back on its state file: same SA, same
 	// binding, the traffic continues without a new bootstrap.
@@ -256,4 +268,22 @@ func (e *homeEcho) exchange(ctx context.Context, n int, what string) {
 	if got < n-1 {
 		e.t.Fatalf("%s: %d/%d echoed by the MN's home address", what, got, n)
 	}
+}
+
+// sendFromHome streams n datagrams, 1 ms apart, from the MN's home
+// address to the CN in the background; the channel closes when done.
+func sendFromHome(t *testing.T, ctx context.Context, tb *testbed.Testbed, n int) <-chan struct{} {
+	t.Helper()
+	s, err := scenario.NewSender(tb, testbed.MN, testbed.AddrMNHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer s.Close()
+		// Errors are expected while the MN is between links.
+		_, _, _ = s.Stream(ctx, netip.AddrPortFrom(testbed.AddrCN, 9), n, time.Millisecond, nil)
+	}()
+	return done
 }

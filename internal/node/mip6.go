@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/mip6mn"
+	"golang.org/x/net/ipv6"
 )
 
 // MIP6Spec is what OpenMIP6 builds an RFC 6618 mobile node from.
@@ -30,7 +31,16 @@ type MIP6Spec struct {
 	// Deliver receives each inner IPv6 packet the home agent tunnels to
 	// the home address (the TUN device); nil drops them.
 	Deliver func(ipPacket []byte) error
-	Logger  *slog.Logger
+	// SourceIsCareOf sends every packet from the care-of address
+	// (IPV6_PKTINFO) instead of letting the kernel choose: the daemon,
+	// whose care-of addresses are its own. An unbound socket whose route
+	// to the home agent is gone (between two links) would otherwise get
+	// the home address as source (RFC 6724 rule 8, the longest prefix
+	// shared with the home agent), and the home address's rule routes it
+	// into the TUN: the node would seal its own tunnel packets again,
+	// round and round (docs/mip6mn.md, "Never tunnel the tunnel").
+	SourceIsCareOf bool
+	Logger         *slog.Logger
 }
 
 // MIP6 is a running RFC 6618 mobile node: the role, its UDP socket to the
@@ -41,6 +51,9 @@ type MIP6 struct {
 	spec MIP6Spec
 	log  *slog.Logger
 	wake chan struct{}
+
+	mu     sync.Mutex
+	source netip.Addr // the care-of address to send from (SourceIsCareOf)
 
 	closeOnce sync.Once
 }
@@ -89,7 +102,18 @@ func OpenMIP6(ctx context.Context, spec MIP6Spec) (*MIP6, error) {
 }
 
 func (n *MIP6) send(to netip.AddrPort, p []byte) error {
-	_, err := n.conn.WriteToUDPAddrPort(p, to)
+	n.mu.Lock()
+	src := n.source
+	n.mu.Unlock()
+	if !src.IsValid() || !to.Addr().Is6() || to.Addr().Is4In6() {
+		_, err := n.conn.WriteToUDPAddrPort(p, to)
+		return err
+	}
+	// RFC 6618 §6.1: the outer source is the care-of address; with it
+	// fixed, a node without a route from it fails (ENETUNREACH) instead
+	// of sending from the home address.
+	oob := (&ipv6.ControlMessage{Src: src.AsSlice()}).Marshal()
+	_, _, err := n.conn.WriteMsgUDPAddrPort(p, oob, to)
 	return err
 }
 
@@ -100,6 +124,11 @@ func (n *MIP6) LocalAddr() netip.AddrPort {
 
 // Move registers a new care-of address at once (RFC 6275 §11.7.1).
 func (n *MIP6) Move(coa netip.Addr) error {
+	if n.spec.SourceIsCareOf && coa.Is6() && !coa.Is4In6() {
+		n.mu.Lock()
+		n.source = coa
+		n.mu.Unlock()
+	}
 	err := n.Role.SetCareOfAddress(coa)
 	n.poke()
 	return err

@@ -68,7 +68,7 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 			if err != nil {
 				return err
 			}
-			coa := careOfAddress(cfg)
+			coa := careOfAddress(cfg, cfg.HomeAgent.Addr())
 			rolemetrics.RegisterMIP6(rt.Metrics, func() mip6mn.Counters {
 				if n := cur.Load(); n != nil {
 					return n.Role.Counters()
@@ -80,7 +80,7 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 			n, err := OpenMIP6(ctx, MIP6Spec{
 				Role: mip6mn.Config{HomeAddress: cfg.HomeAddress, HomeAgent: cfg.HomeAgent, Lifetime: cfg.Lifetime,
 					RebootstrapMargin: cfg.RebootstrapMargin, AllowPlaintextData: cfg.AllowPlaintextData},
-				Bootstrapper: boot, CareOf: coa, Logger: rt.Logger,
+				Bootstrapper: boot, CareOf: coa, Logger: rt.Logger, SourceIsCareOf: !cfg.CareOf.IsValid() || isLocalAddress(cfg.CareOf),
 				Deliver: func(p []byte) error {
 					if t := tun.Load(); t != nil {
 						return t.Deliver(p)
@@ -129,7 +129,7 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 // without them).
 func watchCareOf(ctx context.Context, n *MIP6, cfg *config.MIP6Config, was netip.Addr) error {
 	return onLinkEvents(ctx, n.log, mip6PollInterval, 10*mip6PollInterval, func() {
-		if now := careOfAddress(cfg); now.IsValid() && now != was {
+		if now := careOfAddress(cfg, n.Role.Status().HomeAgent.Addr()); now.IsValid() && now != was {
 			n.log.Info("care-of address changed", "from", was.String(), "to", now.String())
 			if err := n.Move(now); err != nil {
 				n.log.Warn("binding update", "err", err)
@@ -137,6 +137,22 @@ func watchCareOf(ctx context.Context, n *MIP6, cfg *config.MIP6Config, was netip
 			was = now
 		}
 	})
+}
+
+// isLocalAddress reports whether a is configured on one of the node's
+// interfaces (a care_of behind a NAT or a test's made-up one is not: the
+// kernel chooses the source then).
+func isLocalAddress(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && p.Addr() == a {
+			return true
+		}
+	}
+	return false
 }
 
 // globalAddress is the first global unicast IPv6 address of iface, or

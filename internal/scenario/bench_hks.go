@@ -154,24 +154,31 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	base := time.Now()
 	perRun := (cfg.Requests + cfg.Subscribers - 1) / cfg.Subscribers // Timestamps a run uses per subscriber
 	fmt.Fprintf(cfg.Log, "signing %d × %d HKReqs\n", cfg.Runs+1, cfg.Requests)
-	keys := make([]string, cfg.Runs+1) // [0]: the warm-up
+	// Per round two request files: the draft's algorithms (PRF 1, MAC 1:
+	// HMAC-SHA1, 20-octet keys), the target's figure, then fhkey's
+	// HMAC-SHA256 extension (PRF 2, MAC 2, 32-octet keys); Timestamps
+	// increase per subscriber in the order the files are sent.
+	keys := make([][2]string, cfg.Runs+1) // [0]: the warm-up
 	for r := range keys {
-		keys[r] = filepath.Join(cfg.Dir, fmt.Sprintf("hks-%d.requests", r))
-		if err := writeRequests(keys[r], cfg.Requests, func(w *bufio.Writer, i int) error {
-			ts := base.Add(time.Duration(r*perRun+i/cfg.Subscribers) * time.Millisecond)
-			req, err := benchRequest(ctx, store, i%cfg.Subscribers, ts)
-			if err != nil {
+		for k, alg := range benchAlgorithms {
+			keys[r][k] = filepath.Join(cfg.Dir, fmt.Sprintf("hks-%s-%d.requests", alg.name, r))
+			slot := 2*r + k
+			if err := writeRequests(keys[r][k], cfg.Requests, func(w *bufio.Writer, i int) error {
+				ts := base.Add(time.Duration(slot*perRun+i/cfg.Subscribers) * time.Millisecond)
+				req, err := benchRequest(ctx, store, i%cfg.Subscribers, ts, alg.prf, alg.mac)
+				if err != nil {
+					return err
+				}
+				b, err := req.Sign()
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(w, "User-Name = %q\nNAS-Identifier = \"bench\"\nFHkey-AR-ID = %s\nFHkey-HKReq = 0x%x\nMessage-Authenticator = 0x00\n\n",
+					req.NAI, req.AR, b)
 				return err
+			}); err != nil {
+				return res, err
 			}
-			b, err := req.Sign()
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(w, "User-Name = %q\nNAS-Identifier = \"bench\"\nFHkey-AR-ID = %s\nFHkey-HKReq = 0x%x\nMessage-Authenticator = 0x00\n\n",
-				req.NAI, req.AR, b)
-			return err
-		}); err != nil {
-			return res, err
 		}
 	}
 
@@ -188,9 +195,9 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var signedRuns, unsignedRuns, hksRuns []HKSBenchRun
+	var signedRuns, unsignedRuns, hksRuns, sha256Runs []HKSBenchRun
 	for r := range cfg.Runs + 1 {
-		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS (signed, then unsigned), then %d key requests to fhkey hks\n",
+		fmt.Fprintf(cfg.Log, "%s: radclient -p %d: %d PAP requests to FreeRADIUS (signed, then unsigned), then %d key requests to fhkey hks (HMAC-SHA1, then HMAC-SHA256)\n",
 			roundName(r), cfg.Parallel, cfg.Requests, cfg.Requests)
 		signed, err := runRadclient(ctx, radclient, cfg, signedPAP, frAddr, frSecret, frCPU)
 		if err != nil {
@@ -200,9 +207,13 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("PAP: %w\nFreeRADIUS: %s", err, tailOf(frServer.Output()))
 		}
-		hk, err := runRadclient(ctx, radclient, cfg, keys[r], h.Addr(), hksSecret, selfCPU)
+		hk, err := runRadclient(ctx, radclient, cfg, keys[r][0], h.Addr(), hksSecret, selfCPU)
 		if err != nil {
 			return res, fmt.Errorf("%w\nHKS: %+v %+v", err, h.Role.Stats(), h.RADIUS.Stats())
+		}
+		hk256, err := runRadclient(ctx, radclient, cfg, keys[r][1], h.Addr(), hksSecret, selfCPU)
+		if err != nil {
+			return res, fmt.Errorf("HMAC-SHA256: %w\nHKS: %+v %+v", err, h.Role.Stats(), h.RADIUS.Stats())
 		}
 		if r == 0 {
 			continue
@@ -210,7 +221,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 		signedRuns = append(signedRuns, benchRun("freeradius", signed))
 		unsignedRuns = append(unsignedRuns, benchRun("freeradius-unsigned", unsigned))
 		hksRuns = append(hksRuns, benchRun("hks", hk))
-		res.Runs = append(res.Runs, signedRuns[r-1], unsignedRuns[r-1], hksRuns[r-1])
+		sha256Runs = append(sha256Runs, benchRun("hks-sha256", hk256))
+		res.Runs = append(res.Runs, signedRuns[r-1], unsignedRuns[r-1], hksRuns[r-1], sha256Runs[r-1])
 	}
 	signedMed, unsignedMed, hksMed := medianRun(signedRuns), medianRun(unsignedRuns), medianRun(hksRuns)
 	res.PAP, res.FreeRADIUSPAPPerS = signedMed.RadclientSummary, signedMed.PerS
@@ -220,6 +232,8 @@ func BenchHKS(ctx context.Context, cfg HKSBenchConfig) (HKSBenchResult, error) {
 	res.RatioUnsigned = res.HKSPerS / res.FreeRADIUSUnsignedPAPPerS
 	res.HKSPerSWall, res.FreeRADIUSPAPPerSWall = medianWall(hksRuns), medianWall(signedRuns)
 	res.RatioWall = res.HKSPerSWall / res.FreeRADIUSPAPPerSWall
+	res.HKSSHA256PerS = medianRun(sha256Runs).PerS
+	res.RatioSHA256 = res.HKSSHA256PerS / res.FreeRADIUSPAPPerS
 
 	// The AR's round trip, through FreeRADIUS and directly.
 	fmt.Fprintf(cfg.Log, "%d sequential key requests through FreeRADIUS, then directly\n", cfg.LatencySamples)
@@ -258,7 +272,16 @@ func (cfg *HKSBenchConfig) defaults() {
 func benchNAI(i int) string { return "mn" + strconv.Itoa(i) + "@" + benchRealm }
 
 // benchRequest is the HKReq of subscriber i at ts, with a fresh MN-Nonce.
-func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.Time) (hkstest.Request, error) {
+// benchAlgorithms are the key requests' algorithms, per round in this
+// order: the draft's HMAC-SHA1 (the target's figure), then fhkey's
+// HMAC-SHA256 extension (docs/aaa.md).
+var benchAlgorithms = [2]struct {
+	name string
+	prf  hokey.PRF
+	mac  hokey.MACAlgorithm
+}{{"sha1", hokey.PRFHMACSHA1, hokey.MACHMACSHA1}, {"sha256", hokey.PRFHMACSHA256, hokey.MACHMACSHA256}}
+
+func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.Time, prf hokey.PRF, mac hokey.MACAlgorithm) (hkstest.Request, error) {
 	sub, err := store.Get(ctx, benchNAI(i))
 	if err != nil {
 		return hkstest.Request{}, err
@@ -267,7 +290,7 @@ func benchRequest(ctx context.Context, store subscribers.Store, i int, ts time.T
 	if _, err := rand.Read(nonce); err != nil {
 		return hkstest.Request{}, err
 	}
-	return hkstest.Request{MessageID: uint8(i), PRF: hokey.PRFHMACSHA256, MAC: hokey.MACHMACSHA256, NAI: sub.NAI, HMK: sub.HMK,
+	return hkstest.Request{MessageID: uint8(i), PRF: prf, MAC: mac, NAI: sub.NAI, HMK: sub.HMK,
 		MNNonce: nonce, Time: ts, CoA: benchCoA, AR: benchAR}, nil
 }
 
@@ -306,7 +329,7 @@ func benchLatency(ctx context.Context, cfg HKSBenchConfig, store subscribers.Sto
 	defer c.Close()
 	d := make([]time.Duration, 0, cfg.LatencySamples)
 	for i := range cfg.LatencySamples {
-		r, err := benchRequest(ctx, store, i%cfg.Subscribers, time.Now())
+		r, err := benchRequest(ctx, store, i%cfg.Subscribers, time.Now(), benchAlgorithms[0].prf, benchAlgorithms[0].mac)
 		if err != nil {
 			return Latency{}, err
 		}

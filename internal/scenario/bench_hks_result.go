@@ -34,8 +34,13 @@ type HKSBenchResult struct {
 	HKSPerS           float64 `json:"hks_per_s"`
 	FreeRADIUSPAPPerS float64 `json:"freeradius_pap_per_s"`
 	// Ratio is HKSPerS / FreeRADIUSPAPPerS, both measured in this run;
-	// the target is at least 1.
-	Ratio float64 `json:"ratio"`
+	// the target is at least 1. HKSPerS is the rate of key requests with
+	// the draft's algorithms (PRF 1 and MAC 1, HMAC-SHA1);
+	// HKSSHA256PerS and RatioSHA256 the same with fhkey's HMAC-SHA256
+	// extension (PRF 2, MAC 2).
+	Ratio         float64 `json:"ratio"`
+	HKSSHA256PerS float64 `json:"hks_sha256_per_s"`
+	RatioSHA256   float64 `json:"ratio_sha256"`
 	// FreeRADIUSUnsignedPAPPerS is the median rate of PAP without
 	// Message-Authenticator, RatioUnsigned HKSPerS over it.
 	FreeRADIUSUnsignedPAPPerS float64 `json:"freeradius_pap_unsigned_per_s"`
@@ -100,7 +105,7 @@ type RadclientSummary struct {
 
 // HKSBenchRun is one measured run of one server.
 type HKSBenchRun struct {
-	Server string `json:"server"` // "freeradius" (signed PAP), "freeradius-unsigned" or "hks"
+	Server string `json:"server"` // "freeradius" (signed PAP), "freeradius-unsigned", "hks" (HMAC-SHA1) or "hks-sha256"
 	// PerS is the rate under load (Accepted / LoadSeconds), PerSWall over
 	// radclient's whole run (Accepted / Seconds).
 	PerS     float64 `json:"per_s"`
@@ -112,16 +117,18 @@ func (r HKSBenchResult) String() string {
 	return fmt.Sprintf("%d requests per server, radclient -p %d, %d subscribers (%s)\n"+
 		"  (medians of %d interleaved runs each; signed: Message-Authenticator both ways, as every key request)\n"+
 		"  FreeRADIUS, PAP, signed:    %9.0f/s  (%s)\n"+
-		"  fhkey hks, key requests:    %9.0f/s  (%s)\n"+
+		"  fhkey hks, key requests:    %9.0f/s  (%s)  [draft's HMAC-SHA1]\n"+
 		"  ratio hks / FreeRADIUS:     %9.2f    target >= 1: %s\n"+
+		"  with HMAC-SHA256 (PRF 2, MAC 2, fhkey's extension): %.0f/s, ratio %.2f\n"+
 		"  FreeRADIUS, PAP, unsigned:  %9.0f/s  (%s)\n"+
 		"  ratio hks / unsigned PAP:   %9.2f\n"+
 		"  over radclient's whole runs: hks %.0f/s, signed PAP %.0f/s, ratio %.2f\n"+
 		"  AR round trip per HKReq through FreeRADIUS: median %.3f ms, p99 %.3f ms (%d sequential)\n"+
 		"                              directly to the HKS: median %.3f ms, p99 %.3f ms; added by the proxy: %.3f ms",
-		r.Requests, r.Parallel, r.Subscribers, r.Freeradius, len(r.Runs)/3,
+		r.Requests, r.Parallel, r.Subscribers, r.Freeradius, len(r.Runs)/4,
 		r.FreeRADIUSPAPPerS, r.PAP, r.HKSPerS, r.HKS,
 		r.Ratio, map[bool]string{true: "met", false: "MISSED"}[r.MeetsGoal],
+		r.HKSSHA256PerS, r.RatioSHA256,
 		r.FreeRADIUSUnsignedPAPPerS, r.UnsignedPAP, r.RatioUnsigned,
 		r.HKSPerSWall, r.FreeRADIUSPAPPerSWall, r.RatioWall,
 		r.ProxyLatency.Median, r.ProxyLatency.P99, r.ProxyLatency.Samples,

@@ -16,9 +16,10 @@ import (
 
 // TestBenchHKS runs `fhkey bench hks` small (loopback, no root), so that
 // the bench path cannot rot: FreeRADIUS answers its PAP requests (signed
-// and unsigned, three runs each) and
-// proxies key requests to the HKS, radclient gets every request accepted
-// by both, and the latencies are measured.
+// and unsigned, three runs each), the HKS its key requests (the draft's
+// HMAC-SHA1 and the HMAC-SHA256 extension, three runs each), radclient
+// gets every request accepted, FreeRADIUS proxies key requests to the HKS
+// and the latencies are measured.
 func TestBenchHKS(t *testing.T) {
 	testenv.RequireTool(t, "freeradius")
 	testenv.RequireTool(t, "radclient")
@@ -29,17 +30,22 @@ func TestBenchHKS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	if res.HKS.Accepted != 400 || res.PAP.Accepted != 400 || res.UnsignedPAP.Accepted != 400 || len(res.Runs) != 9 ||
+	if res.HKS.Accepted != 400 || res.PAP.Accepted != 400 || res.UnsignedPAP.Accepted != 400 || len(res.Runs) != 12 || res.HKSSHA256PerS <= 0 ||
 		res.HKSPerS <= 0 || res.FreeRADIUSPAPPerS <= 0 || res.FreeRADIUSUnsignedPAPPerS <= 0 ||
 		res.ProxyLatency.Samples != 20 || res.ProxyLatency.Median <= 0 || res.DirectLatency.Median <= 0 {
 		t.Errorf("result %+v", res)
 	}
+	servers := map[string]int{}
 	for _, r := range res.Runs {
+		servers[r.Server]++
 		// The load is timed inside radclient's run, the requests and
 		// answers counted whole (400 of each, no retransmission).
 		if r.LoadSeconds <= 0 || r.LoadSeconds > r.Seconds || r.PerS < r.PerSWall || r.UDPInDatagrams < 800 {
 			t.Errorf("run %+v: load not timed within radclient's run", r)
 		}
+	}
+	if len(servers) != 4 || servers["hks"] != 3 || servers["hks-sha256"] != 3 {
+		t.Errorf("runs per server %v", servers)
 	}
 	t.Log(res)
 }

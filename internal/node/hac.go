@@ -63,14 +63,7 @@ func OpenHAC(spec HACSpec) (*HAC, error) {
 	if err != nil {
 		return nil, err
 	}
-	min := spec.TLSMinVersion
-	if min == 0 {
-		min = tls.VersionTLS12
-	}
-	ln, err := tls.Listen("tcp", spec.Listen.String(), &tls.Config{
-		Certificates: []tls.Certificate{spec.Certificate}, MinVersion: min, MaxVersion: tls.VersionTLS13,
-		KeyLogWriter: spec.KeyLog,
-	})
+	ln, err := tls.Listen("tcp", spec.Listen.String(), HACTLSConfig(spec))
 	if err != nil {
 		return nil, fmt.Errorf("node: HAC listen: %w", err)
 	}
@@ -83,6 +76,22 @@ func OpenHAC(spec HACSpec) (*HAC, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &HAC{Role: role, ln: ln, cb: cb, timeout: timeout, log: log}, nil
+}
+
+// HACTLSConfig is the server configuration of the HAC's listener for
+// spec: its certificate (the chain as given, no callbacks), TLS
+// spec.TLSMinVersion (0: 1.2) to 1.3, the standard library's defaults for
+// cipher suites, curves (X25519MLKEM768 first) and session tickets, no
+// client certificate (RFC 6618 §4.1: the MN authenticates inside the
+// TLS session), spec.KeyLog. `fhkey bench tls` gives its bare TLS server the
+// same configuration, so that the two sides do the same handshake.
+func HACTLSConfig(spec HACSpec) *tls.Config {
+	min := spec.TLSMinVersion
+	if min == 0 {
+		min = tls.VersionTLS12
+	}
+	return &tls.Config{Certificates: []tls.Certificate{spec.Certificate}, MinVersion: min, MaxVersion: tls.VersionTLS13,
+		KeyLogWriter: spec.KeyLog}
 }
 
 // Addr is the listener's address (with the port the kernel chose).

@@ -154,15 +154,15 @@ func startTLSBench(ctx context.Context, cfg TLSBenchConfig) (b *tlsBench, err er
 		Certificates: []tls.Certificate{channelCert.TLS()}, RootCAs: pool, ServerName: "ha.example.com"}}
 	cert := hacCert.TLS()
 	cert.Leaf = hacCert.Cert
-	b.hac, err = node.OpenHAC(node.HACSpec{Listen: netip.MustParseAddrPort("127.0.0.1:0"), Certificate: cert,
+	spec := node.HACSpec{Listen: netip.MustParseAddrPort("127.0.0.1:0"), Certificate: cert,
 		TLSMinVersion: tls.VersionTLS13, Role: hac.Config{Subscribers: subs, Provisioner: b.channel,
 			CipherSuites: []mip6tls.CipherSuite{mip6tls.CipherSuiteAES128CBCSHA},
-			HomeAgent:    b.ha.Addr().Addr(), Port: mip6tls.ServicePort(b.ha.Addr().Port())}})
-	if err != nil {
+			HomeAgent:    b.ha.Addr().Addr(), Port: mip6tls.ServicePort(b.ha.Addr().Port())}}
+	if b.hac, err = node.OpenHAC(spec); err != nil {
 		return nil, err
 	}
 	b.serve(ctx, "HAC", func(ctx context.Context) error { return errors.Join(b.hac.Serve(ctx), b.channel.Close()) })
-	if b.bare, err = startBareTLS(cert); err != nil {
+	if b.bare, err = startBareTLS(node.HACTLSConfig(spec)); err != nil {
 		return nil, err
 	}
 	b.stop = append(b.stop, b.bare.close)

@@ -11,16 +11,17 @@ import (
 )
 
 // bareTLSServer is the baseline of the bootstrap figure: a plain
-// crypto/tls server with the HAC's certificate (same key, default curves,
-// TLS 1.3) that accepts, completes the handshake and closes.
+// crypto/tls server with the HAC's own configuration (node.HACTLSConfig of
+// the HAC's spec: the same certificate chain and key, curves, cipher
+// suites, versions and session tickets) that accepts, completes the
+// handshake and closes.
 type bareTLSServer struct {
 	ln net.Listener
 	wg sync.WaitGroup
 }
 
-func startBareTLS(cert tls.Certificate) (*bareTLSServer, error) {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert},
-		MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13})
+func startBareTLS(config *tls.Config) (*bareTLSServer, error) {
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", config)
 	if err != nil {
 		return nil, err
 	}

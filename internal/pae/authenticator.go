@@ -40,12 +40,14 @@ type Stats struct {
 	Logoffs         uint64 // EAPOL-Logoff taken
 	Malformed       uint64 // EAPOL or EAP that does not parse
 	Unexpected      uint64 // well-formed but not expected now (wrong Identifier, no session, busy)
+	Reauthenticated uint64 // re-authentications that stored a new MSK (IEEE 802.1X-2004 §8.2.4)
+	ReauthFailed    uint64 // re-authentications that ended otherwise: the old MSK stays until it expires
 }
 
 type counters struct {
 	started, accepted, acceptedNoMSK, rejected, backendErrors, storeErrors,
 	retransmissions, expired, evicted, refused, rateLimited, logoffs,
-	malformed, unexpected atomic.Uint64
+	malformed, unexpected, reauthOK, reauthFailed atomic.Uint64
 }
 
 // Authenticator is the 802.1X authenticator role (package doc). Handle
@@ -57,7 +59,7 @@ type Authenticator struct {
 
 	mu         sync.Mutex
 	sessions   map[MAC]*session
-	authorized map[MAC]string // NAI authenticated from each MAC (Logoff deletes its MSK)
+	authorized map[MAC]authorization // of each authenticated MAC (Logoff deletes its MSK)
 	creation   tokens
 	nextID     uint8
 }
@@ -68,7 +70,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{cfg: c, sessions: make(map[MAC]*session), authorized: make(map[MAC]string)}, nil
+	return &Authenticator{cfg: c, sessions: make(map[MAC]*session), authorized: make(map[MAC]authorization)}, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -82,6 +84,7 @@ func (a *Authenticator) Stats() Stats {
 	s.Retransmissions, s.Expired, s.Evicted = c.retransmissions.Load(), c.expired.Load(), c.evicted.Load()
 	s.Refused, s.RateLimited, s.Logoffs = c.refused.Load(), c.rateLimited.Load(), c.logoffs.Load()
 	s.Malformed, s.Unexpected = c.malformed.Load(), c.unexpected.Load()
+	s.Reauthenticated, s.ReauthFailed = c.reauthOK.Load(), c.reauthFailed.Load()
 	return s
 }
 
@@ -135,7 +138,8 @@ func (a *Authenticator) logoff(src MAC, now time.Time) {
 	if s != nil {
 		delete(a.sessions, src)
 	}
-	nai, ok := a.authorized[src]
+	auth, ok := a.authorized[src]
+	nai := auth.nai
 	delete(a.authorized, src)
 	a.mu.Unlock()
 	if s == nil && !ok {

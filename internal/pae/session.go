@@ -23,6 +23,7 @@ type session struct {
 	lastReq    []byte // the outstanding EAP-Request, sent again as it is
 	nai        string
 	backend    BackendSession // nil until the Identity Response
+	reauth     bool           // started by the authenticator's reAuthTimer
 }
 
 // maxAuthorizedFactor bounds the MACs remembered for Logoff at this many
@@ -68,11 +69,7 @@ func (a *Authenticator) start(src MAC, now time.Time) []Frame {
 		s.rate.allow(a.cfg.PerSupplicant, now)
 		a.sessions[src] = s
 	}
-	a.c.started.Add(1)
-	a.nextID++
-	*s = session{created: now, lastActive: now, lastSent: now, rate: s.rate, reqID: a.nextID}
-	s.lastReq, _ = eap.Packet{Code: eap.CodeRequest, Identifier: s.reqID, Type: eap.TypeIdentity}.Marshal()
-	return a.frame(src, s.lastReq)
+	return a.requestIdentityLocked(src, s, now)
 }
 
 // evictLocked removes the least recently active session not waiting for
@@ -88,7 +85,7 @@ func (a *Authenticator) evictLocked() bool {
 	if oldest == nil {
 		return false
 	}
-	delete(a.sessions, victim)
+	a.endLocked(victim, oldest, false)
 	a.c.evicted.Add(1)
 	return true
 }
@@ -137,7 +134,7 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 	}
 	now = a.cfg.Now()
 	if err != nil {
-		delete(a.sessions, src)
+		a.endLocked(src, s, false)
 		a.c.backendErrors.Add(1)
 		a.cfg.Logger.Warn("pae: authentication server", "mac", src.String(), "nai", s.nai, "err", err)
 		return nil
@@ -146,7 +143,7 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 	case radius.EAPContinue:
 		p, err := eap.Parse(res.EAP)
 		if err != nil || p.Code != eap.CodeRequest {
-			delete(a.sessions, src)
+			a.endLocked(src, s, false)
 			a.c.backendErrors.Add(1)
 			return nil
 		}
@@ -155,7 +152,7 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 	case radius.EAPAccept:
 		return a.accept(src, s, &res, now)
 	}
-	delete(a.sessions, src)
+	a.endLocked(src, s, false)
 	a.c.rejected.Add(1)
 	a.cfg.Logger.Info("pae: access rejected", "mac", src.String(), "nai", s.nai)
 	return a.frame(src, res.EAP)
@@ -175,7 +172,8 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 // ends, restarts or evicts it (a Logoff then is dropped, as while a
 // Response is at the server).
 func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now time.Time) []Frame {
-	defer delete(a.sessions, src) // with a.mu held again
+	stored := false
+	defer func() { a.endLocked(src, s, stored) }() // with a.mu held again
 	failure := func() []Frame {
 		b, _ := eap.Packet{Code: eap.CodeFailure, Identifier: s.reqID}.Marshal()
 		return a.frame(src, b)
@@ -206,7 +204,11 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 			break
 		}
 	}
-	a.authorized[src] = s.nai
+	// A new MSK replaces the old one in the store (keystore.MSKs.Put
+	// advances MSKGeneration, so the router's FHK cache drops what it
+	// derived from the old one) and restarts the reAuthTimer.
+	a.authorized[src] = authorization{nai: s.nai, expires: rec.Expires, reauthAt: reauthTime(now, life)}
+	stored = true
 	a.c.accepted.Add(1)
 	a.cfg.Logger.Info("pae: authenticated", "mac", src.String(), "nai", s.nai, "lifetime", life)
 	return a.frame(src, res.EAP)
@@ -214,8 +216,9 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 
 // Tick sends the outstanding EAP-Request again to each supplicant silent
 // for RetransmitInterval (RFC 3748 §4.3: the authenticator is responsible
-// for retransmission), at most MaxRetransmissions times, and ends the
-// sessions that exhausted them or outlived SessionTimeout. A session whose
+// for retransmission), at most MaxRetransmissions times, ends the
+// sessions that exhausted them or outlived SessionTimeout, and starts the
+// re-authentications that are due (reauthLocked). A session whose
 // Response is at the server waits for the backend's own timers.
 func (a *Authenticator) Tick(now time.Time) []Frame {
 	a.mu.Lock()
@@ -225,7 +228,7 @@ func (a *Authenticator) Tick(now time.Time) []Frame {
 		switch {
 		case s.busy:
 		case now.Sub(s.created) >= a.cfg.SessionTimeout, now.Sub(s.lastSent) >= a.cfg.RetransmitInterval && s.retrans >= a.cfg.MaxRetransmissions:
-			delete(a.sessions, m)
+			a.endLocked(m, s, false)
 			a.c.expired.Add(1)
 		case now.Sub(s.lastSent) >= a.cfg.RetransmitInterval:
 			s.retrans++
@@ -234,5 +237,5 @@ func (a *Authenticator) Tick(now time.Time) []Frame {
 			out = append(out, a.frame(m, s.lastReq)...)
 		}
 	}
-	return out
+	return append(out, a.reauthLocked(now)...)
 }

@@ -26,6 +26,9 @@ func RegisterPAE(reg prometheus.Registerer, stats func() pae.Stats) {
 		paeBy{"backend_error", func(s *pae.Stats) uint64 { return s.BackendErrors }},
 		paeBy{"expired", func(s *pae.Stats) uint64 { return s.Expired }},
 		paeBy{"logoff", func(s *pae.Stats) uint64 { return s.Logoffs }})
+	c.add("fhkey_pae_reauthentications_total", "Re-authentications of authenticated supplicants before their MSK expires (IEEE 802.1X-2004 §8.2.4), by result: ok (new MSK stored), failed (the old MSK stays until it expires).", "result",
+		paeBy{"ok", func(s *pae.Stats) uint64 { return s.Reauthenticated }},
+		paeBy{"failed", func(s *pae.Stats) uint64 { return s.ReauthFailed }})
 	c.add("fhkey_pae_retransmissions_total", "EAP-Requests sent again to a silent supplicant (RFC 3748 §4.3).", "",
 		paeBy{"", func(s *pae.Stats) uint64 { return s.Retransmissions }})
 	c.add("fhkey_pae_sessions_evicted_total", "Sessions evicted to make room for a new supplicant (table full).", "",

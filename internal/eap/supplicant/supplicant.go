@@ -164,13 +164,20 @@ func (s *Supplicant) Authenticate(ctx context.Context, link Link) (Result, error
 		case <-t.C:
 		}
 	}
+	return s.authenticate(ctx, link, nil, nil)
+}
+
+// authenticate runs one exchange (Authenticate's doc); first, if not
+// nil, is the authenticator auth's EAP-Request/Identity that starts it
+// instead of an EAPOL-Start. It is called with s.run held.
+func (s *Supplicant) authenticate(ctx context.Context, link Link, auth net.HardwareAddr, first []byte) (Result, error) {
 	peer, err := tlspeer.New(s.cfg.Peer)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	defer peer.Close()
 	sess := &session{peer: peer, version: s.cfg.EAPOLVersion}
-	res, err := s.exchange(ctx, link, sess)
+	res, err := s.exchange(ctx, link, sess, auth, first)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status.Authenticator = ""
@@ -192,7 +199,9 @@ func (s *Supplicant) Authenticate(ctx context.Context, link Link) (Result, error
 }
 
 // exchange is CONNECTING and AUTHENTICATING until an outcome.
-func (s *Supplicant) exchange(ctx context.Context, link Link, sess *session) (Result, error) {
+// With first (a re-authentication) it takes that frame from auth as if
+// just received instead of sending an EAPOL-Start.
+func (s *Supplicant) exchange(ctx context.Context, link Link, sess *session, auth net.HardwareAddr, first []byte) (Result, error) {
 	stop := context.AfterFunc(ctx, func() { _ = link.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	end := time.Now().Add(s.cfg.MaxDuration)
@@ -212,11 +221,23 @@ func (s *Supplicant) exchange(ctx context.Context, link Link, sess *session) (Re
 		// 802.1X-2010 §11.1.1: to the PAE group address.
 		return s.write(link, pdu, net.HardwareAddr(eap.PAEGroupAddress[:]))
 	}
-	if err := start(); err != nil {
-		return Result{}, err
-	}
 	buf := make([]byte, maxFrame)
+	if first == nil {
+		if err := start(); err != nil {
+			return Result{}, err
+		}
+	} else {
+		timer = time.Now().Add(s.cfg.AuthPeriod)
+	}
 	for {
+		if first != nil {
+			n, src := copy(buf, first), auth
+			first = nil
+			if res, done, err := s.take(link, sess, buf[:n], src, &timer); done {
+				return res, err
+			}
+			continue
+		}
 		deadline := timer
 		if end.Before(deadline) {
 			deadline = end
@@ -247,28 +268,37 @@ func (s *Supplicant) exchange(ctx context.Context, link Link, sess *session) (Re
 			}
 			continue
 		}
-		a := sess.handle(buf[:n], src)
-		if !a.taken {
-			continue
-		}
-		timer = time.Now().Add(s.cfg.AuthPeriod)
-		s.setState(StateAuthenticating, sess.auth)
-		if a.reply != nil {
-			if err := s.write(link, a.reply, sess.auth); err != nil {
-				return Result{}, err
-			}
-		}
-		switch a.outcome {
-		case failed:
-			return Result{}, fmt.Errorf("%w: %w", ErrFailure, a.err)
-		case succeeded:
-			msk, _, ok := sess.peer.Keys()
-			if !ok {
-				return Result{}, fmt.Errorf("%w: EAP-Success without keys", ErrFailure)
-			}
-			return Result{MSK: msk, Authenticator: sess.auth, At: time.Now(), TLSVersion: sess.peer.Version()}, nil
+		if res, done, err := s.take(link, sess, buf[:n], src, &timer); done {
+			return res, err
 		}
 	}
+}
+
+// take processes the PDU received from src: the reply sent, authWhile
+// (*timer) restarted; done with the outcome once there is one.
+func (s *Supplicant) take(link Link, sess *session, pdu []byte, src net.HardwareAddr, timer *time.Time) (Result, bool, error) {
+	a := sess.handle(pdu, src)
+	if !a.taken {
+		return Result{}, false, nil
+	}
+	*timer = time.Now().Add(s.cfg.AuthPeriod)
+	s.setState(StateAuthenticating, sess.auth)
+	if a.reply != nil {
+		if err := s.write(link, a.reply, sess.auth); err != nil {
+			return Result{}, true, err
+		}
+	}
+	switch a.outcome {
+	case failed:
+		return Result{}, true, fmt.Errorf("%w: %w", ErrFailure, a.err)
+	case succeeded:
+		msk, _, ok := sess.peer.Keys()
+		if !ok {
+			return Result{}, true, fmt.Errorf("%w: EAP-Success without keys", ErrFailure)
+		}
+		return Result{MSK: msk, Authenticator: sess.auth, At: time.Now(), TLSVersion: sess.peer.Version()}, true, nil
+	}
+	return Result{}, false, nil
 }
 
 func (s *Supplicant) write(link Link, pdu []byte, dst net.HardwareAddr) error {

@@ -3,7 +3,10 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -42,6 +45,11 @@ type mnEAP struct {
 
 	mu   sync.Mutex
 	msks map[netip.Addr]eap.MSK
+
+	// reader answers the re-authentications of the current link's
+	// authenticator (reauthenticate); stopReader ends it and waits.
+	readerMu   sync.Mutex
+	stopReader func()
 }
 
 // newMNEAP builds the supplicant from [eap] and its credentials.
@@ -75,32 +83,93 @@ var _ mn.MSKSource = (*mnEAP)(nil)
 // and keeps the MSK for that link's router. A failure drops the MSK the
 // router had: the node must not sign with a key the router may have
 // forgotten.
-func (e *mnEAP) authenticate(ctx context.Context, link int32, iface string) (supplicant.Result, error) {
+//
+// On success the EAPOL transport stays open: a reader answers the
+// authenticator's re-authentications (IEEE 802.1X-2004 §8.2.4) until the
+// next authenticate (the node changed links), logoff, or ctx's end.
+func (e *mnEAP) authenticate(ctx context.Context, link int32, iface string, log *slog.Logger) (supplicant.Result, error) {
+	e.stop()
 	router := e.routers[link]
 	conn, err := ListenEAPOL(iface)
 	if err != nil {
 		return supplicant.Result{}, fmt.Errorf("eapol on %s: %w", iface, err)
 	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(ctx, mnEAPLimit)
-	defer cancel()
-	res, err := e.sup.Authenticate(ctx, conn)
+	actx, cancel := context.WithTimeout(ctx, mnEAPLimit)
+	res, err := e.sup.Authenticate(actx, conn)
+	cancel()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if old, ok := e.msks[router]; ok {
 		old.Wipe()
 		delete(e.msks, router)
 	}
 	if err != nil {
+		e.mu.Unlock()
+		conn.Close()
 		return res, err
 	}
 	e.msks[router] = res.MSK
+	e.mu.Unlock()
+	e.startReader(ctx, conn, router, res.Authenticator, log)
 	return res, nil
+}
+
+// startReader runs reauthenticate on conn, which it closes when stopped.
+func (e *mnEAP) startReader(ctx context.Context, conn EAPOLLink, router netip.Addr, auth net.HardwareAddr, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer conn.Close()
+		e.reauthenticate(ctx, conn, router, auth, log)
+	}()
+	e.readerMu.Lock()
+	e.stopReader = func() { cancel(); <-done }
+	e.readerMu.Unlock()
+}
+
+// stop ends the reader of the current link, if one runs.
+func (e *mnEAP) stop() {
+	e.readerMu.Lock()
+	stop := e.stopReader
+	e.stopReader = nil
+	e.readerMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// reauthenticate answers each unsolicited EAP-Request/Identity of auth,
+// the authenticator of router, until ctx ends or the link fails: the
+// MSK of a successful re-authentication replaces router's (the router
+// stored it too); after a failed one the old MSK stays, as it does at the
+// router until its lifetime ends (docs/eap.md, "Re-authentication").
+func (e *mnEAP) reauthenticate(ctx context.Context, conn EAPOLLink, router netip.Addr, auth net.HardwareAddr, log *slog.Logger) {
+	for {
+		res, err := e.sup.Reauthenticate(ctx, conn, auth)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, supplicant.ErrFailure), errors.Is(err, supplicant.ErrTimeout):
+			log.Warn("EAP re-authentication failed, the MSK stays until it expires", "router", router.String(), "err", err)
+			continue
+		case err != nil:
+			log.Error("EAPOL link lost: no more re-authentications on it", "router", router.String(), "err", err)
+			return
+		}
+		e.mu.Lock()
+		if old, ok := e.msks[router]; ok {
+			old.Wipe()
+		}
+		e.msks[router] = res.MSK
+		e.mu.Unlock()
+		log.Info("EAP re-authentication succeeded", "router", router.String(), "authenticator", auth.String())
+	}
 }
 
 // logoff sends EAPOL-Logoff on iface and forgets every MSK (the node
 // closes).
 func (e *mnEAP) logoff(iface string) error {
+	e.stop()
 	e.mu.Lock()
 	for r, k := range e.msks {
 		k.Wipe()
@@ -120,7 +189,7 @@ func (e *mnEAP) logoff(iface string) error {
 // record the outcome for /status.
 func (n *mnNode) authenticateLink(ctx context.Context, link int32) error {
 	l := n.links[link]
-	res, err := n.eap.authenticate(ctx, link, l.iface)
+	res, err := n.eap.authenticate(ctx, link, l.iface, n.log)
 	if err != nil {
 		n.log.Error("EAP authentication failed", "interface", l.iface, "router", n.eap.routers[link].String(), "err", err)
 		return err

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/fhkey/fhkey/internal/eap/supplicant"
 	"github.com/fhkey/fhkey/internal/mn"
 	"github.com/fhkey/fhkey/internal/radius"
+	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/keystore"
 )
 
@@ -56,12 +58,14 @@ func TestMNEAPAuthenticate(t *testing.T) {
 	authMAC := net.HardwareAddr{2, 0, 0, 0, 0xa0, 2}
 	relayed := make(chan radius.EAPResult, 1)
 	var opened []string
+	var authLink *eaptest.MemoryLink // of the first link opened
 	old := ListenEAPOL
 	t.Cleanup(func() { ListenEAPOL = old })
 	ListenEAPOL = func(ifname string) (EAPOLLink, error) {
 		opened = append(opened, ifname)
 		sup, auth := eaptest.NewMemoryLinks(net.HardwareAddr{2, 0, 0, 0, 0x5e, 2}, authMAC)
 		if len(opened) == 1 { // the first time only
+			authLink = auth
 			go func() {
 				res, _ := eaptest.RelayAuthenticator(ctx, auth, relay)
 				relayed <- res
@@ -97,6 +101,26 @@ func TestMNEAPAuthenticate(t *testing.T) {
 	if st.State != supplicant.StateAuthenticated || st.Authenticator != authMAC.String() || st.Identity != "mn@example.com" ||
 		bytes.Contains(doc, []byte(hex.EncodeToString(msk[:8]))) {
 		t.Fatalf("status %s", doc)
+	}
+
+	// Re-authentication (802.1X-2004 §8.2.4): the authenticator's
+	// unsolicited Identity Request on the link the node stays on starts
+	// a new EAP-TLS exchange whose MSK replaces nar's.
+	reqID, _ := eap.Packet{Code: eap.CodeRequest, Identifier: 9, Type: eap.TypeIdentity}.Marshal()
+	pdu, _ := eap.EAPOL{Version: eap.EAPOLVersion2004, Type: eap.EAPOLEAPPacket, Body: reqID}.Marshal()
+	if err := authLink.WriteTo(pdu, net.HardwareAddr{2, 0, 0, 0, 0x5e, 2}); err != nil {
+		t.Fatal(err)
+	}
+	reauth, err := eaptest.RelayAuthenticator(ctx, authLink, relay)
+	if err != nil || reauth.Outcome != radius.EAPAccept || reauth.MSK.Equal(&res.MSK) {
+		t.Fatalf("re-authentication: %v, outcome %d, same MSK %v", err, reauth.Outcome, reauth.MSK.Equal(&res.MSK))
+	}
+	testenv.Eventually(t, 5*time.Second, "the re-authentication's MSK kept for "+nar.String(), func() (bool, string) {
+		k, ok := e.MSK(nar)
+		return ok && reauth.MSK.Equal((*eap.MSK)(&k)), fmt.Sprintf("have %v, equal to the first %v", ok, res.MSK.Equal((*eap.MSK)(&k)))
+	})
+	if st := e.sup.Status(); st.Authentications != 2 {
+		t.Errorf("status %+v, want 2 authentications", st)
 	}
 
 	// No authenticator on wlan1 this time: the MSK of nar is dropped.

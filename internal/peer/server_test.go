@@ -32,9 +32,13 @@ func TestHelperServer(t *testing.T) {
 		<-sigs
 		os.Exit(0)
 	case "unhandled":
-		// SIGTERM's default action: death by the signal.
+		// SIGTERM's default action: death by the signal. Block until
+		// then on a signal nobody sends (no timed wait).
+		never := make(chan os.Signal, 1)
+		signal.Notify(never, syscall.SIGUSR2)
 		fmt.Println("ready, SIGTERM not handled")
-		time.Sleep(time.Hour)
+		<-never
+		os.Exit(4)
 	case "exit":
 		fmt.Println("bad configuration")
 		os.Exit(3)

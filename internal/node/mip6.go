@@ -117,11 +117,6 @@ func (n *MIP6) send(to netip.AddrPort, p []byte) error {
 	return err
 }
 
-// LocalAddr is the bound UDP address.
-func (n *MIP6) LocalAddr() netip.AddrPort {
-	return n.conn.LocalAddr().(*net.UDPAddr).AddrPort()
-}
-
 // Move registers a new care-of address at once (RFC 6275 §11.7.1).
 func (n *MIP6) Move(coa netip.Addr) error {
 	if n.spec.SourceIsCareOf && coa.Is6() && !coa.Is4In6() {

@@ -46,6 +46,9 @@ vet:
 # peer starts once per 'make check', in parallel with the other packages.
 test:
 	$(GO) test -race -count=1 ./...
+	# Allocation counts (testing.AllocsPerRun) are only meaningful without the
+	# race detector, under which those tests skip: run them again here.
+	$(GO) test -count=1 -run 'Allocs' ./...
 
 # The tshark comparison ran in 'test'; this shows its table of every message
 # and option type compared (go test hides the output of passing packages).

@@ -95,6 +95,7 @@ const loadSampling = time.Millisecond
 // loadWindow times the load a radclient run puts on its server (see
 // watchLoad).
 type loadWindow struct {
+	in0, total int64
 	stop, done chan struct{}
 	start, end time.Time
 }
@@ -108,7 +109,7 @@ type loadWindow struct {
 // text for key requests, 60 for PAP) and after its last answer (freeing
 // them), during which the server is idle (docs/aaa.md).
 func watchLoad(in0, total int64) *loadWindow {
-	w := &loadWindow{stop: make(chan struct{}), done: make(chan struct{})}
+	w := &loadWindow{in0: in0, total: total, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		tick := time.NewTicker(loadSampling)
@@ -117,12 +118,7 @@ func watchLoad(in0, total int64) *loadWindow {
 		defer snmp.close()
 		for {
 			in, _ := snmp.read()
-			now := time.Now()
-			if w.start.IsZero() && in-in0 >= 8 {
-				w.start = now
-			}
-			if in-in0 >= total {
-				w.end = now
+			if w.observe(in, time.Now()) {
 				return
 			}
 			select {
@@ -135,8 +131,27 @@ func watchLoad(in0, total int64) *loadWindow {
 	return w
 }
 
+// observe takes one sample, InDatagrams in at now, and reports whether
+// the load has been seen whole. The start is the first sample counting
+// some of the run's datagrams (8: a few requests and answers, more than
+// stray traffic between two samples usually brings), the end the first
+// counting all of them. Both can fall on one sample when the sampler is
+// not scheduled during the whole run (a loaded machine) or other traffic
+// in the namespace fills the count: seconds then reports 0, not timed.
+func (w *loadWindow) observe(in int64, now time.Time) bool {
+	if w.start.IsZero() && in-w.in0 >= 8 {
+		w.start = now
+	}
+	if in-w.in0 >= w.total {
+		w.end = now
+		return true
+	}
+	return false
+}
+
 // seconds stops the sampling and returns the load's duration, 0 if it was
-// not seen whole (counters unreadable).
+// not timed: counters unreadable, or its start and end seen in one sample
+// (see observe; the run's rate is then its wall-time rate, benchRun).
 func (w *loadWindow) seconds() float64 {
 	close(w.stop)
 	<-w.done

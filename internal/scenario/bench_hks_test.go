@@ -39,8 +39,12 @@ func TestBenchHKS(t *testing.T) {
 	for _, r := range res.Runs {
 		servers[r.Server]++
 		// The load is timed inside radclient's run, the requests and
-		// answers counted whole (400 of each, no retransmission).
-		if r.LoadSeconds <= 0 || r.LoadSeconds > r.Seconds || r.PerS < r.PerSWall || r.UDPInDatagrams < 800 {
+		// answers counted whole (400 of each; other packages' tests may
+		// add datagrams of their own). Whether the sampler resolves the
+		// window depends on scheduling, so a run not timed (0) must fall
+		// back to the wall-time rate; TestLoadWindow checks the timing.
+		if r.LoadSeconds < 0 || r.LoadSeconds > r.Seconds || r.PerS < r.PerSWall || r.UDPInDatagrams < 800 ||
+			(r.LoadSeconds == 0 && r.PerS != r.PerSWall) {
 			t.Errorf("run %+v: load not timed within radclient's run", r)
 		}
 	}
@@ -81,5 +85,42 @@ func TestSignedPAPBaseline(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "Received Access-Accept") || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %v, want an Access-Accept with %q:\n%s\nFreeRADIUS: %s", user, err, want, out, s.Output())
 		}
+	}
+}
+
+// TestLoadWindow feeds watchLoad's sample logic a run of 10 requests (20
+// datagrams) sampled at known times: the window runs from the first
+// sample counting 8 of them to the first counting all, and a run whose
+// start and end fall on one sample is reported as not timed.
+func TestLoadWindow(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	w := &loadWindow{in0: 500, total: 20, stop: make(chan struct{}), done: make(chan struct{})}
+	for i, s := range []struct {
+		in   int64
+		ms   int
+		done bool
+	}{{500, 0, false}, {507, 1, false}, {508, 2, false}, {515, 3, false}, {519, 4, false}, {520, 7, true}} {
+		if got := w.observe(s.in, at(s.ms)); got != s.done {
+			t.Fatalf("sample %d (%d at %d ms): done %v, want %v", i, s.in, s.ms, got, s.done)
+		}
+	}
+	close(w.done)
+	if got := w.seconds(); got != 0.005 {
+		t.Errorf("seconds %v, want 0.005 (2 ms to 7 ms)", got)
+	}
+
+	// The sampler starved: one sample sees nothing, the next everything.
+	w = &loadWindow{in0: 500, total: 20, stop: make(chan struct{}), done: make(chan struct{})}
+	if w.observe(503, at(0)) || !w.observe(530, at(40)) {
+		t.Fatal("starved run: want done on the second sample")
+	}
+	close(w.done)
+	if got := w.seconds(); got != 0 {
+		t.Errorf("starved run: seconds %v, want 0 (not timed)", got)
+	}
+	r := benchRun("hks", RadclientSummary{Accepted: 400, Seconds: 0.05, LoadSeconds: 0})
+	if r.PerS != r.PerSWall || r.PerSWall != 8000 {
+		t.Errorf("not timed run: per_s %v, per_s_wall %v, want both 8000", r.PerS, r.PerSWall)
 	}
 }

@@ -93,7 +93,8 @@ stream follows it, and FBUs from the attacker with a guessed MSK or an
 unknown NAI are refused. --pcap FILE writes the EAPOL, RADIUS and Mobility
 Header frames (Ethernet); --show-keys FILE the MSK, NAI, PAR address and
 AT (lab keys) to check the FBU by hand. --json reports key_provisioned,
-fbu_accepted, forged_rejected and stream_redirected.
+fbu_accepted, forged_rejected and stream_redirected; with --show-keys it
+also carries msk, nai, par and at (the file's values) at its top level.
 
 With --mode tls the RFC 6618 walk-through runs in process, no root
 (docs/tls.md, "The demo"): a Home Agent Controller node on loopback TCP
@@ -109,7 +110,7 @@ FILE holds the TLS stream (TCP segments) and the UDP packets on ::1;
 tcp.port==PORT,tls decrypts the stream); --show-keys FILE the SA ("sa":
 spi, ciphersuite, port, mn, ha and the four keys). --json reports
 bootstrapped, binding_acknowledged, data_through_ha, tampered_rejected and
-replay_rejected.
+replay_rejected; with --show-keys it also carries the file's "sa" object.
 
 With --mode tls --netns (root) the same story runs on the testbed with its
 home network (docs/testbed.md), every daemon a process in its own
@@ -136,7 +137,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
 	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
-	showKeys := fs.String("show-keys", "", "write the routers' handover keys to this file (JSON, mode 0600) for 'fhkey decode --verify --keys FILE'")
+	showKeys := fs.String("show-keys", "", "write the lab keys to this file (JSON, mode 0600; send/aaa: the routers' handover keys, msk: msk, nai, par, at, for 'fhkey decode --verify --keys FILE'; tls: the \"sa\"); with --json the summary carries the msk/tls keys too")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
 	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed); tls: RFC 6618 TLS bootstrap, HAC→HA channel, protected BU/BA and data over UDP (in process, no root; with --netns the daemons on the testbed, root)")
 	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600) so that tshark decrypts the TLS stream of --pcap")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/demo"
+	"github.com/fhkey/fhkey/mip6tls"
 )
 
 // runDemoTLS runs `fhkey demo --mode tls` and prints its outcome: the
@@ -43,6 +44,7 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 	}
 	d := demo.New(out, pcapW)
 	runErr := d.RunTLS(ctx, keyLog)
+	var shown *mip6tls.ShownSA
 	if showKeys != "" && runErr == nil {
 		if k := d.TLSKeys(); k != nil {
 			b, err := json.MarshalIndent(map[string]any{"sa": k}, "", "  ")
@@ -50,7 +52,9 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 				err = writePrivateFile(showKeys, append(b, '\n'), true)
 			}
 			clear(b)
-			runErr = err
+			if runErr = err; err == nil {
+				shown = k
+			}
 		}
 	}
 	var closeErr error
@@ -58,6 +62,9 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 		closeErr = pcapOut.Close()
 	}
 	s := d.FinishTLS(runErr, pcapFile, closeErr)
+	if shown != nil { // --show-keys: the file's "sa" in the summary too
+		s.Keys, s.SA = showKeys, shown
+	}
 	if jsonOut {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

@@ -43,8 +43,10 @@ type MSKNetnsSummary struct {
 	// Pcap is the capture file (--pcap) and PcapFrames its frames.
 	Pcap       string `json:"pcap,omitempty"`
 	PcapFrames int    `json:"pcap_frames,omitempty"`
-	// Keys is the --show-keys file.
-	Keys     string `json:"keys,omitempty"`
+	// Keys is the --show-keys file; with it, ShownMSK puts the same msk,
+	// nai, par and at at the top level (absent without --show-keys).
+	Keys string `json:"keys,omitempty"`
+	*ShownMSK
 	Testbed  string `json:"testbed"`
 	Kept     bool   `json:"kept"`
 	CacheDir string `json:"cache_dir"`
@@ -161,7 +163,8 @@ func (d *Demo) runMSKNetns(ctx context.Context, o NetnsOptions, out MSKNetnsFile
 	}
 	if out.Keys != "" {
 		sum.Keys = out.Keys
-		return d.writeMSKKeys(out.Keys, r)
+		sum.ShownMSK, err = d.writeMSKKeys(out.Keys, r)
+		return err
 	}
 	return nil
 }

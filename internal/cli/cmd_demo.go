@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -123,7 +124,11 @@ the attacker re-sends a captured datagram of the MN tampered and unchanged
 state file and keeps the binding, and the MN restarted with EAP-TLS
 bootstraps through FreeRADIUS (skipped, said on stderr, when freeradius is
 not installed). --json adds reregistered, ha_restart_kept_binding and
-eap_bootstrapped.`
+eap_bootstrapped. --pcap FILE writes the frames of the MN's TLS connections
+to the HAC and of the UDP data plane at the HA (AF_PACKET on the HAC's and
+the HA's core0, Ethernet, in time order); --keylog FILE is given to each
+fhkey mip6 (tshark -r FILE -o tls.keylog_file:KEYS -d tcp.port==7872,tls
+decrypts the bootstrap).`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
@@ -132,7 +137,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	cacheDir := fs.String("cache-dir", "", "credentials cache directory (default: the user cache directory + /fhkey/demo)")
 	atFlag := fs.Uint("at", uint(hokey.HMACSHA256Trunc128), "algorithm type the MN requests: 0 HMAC-SHA1-96, 1 HMAC-SHA256-128")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
-	netns := fs.Bool("netns", false, "run on raw sockets in network namespaces (root): testbed, CN stream redirected by the FBU, attacker (no pcap)")
+	netns := fs.Bool("netns", false, "run on raw sockets in network namespaces (root): testbed, CN stream redirected by the FBU, attacker (--pcap with --mode msk and tls only)")
 	prefix := fs.String("prefix", demo.DefaultNetnsPrefix, "--netns: testbed namespace prefix")
 	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
 	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
@@ -140,7 +145,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	showKeys := fs.String("show-keys", "", "write the lab keys to this file (JSON, mode 0600; send/aaa: the routers' handover keys, msk: msk, nai, par, at, for 'fhkey decode --verify --keys FILE'; tls: the \"sa\"); with --json the summary carries the msk/tls keys too")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
 	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed); tls: RFC 6618 TLS bootstrap, HAC→HA channel, protected BU/BA and data over UDP (in process, no root; with --netns the daemons on the testbed, root)")
-	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600) so that tshark decrypts the TLS stream of --pcap")
+	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600; with --netns the fhkey mip6 daemons write it) so that tshark decrypts the TLS stream of --pcap")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -182,10 +187,21 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	pcapSet := false
 	fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
 	if *mode == "tls" && *netns {
-		if (pcapSet && *pcapFile != "") || *keyLog != "" || *showKeys != "" {
-			return fmt.Errorf("%w: --pcap, --keylog and --show-keys are for --mode tls in process (with --netns capture inside a namespace: ip netns exec %sha tcpdump -i any)", errUsage, *prefix)
+		if *showKeys != "" {
+			return fmt.Errorf("%w: --show-keys is for --mode tls in process (with --netns the SA lives in the daemons; --keylog FILE decrypts the bootstrap)", errUsage)
 		}
-		return runDemoTLSNetns(ctx, env, *jsonOut, demo.NetnsOptions{Prefix: *prefix, Keep: *keep, Count: *count, Daemons: true})
+		var files demo.TLSNetnsFiles
+		if pcapSet {
+			files.Pcap = *pcapFile
+		}
+		if *keyLog != "" {
+			abs, err := filepath.Abs(*keyLog) // the daemons run elsewhere
+			if err != nil {
+				return err
+			}
+			files.KeyLog = abs
+		}
+		return runDemoTLSNetns(ctx, env, *jsonOut, demo.NetnsOptions{Prefix: *prefix, Keep: *keep, Count: *count, Daemons: true}, files)
 	}
 	if *mode == "tls" {
 		return runDemoTLS(ctx, env, *jsonOut, *pcapFile, *keyLog, *showKeys)

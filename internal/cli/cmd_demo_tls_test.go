@@ -121,29 +121,34 @@ func TestDemoTLS(t *testing.T) {
 	if n := strings.Count(fields, "\t"+fmt.Sprint(sum.Addresses["HA"][strings.LastIndex(sum.Addresses["HA"], ":")+1:])+"\t"); n < 4 {
 		t.Errorf("%d UDP datagrams to the HA's port %v:\n%s", n, sa["port"], fields)
 	}
-	decrypted := func(keys bool) string {
-		args := []string{"-T", "fields", "-e", "tls.handshake.type", "-e", "data.data"}
-		if keys {
-			args = append(args, "-o", "tls.keylog_file:"+keyLog)
-		}
-		var text strings.Builder
-		for _, l := range strings.Split(tshark(args...), "\n") {
-			text.WriteString(l)
-			for _, f := range regexp.MustCompile(`[0-9a-f]{16,}`).FindAllString(l, -1) {
-				if b, err := hex.DecodeString(f); err == nil {
-					text.Write(b)
-				}
-			}
-		}
-		return text.String()
-	}
-	plain := decrypted(true)
+	plain := tsharkTLSText(tshark, keyLog)
 	if !strings.Contains(plain, "mn-id:mn@example.com") || !strings.Contains(plain, "mip6-spi:"+spi) || !strings.Contains(plain, "11") {
 		t.Fatalf("the key log does not decrypt the RFC 6618 exchange (SPI %s):\n%.2000s", spi, plain)
 	}
-	if opaque := decrypted(false); strings.Contains(opaque, "mn-id:") {
+	if opaque := tsharkTLSText(tshark, ""); strings.Contains(opaque, "mn-id:") {
 		t.Fatal("the exchange is readable without the key log")
 	}
+}
+
+// tsharkTLSText returns what tshark (run by the caller's tshark, which
+// names the capture) shows of the TLS handshake types and the data of a
+// capture, decrypted with keyLog if set: the fields, then every long hex
+// field decoded, so that the RFC 6618 container's text shows.
+func tsharkTLSText(tshark func(args ...string) string, keyLog string) string {
+	args := []string{"-T", "fields", "-e", "tls.handshake.type", "-e", "data.data"}
+	if keyLog != "" {
+		args = append(args, "-o", "tls.keylog_file:"+keyLog)
+	}
+	var text strings.Builder
+	for _, l := range strings.Split(tshark(args...), "\n") {
+		text.WriteString(l)
+		for _, f := range regexp.MustCompile(`[0-9a-f]{16,}`).FindAllString(l, -1) {
+			if b, err := hex.DecodeString(f); err == nil {
+				text.Write(b)
+			}
+		}
+	}
+	return text.String()
 }
 
 // TestDemoTLSUsage: --mode tls has no --in-process (it is in process

@@ -117,7 +117,7 @@ func (d *Demo) runMSKNetns(ctx context.Context, o NetnsOptions, out MSKNetnsFile
 		}
 	}()
 	if out.Pcap != "" {
-		if r.capture, err = startFrameCapture(tb); err != nil {
+		if r.capture, err = startFrameCapture(tb, mskCapturePoints, mskFrame); err != nil {
 			return err
 		}
 	}

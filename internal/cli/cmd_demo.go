@@ -237,18 +237,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if *jsonOut {
 		out = nil
 	}
-	var pcapOut *os.File
-	var pcapW *capture.Writer
-	if *pcapFile != "" {
-		f, err := os.Create(*pcapFile)
-		if err != nil {
-			return err
-		}
-		pcapOut = f
-		if pcapW, err = capture.NewWriter(f); err != nil {
-			f.Close()
-			return err
-		}
+	pcapOut, pcapW, err := createDemoPcap(*pcapFile)
+	if err != nil {
+		return err
 	}
 	d := demo.New(out, pcapW)
 	run := d.Run
@@ -286,9 +277,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		hint = fmt.Sprintf("%d packets written to %s (tshark -r %s -V)", s.Packets, *pcapFile, *pcapFile)
 	}
 	if *jsonOut {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := printDemoJSON(env, sum); err != nil {
 			return err
 		}
 	} else {
@@ -315,4 +304,29 @@ func writeDemoKeys(name string, recs []keystore.Record) error {
 	}
 	defer clear(b)
 	return writePrivateFile(name, b, true)
+}
+
+// createDemoPcap creates the pcap file of an in-process demo and its
+// writer; nothing for "".
+func createDemoPcap(name string) (*os.File, *capture.Writer, error) {
+	if name == "" {
+		return nil, nil, nil
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := capture.NewWriter(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, w, nil
+}
+
+// printDemoJSON prints a demo's --json summary, indented, on stdout.
+func printDemoJSON(env *Env, sum any) error {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sum)
 }

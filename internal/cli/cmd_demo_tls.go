@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/demo"
 	"github.com/fhkey/fhkey/mip6tls"
 )
@@ -20,18 +19,9 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 	if jsonOut {
 		out = nil
 	}
-	var pcapOut *os.File
-	var pcapW *capture.Writer
-	if pcapFile != "" {
-		f, err := os.Create(pcapFile)
-		if err != nil {
-			return err
-		}
-		pcapOut = f
-		if pcapW, err = capture.NewWriter(f); err != nil {
-			f.Close()
-			return err
-		}
+	pcapOut, pcapW, err := createDemoPcap(pcapFile)
+	if err != nil {
+		return err
 	}
 	var keyLog io.Writer
 	if keyLogFile != "" {
@@ -66,9 +56,7 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 		s.Keys, s.SA = showKeys, shown
 	}
 	if jsonOut {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(&s); err != nil {
+		if err := printDemoJSON(env, &s); err != nil {
 			return err
 		}
 	} else {

@@ -2,9 +2,7 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -208,11 +206,9 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (e
 	if r.pki, err = lab.NewEAPPKI(); err != nil {
 		return err
 	}
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
+	if r.secret, err = radiusSecret(); err != nil {
 		return err
 	}
-	r.secret = []byte(hex.EncodeToString(raw)) // printable, as FreeRADIUS's clients.conf wants it
 	if r.files, err = scenario.WriteTLSDaemonFiles(ctx, filepath.Join(r.set.dir, "daemons"), scenario.TLSDaemonOptions{
 		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP}, Secret: r.secret, PKI: r.pki}); err != nil {
 		return err
@@ -224,10 +220,6 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (e
 		d.step("FreeRADIUS", 0, true, "not started: the EAP step is skipped (freeradius not found)")
 	} else {
 		start = time.Now()
-		frDir := filepath.Join(r.set.dir, "freeradius")
-		if err := os.Mkdir(frDir, 0o700); err != nil {
-			return err
-		}
 		cert, err := os.ReadFile(r.files.ServerCert)
 		if err != nil {
 			return err
@@ -236,11 +228,10 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (e
 		if err != nil {
 			return err
 		}
-		if r.fr, err = (&peer.FreeRADIUS{Dir: frDir, Listen: scenario.DefaultTLSRADIUS, Debug: true,
-			Command: []string{"ip", "netns", "exec", r.tb.Namespace(testbed.AAA)},
-			Clients: []peer.FreeRADIUSClient{{Name: "hac", Prefix: scenario.TLSRADIUSClients, Secret: string(r.secret), RequireMessageAuthenticator: true}},
-			EAPTLS:  &peer.EAPTLSServer{CA: r.pki.CA.CertPEM, Certificate: cert, Key: key}}).Start(ctx); err != nil {
-			return fmt.Errorf("demo: FreeRADIUS: %w", err)
+		if r.fr, err = r.set.startEAPTLSFreeRADIUS(ctx, testbed.AAA, scenario.DefaultTLSRADIUS,
+			peer.FreeRADIUSClient{Name: "hac", Prefix: scenario.TLSRADIUSClients, Secret: string(r.secret)},
+			&peer.EAPTLSServer{CA: r.pki.CA.CertPEM, Certificate: cert, Key: key}); err != nil {
+			return err
 		}
 		d.step("FreeRADIUS", time.Since(start), true, "ip netns exec %s freeradius -X (pid %d): EAP-TLS server on %s, client the HAC's link %s",
 			r.tb.Namespace(testbed.AAA), r.fr.Pid(), scenario.DefaultTLSRADIUS, scenario.TLSRADIUSClients)
@@ -406,18 +397,8 @@ func (d *Demo) tlsRestartHA(ctx context.Context, r *tlsNetnsRun) error {
 
 // tlsMetrics records the daemons' counters.
 func (d *Demo) tlsMetrics(r *tlsNetnsRun) {
-	for _, m := range []struct {
-		dm     *scenario.Daemon
-		series []string
-	}{
-		{r.hac, []string{`fhkey_hac_bootstraps_total{method="psk",outcome="ok"}`, `fhkey_hac_bootstraps_total{method="eap",outcome="ok"}`}},
-		{r.home, []string{`fhkey_ha_binding_updates_total{status="accepted"}`, `fhkey_ha_data_packets_total{direction="to_mobile"}`,
-			`fhkey_ha_dropped_total{reason="icv"}`, `fhkey_ha_dropped_total{reason="replayed"}`}},
-	} {
-		for _, s := range m.series {
-			if v, err := m.dm.Metric(s); err == nil {
-				r.sum.Metrics[m.dm.Name+" "+s] = v
-			}
-		}
-	}
+	recordMetrics(r.sum.Metrics,
+		daemonSeries{r.hac, []string{`fhkey_hac_bootstraps_total{method="psk",outcome="ok"}`, `fhkey_hac_bootstraps_total{method="eap",outcome="ok"}`}},
+		daemonSeries{r.home, []string{`fhkey_ha_binding_updates_total{status="accepted"}`, `fhkey_ha_data_packets_total{direction="to_mobile"}`,
+			`fhkey_ha_dropped_total{reason="icv"}`, `fhkey_ha_dropped_total{reason="replayed"}`}})
 }

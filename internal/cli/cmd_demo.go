@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/fhkey/fhkey/hokey"
@@ -93,7 +94,8 @@ stream follows it, and FBUs from the attacker with a guessed MSK or an
 unknown NAI are refused. --pcap FILE writes the EAPOL, RADIUS and Mobility
 Header frames (Ethernet); --show-keys FILE the MSK, NAI, PAR address and
 AT (lab keys) to check the FBU by hand. --json reports key_provisioned,
-fbu_accepted, forged_rejected and stream_redirected.
+fbu_accepted, forged_rejected and stream_redirected; with --show-keys it
+also carries msk, nai, par and at (the file's values) at its top level.
 
 With --mode tls the RFC 6618 walk-through runs in process, no root
 (docs/tls.md, "The demo"): a Home Agent Controller node on loopback TCP
@@ -109,7 +111,7 @@ FILE holds the TLS stream (TCP segments) and the UDP packets on ::1;
 tcp.port==PORT,tls decrypts the stream); --show-keys FILE the SA ("sa":
 spi, ciphersuite, port, mn, ha and the four keys). --json reports
 bootstrapped, binding_acknowledged, data_through_ha, tampered_rejected and
-replay_rejected.
+replay_rejected; with --show-keys it also carries the file's "sa" object.
 
 With --mode tls --netns (root) the same story runs on the testbed with its
 home network (docs/testbed.md), every daemon a process in its own
@@ -122,7 +124,11 @@ the attacker re-sends a captured datagram of the MN tampered and unchanged
 state file and keeps the binding, and the MN restarted with EAP-TLS
 bootstraps through FreeRADIUS (skipped, said on stderr, when freeradius is
 not installed). --json adds reregistered, ha_restart_kept_binding and
-eap_bootstrapped.`
+eap_bootstrapped. --pcap FILE writes the frames of the MN's TLS connections
+to the HAC and of the UDP data plane at the HA (AF_PACKET on the HAC's and
+the HA's core0, Ethernet, in time order); --keylog FILE is given to each
+fhkey mip6 (tshark -r FILE -o tls.keylog_file:KEYS -d tcp.port==7872,tls
+decrypts the bootstrap).`
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "[flags]", demoDescription)
@@ -131,15 +137,15 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	cacheDir := fs.String("cache-dir", "", "credentials cache directory (default: the user cache directory + /fhkey/demo)")
 	atFlag := fs.Uint("at", uint(hokey.HMACSHA256Trunc128), "algorithm type the MN requests: 0 HMAC-SHA1-96, 1 HMAC-SHA256-128")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
-	netns := fs.Bool("netns", false, "run on raw sockets in network namespaces (root): testbed, CN stream redirected by the FBU, attacker (no pcap)")
+	netns := fs.Bool("netns", false, "run on raw sockets in network namespaces (root): testbed, CN stream redirected by the FBU, attacker (--pcap with --mode msk and tls only)")
 	prefix := fs.String("prefix", demo.DefaultNetnsPrefix, "--netns: testbed namespace prefix")
 	keep := fs.Bool("keep", false, "--netns: leave the testbed up at the end")
 	count := fs.Int("count", 200, "--netns: datagrams per CN stream")
 	spacing := fs.Duration("spacing", time.Millisecond, "--netns: interval between the CN's datagrams")
-	showKeys := fs.String("show-keys", "", "write the routers' handover keys to this file (JSON, mode 0600) for 'fhkey decode --verify --keys FILE'")
+	showKeys := fs.String("show-keys", "", "write the lab keys to this file (JSON, mode 0600; send/aaa: the routers' handover keys, msk: msk, nai, par, at, for 'fhkey decode --verify --keys FILE'; tls: the \"sa\"); with --json the summary carries the msk/tls keys too")
 	inProcess := fs.Bool("in-process", false, "--netns: run the roles in this process (per-step crypto timings) instead of the fhkey ar / fhkey mn daemons as processes")
 	mode := fs.String("mode", "send", "send: RFC 5269 handover keys over SEND; aaa: shared keys from a Handover Key Server over RADIUS (draft-vidya-mipshop-handover-keys-aaa-04); msk: FBU keys from the EAP MSK, 802.1X to FreeRADIUS (draft-li-mipshop-fbu-sec-00; root, testbed); tls: RFC 6618 TLS bootstrap, HAC→HA channel, protected BU/BA and data over UDP (in process, no root; with --netns the daemons on the testbed, root)")
-	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600) so that tshark decrypts the TLS stream of --pcap")
+	keyLog := fs.String("keylog", "", "--mode tls: append the MN's TLS secrets to this file (SSLKEYLOGFILE, mode 0600; with --netns the fhkey mip6 daemons write it) so that tshark decrypts the TLS stream of --pcap")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
@@ -181,10 +187,21 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	pcapSet := false
 	fs.Visit(func(f *flag.Flag) { pcapSet = pcapSet || f.Name == "pcap" })
 	if *mode == "tls" && *netns {
-		if (pcapSet && *pcapFile != "") || *keyLog != "" || *showKeys != "" {
-			return fmt.Errorf("%w: --pcap, --keylog and --show-keys are for --mode tls in process (with --netns capture inside a namespace: ip netns exec %sha tcpdump -i any)", errUsage, *prefix)
+		if *showKeys != "" {
+			return fmt.Errorf("%w: --show-keys is for --mode tls in process (with --netns the SA lives in the daemons; --keylog FILE decrypts the bootstrap)", errUsage)
 		}
-		return runDemoTLSNetns(ctx, env, *jsonOut, demo.NetnsOptions{Prefix: *prefix, Keep: *keep, Count: *count, Daemons: true})
+		var files demo.TLSNetnsFiles
+		if pcapSet {
+			files.Pcap = *pcapFile
+		}
+		if *keyLog != "" {
+			abs, err := filepath.Abs(*keyLog) // the daemons run elsewhere
+			if err != nil {
+				return err
+			}
+			files.KeyLog = abs
+		}
+		return runDemoTLSNetns(ctx, env, *jsonOut, demo.NetnsOptions{Prefix: *prefix, Keep: *keep, Count: *count, Daemons: true}, files)
 	}
 	if *mode == "tls" {
 		return runDemoTLS(ctx, env, *jsonOut, *pcapFile, *keyLog, *showKeys)
@@ -220,18 +237,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if *jsonOut {
 		out = nil
 	}
-	var pcapOut *os.File
-	var pcapW *capture.Writer
-	if *pcapFile != "" {
-		f, err := os.Create(*pcapFile)
-		if err != nil {
-			return err
-		}
-		pcapOut = f
-		if pcapW, err = capture.NewWriter(f); err != nil {
-			f.Close()
-			return err
-		}
+	pcapOut, pcapW, err := createDemoPcap(*pcapFile)
+	if err != nil {
+		return err
 	}
 	d := demo.New(out, pcapW)
 	run := d.Run
@@ -269,9 +277,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		hint = fmt.Sprintf("%d packets written to %s (tshark -r %s -V)", s.Packets, *pcapFile, *pcapFile)
 	}
 	if *jsonOut {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := printDemoJSON(env, sum); err != nil {
 			return err
 		}
 	} else {
@@ -298,4 +304,29 @@ func writeDemoKeys(name string, recs []keystore.Record) error {
 	}
 	defer clear(b)
 	return writePrivateFile(name, b, true)
+}
+
+// createDemoPcap creates the pcap file of an in-process demo and its
+// writer; nothing for "".
+func createDemoPcap(name string) (*os.File, *capture.Writer, error) {
+	if name == "" {
+		return nil, nil, nil
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := capture.NewWriter(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, w, nil
+}
+
+// printDemoJSON prints a demo's --json summary, indented, on stdout.
+func printDemoJSON(env *Env, sum any) error {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sum)
 }

@@ -47,9 +47,12 @@ func TestDemoMSKNoFreeRADIUS(t *testing.T) {
 
 // TestDemoMSK runs `fhkey demo --mode msk --json --pcap F --show-keys K`
 // (every daemon a process, this test binary as fhkey) and checks the
-// outcome, that the capture holds EAPOL, RADIUS and the FBU, and that the
+// outcome, that the capture holds EAPOL, RADIUS and the FBU, that the
 // FBU's RFC 4285 authenticator verifies with the FHK derived from the
-// keys file's MSK, NAI, PAR and AT, as a reader would check it by hand.
+// keys file's MSK, NAI, PAR and AT, as a reader would check it by hand,
+// that the summary carries the same msk, nai, par and at (and `fhkey msk
+// derive` with them gives that FHK), and that a run without --show-keys
+// has none of them.
 func TestDemoMSK(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip")
@@ -92,6 +95,7 @@ func TestDemoMSK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkMSKShownKeys(t, raw, keys[0], hex.EncodeToString(fhk.Bytes()))
 	eapol, radius, verified := checkMSKCapture(t, pcapFile, &fhk, keys[0].PAR)
 	if eapol == 0 || radius == 0 || verified == 0 || sum.PcapFrames == 0 {
 		t.Errorf("capture: %d EAPOL, %d RADIUS frames, %d FBUs verified with the keys file's FHK (of %d frames)", eapol, radius, verified, sum.PcapFrames)
@@ -102,6 +106,38 @@ func TestDemoMSK(t *testing.T) {
 		}
 	}
 	checkMSKDecodeVerify(t, pcapFile, keysFile, sum.Addresses["attacker"])
+
+	// Without --show-keys (and --pcap) the summary has no key and no
+	// keys file.
+	code, out, stderr = runCLI("demo", "--mode", "msk", "--json", "--prefix", prefix, "--cache-dir", filepath.Join(dir, "cache"),
+		"--count", "10", "--timeout", "1m")
+	raw = nil
+	if err := json.Unmarshal([]byte(out), &raw); code != 0 || err != nil {
+		t.Fatalf("without --show-keys: exit %d, %v\n%s\n%s", code, err, out, stderr)
+	}
+	for _, k := range []string{"msk", "nai", "par", "at", "keys", "pcap"} {
+		if _, ok := raw[k]; ok {
+			t.Errorf("without --show-keys the summary has %q: %s", k, out)
+		}
+	}
+}
+
+// checkMSKShownKeys checks that the --json summary of a run with
+// --show-keys carries the keys file's msk, nai, par and at at its top
+// level, value for value, and that `fhkey msk derive` with them prints
+// fhk, the FHK the capture's FBU is verified with.
+func checkMSKShownKeys(t *testing.T, raw map[string]any, file demo.MSKKeyEntry, fhk string) {
+	t.Helper()
+	at, _ := raw["at"].(float64)
+	if raw["msk"] != file.MSK || raw["nai"] != file.NAI || raw["par"] != file.PAR.String() || at != float64(file.AT) || len(file.MSK) != 128 {
+		t.Fatalf("summary msk/nai/par/at %v %v %v %v; keys file %+v", raw["msk"], raw["nai"], raw["par"], raw["at"], file)
+	}
+	code, out, stderr := runCLI("msk", "derive", "--msk", raw["msk"].(string), "--nai", raw["nai"].(string), "--par", raw["par"].(string),
+		"--at", fmt.Sprint(at), "--json")
+	var got map[string]string
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || got["fhk"] != fhk {
+		t.Fatalf("fhkey msk derive with the summary's keys: exit %d, %v, %s (want fhk %s)\n%s", code, err, out, fhk, stderr)
+	}
 }
 
 // checkMSKDecodeVerify runs `fhkey decode --verify --keys` on the MSK

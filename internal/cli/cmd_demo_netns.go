@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 
 	"github.com/fhkey/fhkey/internal/demo"
+	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
 )
 
@@ -25,9 +25,25 @@ func runDemoNetns(ctx context.Context, env *Env, jsonOut bool, o demo.NetnsOptio
 	sum, _ := demo.New(demoOut(env, jsonOut), nil).RunNetns(ctx, o)
 	oc := sum.Outcome
 	return printDemoNetns(env, jsonOut, o, &sum, sum.OK, sum.Error,
-		fmt.Sprintf("key provisioned: %s   FBU accepted: %s   stream redirected: %s (%d/%d)\nforged FBU rejected: %s   attacker received nothing: %s",
-			yesNo[oc.KeyProvisioned], yesNo[oc.FBUAccepted], yesNo[oc.StreamRedirected], sum.Packets.Redirected.Received, sum.Packets.Redirected.Sent,
-			yesNo[oc.ForgedFBURejected], yesNo[oc.AttackerGotNothing]))
+		handoverOutcomeLine("key provisioned", oc.KeyProvisioned, oc.HandoverOutcome, sum.Packets.Redirected, "forged FBU rejected", oc.ForgedFBURejected))
+}
+
+// handoverOutcomeLine is the outcome of the send, aaa and msk testbed
+// demos: the key (named key), the FBU, the stream (redirected: received
+// of sent), the forgeries (named forged) and the attacker.
+func handoverOutcomeLine(key string, keyOK bool, oc demo.HandoverOutcome, redirected scenario.StreamStats, forged string, forgedOK bool) string {
+	return fmt.Sprintf("%s: %s   FBU accepted: %s   stream redirected: %s (%d/%d)\n%s: %s   attacker received nothing: %s",
+		key, yesNo[keyOK], yesNo[oc.FBUAccepted], yesNo[oc.StreamRedirected], redirected.Received, redirected.Sent,
+		forged, yesNo[forgedOK], yesNo[oc.AttackerGotNothing])
+}
+
+// needFreeRADIUS fails (one line, how to install it) unless the
+// freeradius binary is found; mode and role say what it is for.
+func needFreeRADIUS(mode, role string) error {
+	if _, err := lookPath("freeradius"); err != nil {
+		return fmt.Errorf("freeradius not found: %s runs FreeRADIUS 3.2 as %s (apt-get install freeradius)", mode, role)
+	}
+	return nil
 }
 
 // runDemoAAANetns runs `fhkey demo --mode aaa --netns` and prints its
@@ -36,15 +52,13 @@ func runDemoAAANetns(ctx context.Context, env *Env, jsonOut bool, o demo.NetnsOp
 	if err := checkDemoNetns(o); err != nil {
 		return err
 	}
-	if _, err := lookPath("freeradius"); err != nil {
-		return errors.New("freeradius not found: --mode aaa --netns runs FreeRADIUS 3.2 as the realm proxy (apt-get install freeradius)")
+	if err := needFreeRADIUS("--mode aaa --netns", "the realm proxy"); err != nil {
+		return err
 	}
 	sum, _ := demo.New(demoOut(env, jsonOut), nil).RunAAANetns(ctx, o)
 	oc := sum.Outcome
 	return printDemoNetns(env, jsonOut, o, &sum, sum.OK, sum.Error,
-		fmt.Sprintf("key provisioned: %s   FBU accepted: %s   stream redirected: %s (%d/%d)\nforged FBU and HKReq rejected: %s   attacker received nothing: %s",
-			yesNo[oc.KeyProvisioned], yesNo[oc.FBUAccepted], yesNo[oc.StreamRedirected], sum.Packets.Redirected.Received, sum.Packets.Redirected.Sent,
-			yesNo[oc.ForgedRejected], yesNo[oc.AttackerGotNothing]))
+		handoverOutcomeLine("key provisioned", oc.KeyProvisioned, oc.HandoverOutcome, sum.Packets.Redirected, "forged FBU and HKReq rejected", oc.ForgedRejected))
 }
 
 // runDemoMSKNetns runs `fhkey demo --mode msk` and prints its outcome:
@@ -54,14 +68,13 @@ func runDemoMSKNetns(ctx context.Context, env *Env, jsonOut bool, o demo.NetnsOp
 	if err := checkDemoNetns(o); err != nil {
 		return err
 	}
-	if _, err := lookPath("freeradius"); err != nil {
-		return errors.New("freeradius not found: --mode msk runs FreeRADIUS 3.2 as the EAP-TLS server (apt-get install freeradius)")
+	if err := needFreeRADIUS("--mode msk", "the EAP-TLS server"); err != nil {
+		return err
 	}
 	sum, _ := demo.New(demoOut(env, jsonOut), nil).RunMSKNetns(ctx, o, files)
 	oc := sum.Outcome
-	outcome := fmt.Sprintf("key provisioned (MSK): %s   FBU accepted: %s   stream redirected: %s (%d/%d)\nforged FBUs (guessed MSK, unknown NAI) rejected: %s   attacker received nothing: %s",
-		yesNo[oc.KeyProvisioned], yesNo[oc.FBUAccepted], yesNo[oc.StreamRedirected], sum.Packets.Redirected.Received, sum.Packets.Redirected.Sent,
-		yesNo[oc.ForgedRejected], yesNo[oc.AttackerGotNothing])
+	outcome := handoverOutcomeLine("key provisioned (MSK)", oc.KeyProvisioned, oc.HandoverOutcome, sum.Packets.Redirected,
+		"forged FBUs (guessed MSK, unknown NAI) rejected", oc.ForgedRejected)
 	if sum.Pcap != "" {
 		outcome += fmt.Sprintf("\n%d frames (EAPOL, RADIUS, Mobility Header) written to %s (tshark -r %s -V)", sum.PcapFrames, sum.Pcap, sum.Pcap)
 	}
@@ -91,9 +104,7 @@ func demoOut(env *Env, jsonOut bool) io.Writer {
 // line, and fails with exit 1 (errText) unless ok.
 func printDemoNetns(env *Env, jsonOut bool, o demo.NetnsOptions, sum any, ok bool, errText, outcome string) error {
 	if jsonOut {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := printDemoJSON(env, sum); err != nil {
 			return err
 		}
 	} else {

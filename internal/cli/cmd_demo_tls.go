@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/fhkey/fhkey/internal/capture"
 	"github.com/fhkey/fhkey/internal/demo"
+	"github.com/fhkey/fhkey/mip6tls"
 )
 
 // runDemoTLS runs `fhkey demo --mode tls` and prints its outcome: the
@@ -19,18 +19,9 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 	if jsonOut {
 		out = nil
 	}
-	var pcapOut *os.File
-	var pcapW *capture.Writer
-	if pcapFile != "" {
-		f, err := os.Create(pcapFile)
-		if err != nil {
-			return err
-		}
-		pcapOut = f
-		if pcapW, err = capture.NewWriter(f); err != nil {
-			f.Close()
-			return err
-		}
+	pcapOut, pcapW, err := createDemoPcap(pcapFile)
+	if err != nil {
+		return err
 	}
 	var keyLog io.Writer
 	if keyLogFile != "" {
@@ -43,6 +34,7 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 	}
 	d := demo.New(out, pcapW)
 	runErr := d.RunTLS(ctx, keyLog)
+	var shown *mip6tls.ShownSA
 	if showKeys != "" && runErr == nil {
 		if k := d.TLSKeys(); k != nil {
 			b, err := json.MarshalIndent(map[string]any{"sa": k}, "", "  ")
@@ -50,7 +42,9 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 				err = writePrivateFile(showKeys, append(b, '\n'), true)
 			}
 			clear(b)
-			runErr = err
+			if runErr = err; err == nil {
+				shown = k
+			}
 		}
 	}
 	var closeErr error
@@ -58,10 +52,11 @@ func runDemoTLS(ctx context.Context, env *Env, jsonOut bool, pcapFile, keyLogFil
 		closeErr = pcapOut.Close()
 	}
 	s := d.FinishTLS(runErr, pcapFile, closeErr)
+	if shown != nil { // --show-keys: the file's "sa" in the summary too
+		s.Keys, s.SA = showKeys, shown
+	}
 	if jsonOut {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(&s); err != nil {
+		if err := printDemoJSON(env, &s); err != nil {
 			return err
 		}
 	} else {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,7 +18,8 @@ import (
 
 // TestDemoTLS runs `fhkey demo --mode tls --json --pcap F --keylog K
 // --show-keys S` in process: every outcome reached, the HA's counters, the
-// show-keys "sa" object, and the pcap read back by our reader and by
+// show-keys "sa" object (in the file and, the same, in the summary; not in
+// the summary of a run without --show-keys), and the pcap read back by our reader and by
 // tshark — the TLS stream reassembled, decrypted with the key log (the
 // RFC 6618 container's mn-id and the SA's mip6-spi in the clear), opaque
 // without it, and the UDP datagrams on the HA's port.
@@ -71,6 +73,25 @@ func TestDemoTLS(t *testing.T) {
 	if sa["ciphersuite"] != "AES_128_CBC_SHA256" || sa["mn"] != "2001:db8:1::100" || sa["ha"] != "::1" {
 		t.Errorf("sa %v", sa)
 	}
+	// --json with --show-keys: the same "sa" object in the summary, key
+	// for key; without --show-keys neither "sa" nor "keys".
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(raw["sa"], any(sa)) || raw["keys"] != keysFile {
+		t.Errorf("summary sa %v, keys %v; file sa %v", raw["sa"], raw["keys"], sa)
+	}
+	code, out, stderr = runCLI("demo", "--mode", "tls", "--json", "--pcap", "")
+	raw = nil
+	if err := json.Unmarshal([]byte(out), &raw); code != 0 || err != nil {
+		t.Fatalf("without --show-keys: exit %d, %v: %s\n%s", code, err, stderr, out)
+	}
+	for _, k := range []string{"sa", "keys"} { // the nine fields are inside "sa" ("ha" is also the HA's counters)
+		if _, ok := raw[k]; ok {
+			t.Errorf("without --show-keys the summary has %q: %s", k, out)
+		}
+	}
 	spiF, _ := sa["spi"].(float64)
 	spi := fmt.Sprint(uint32(spiF))
 
@@ -100,29 +121,34 @@ func TestDemoTLS(t *testing.T) {
 	if n := strings.Count(fields, "\t"+fmt.Sprint(sum.Addresses["HA"][strings.LastIndex(sum.Addresses["HA"], ":")+1:])+"\t"); n < 4 {
 		t.Errorf("%d UDP datagrams to the HA's port %v:\n%s", n, sa["port"], fields)
 	}
-	decrypted := func(keys bool) string {
-		args := []string{"-T", "fields", "-e", "tls.handshake.type", "-e", "data.data"}
-		if keys {
-			args = append(args, "-o", "tls.keylog_file:"+keyLog)
-		}
-		var text strings.Builder
-		for _, l := range strings.Split(tshark(args...), "\n") {
-			text.WriteString(l)
-			for _, f := range regexp.MustCompile(`[0-9a-f]{16,}`).FindAllString(l, -1) {
-				if b, err := hex.DecodeString(f); err == nil {
-					text.Write(b)
-				}
-			}
-		}
-		return text.String()
-	}
-	plain := decrypted(true)
+	plain := tsharkTLSText(tshark, keyLog)
 	if !strings.Contains(plain, "mn-id:mn@example.com") || !strings.Contains(plain, "mip6-spi:"+spi) || !strings.Contains(plain, "11") {
 		t.Fatalf("the key log does not decrypt the RFC 6618 exchange (SPI %s):\n%.2000s", spi, plain)
 	}
-	if opaque := decrypted(false); strings.Contains(opaque, "mn-id:") {
+	if opaque := tsharkTLSText(tshark, ""); strings.Contains(opaque, "mn-id:") {
 		t.Fatal("the exchange is readable without the key log")
 	}
+}
+
+// tsharkTLSText returns what tshark (run by the caller's tshark, which
+// names the capture) shows of the TLS handshake types and the data of a
+// capture, decrypted with keyLog if set: the fields, then every long hex
+// field decoded, so that the RFC 6618 container's text shows.
+func tsharkTLSText(tshark func(args ...string) string, keyLog string) string {
+	args := []string{"-T", "fields", "-e", "tls.handshake.type", "-e", "data.data"}
+	if keyLog != "" {
+		args = append(args, "-o", "tls.keylog_file:"+keyLog)
+	}
+	var text strings.Builder
+	for _, l := range strings.Split(tshark(args...), "\n") {
+		text.WriteString(l)
+		for _, f := range regexp.MustCompile(`[0-9a-f]{16,}`).FindAllString(l, -1) {
+			if b, err := hex.DecodeString(f); err == nil {
+				text.Write(b)
+			}
+		}
+	}
+	return text.String()
 }
 
 // TestDemoTLSUsage: --mode tls has no --in-process (it is in process

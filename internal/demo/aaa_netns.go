@@ -254,20 +254,10 @@ func (d *Demo) daemonForgedHKReq(ctx context.Context, tb *testbed.Testbed, r *aa
 	return ok, nil
 }
 
-// aaaNetnsMetrics records the daemons' counters and packet counts.
+// aaaNetnsMetrics records the daemons' counters.
 func (d *Demo) aaaNetnsMetrics(r *aaaNetnsRun, sum *AAANetnsSummary) {
-	for _, s := range []struct {
-		dm     *scenario.Daemon
-		series []string
-	}{
-		{r.hks, []string{"fhkey_hks_requests_total", "fhkey_hks_keys_issued_total", `fhkey_hks_discarded_total{reason="bad_mac"}`}},
-		{r.par, []string{`fhkey_ar_hkreq_answered_total{kind="key"}`, `fhkey_radius_client_replies_total{code="accept"}`, "fhkey_ar_fbu_accepted_total",
-			`fhkey_ar_fbu_rejected_total{reason="bad_auth"}`}},
-	} {
-		for _, name := range s.series {
-			if v, err := s.dm.Metric(name); err == nil {
-				sum.Metrics[s.dm.Name+" "+name] = v
-			}
-		}
-	}
+	recordMetrics(sum.Metrics,
+		daemonSeries{r.hks, []string{"fhkey_hks_requests_total", "fhkey_hks_keys_issued_total", `fhkey_hks_discarded_total{reason="bad_mac"}`}},
+		daemonSeries{r.par, []string{`fhkey_ar_hkreq_answered_total{kind="key"}`, `fhkey_radius_client_replies_total{code="accept"}`, "fhkey_ar_fbu_accepted_total",
+			`fhkey_ar_fbu_rejected_total{reason="bad_auth"}`}})
 }

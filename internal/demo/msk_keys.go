@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -19,32 +20,46 @@ import (
 // derive`) and what `fhkey decode --verify --keys` reads. Lab keys only.
 type MSKKeyEntry = decode.MSKKeyEntry
 
+// ShownMSK is what MSKNetnsSummary carries at its top level when
+// --show-keys is given (issue 12: "--show-keys adding msk, nai, par,
+// at"): the fields of the file's MSKKeyEntry but its informational
+// expiry, with the same names and values. Lab keys only.
+type ShownMSK struct {
+	MSK string     `json:"msk"`
+	NAI string     `json:"nai"`
+	PAR netip.Addr `json:"par"`
+	AT  uint8      `json:"at"`
+}
+
 // writeMSKKeys reads the MSK the stopped PAR kept in its bbolt file for
 // the lab NAI and writes it, as a one-entry JSON array, to name (mode
-// 0600).
-func (d *Demo) writeMSKKeys(name string, r *mskNetnsRun) error {
+// 0600), and returns it for the summary.
+func (d *Demo) writeMSKKeys(name string, r *mskNetnsRun) (*ShownMSK, error) {
 	start := time.Now()
 	b, err := keystore.OpenBolt(r.files.PARKeyStore)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer b.Close()
 	msks, err := b.MSKs()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	msk, expires, ok := msks.LookupMSK([]byte(lab.EAPNAI))
 	defer msk.Zero()
 	if !ok {
-		return fmt.Errorf("demo: the PAR's key store holds no MSK for %s", lab.EAPNAI)
+		return nil, fmt.Errorf("demo: the PAR's key store holds no MSK for %s", lab.EAPNAI)
 	}
-	out, err := decode.MarshalMSKKeys([]MSKKeyEntry{{MSK: hex.EncodeToString(msk[:]), NAI: lab.EAPNAI, PAR: r.parAddr,
-		AT: uint8(hokey.HMACSHA256Trunc128), Expires: expires.UTC()}})
+	shown := &ShownMSK{MSK: hex.EncodeToString(msk[:]), NAI: lab.EAPNAI, PAR: r.parAddr, AT: uint8(hokey.HMACSHA256Trunc128)}
+	out, err := decode.MarshalMSKKeys([]MSKKeyEntry{{MSK: shown.MSK, NAI: shown.NAI, PAR: shown.PAR, AT: shown.AT, Expires: expires.UTC()}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer clear(out)
 	err = errors.Join(os.WriteFile(name, out, 0o600), os.Chmod(name, 0o600))
 	d.step("keys", time.Since(start), err == nil, "%s (mode 0600): the MSK of %s read from the PAR's bbolt file, PAR %s, AT 1\n(fhkey msk derive --msk … --nai %[2]s --par %[3]s --at 1 gives the FHK of the FBU)", name, lab.EAPNAI, r.parAddr)
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return shown, nil
 }

@@ -2,11 +2,8 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -43,8 +40,10 @@ type MSKNetnsSummary struct {
 	// Pcap is the capture file (--pcap) and PcapFrames its frames.
 	Pcap       string `json:"pcap,omitempty"`
 	PcapFrames int    `json:"pcap_frames,omitempty"`
-	// Keys is the --show-keys file.
-	Keys     string `json:"keys,omitempty"`
+	// Keys is the --show-keys file; with it, ShownMSK puts the same msk,
+	// nai, par and at at the top level (absent without --show-keys).
+	Keys string `json:"keys,omitempty"`
+	*ShownMSK
 	Testbed  string `json:"testbed"`
 	Kept     bool   `json:"kept"`
 	CacheDir string `json:"cache_dir"`
@@ -115,7 +114,7 @@ func (d *Demo) runMSKNetns(ctx context.Context, o NetnsOptions, out MSKNetnsFile
 		}
 	}()
 	if out.Pcap != "" {
-		if r.capture, err = startFrameCapture(tb); err != nil {
+		if r.capture, err = startFrameCapture(tb, mskCapturePoints, mskFrame); err != nil {
 			return err
 		}
 	}
@@ -161,7 +160,8 @@ func (d *Demo) runMSKNetns(ctx context.Context, o NetnsOptions, out MSKNetnsFile
 	}
 	if out.Keys != "" {
 		sum.Keys = out.Keys
-		return d.writeMSKKeys(out.Keys, r)
+		sum.ShownMSK, err = d.writeMSKKeys(out.Keys, r)
+		return err
 	}
 	return nil
 }
@@ -174,11 +174,10 @@ func (d *Demo) startMSKDaemons(ctx context.Context, tb *testbed.Testbed, creds *
 	if err != nil {
 		return err
 	}
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
+	secret, err := radiusSecret()
+	if err != nil {
 		return err
 	}
-	secret := []byte(hex.EncodeToString(raw)) // printable, as FreeRADIUS's clients.conf wants it
 	if r.files, err = scenario.WriteMSKDaemonFiles(filepath.Join(r.set.dir, "daemons"), creds, scenario.MSKDaemonOptions{
 		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, ForwardingLifetime: time.Minute}, Secret: secret, PKI: pki}); err != nil {
 		return err
@@ -187,15 +186,10 @@ func (d *Demo) startMSKDaemons(ctx context.Context, tb *testbed.Testbed, creds *
 		r.files.Dir, scenario.ConfigPARMSK, scenario.ConfigNARMSK, scenario.ConfigMNMSK, lab.EAPServerName, lab.EAPNAI)
 
 	start = time.Now()
-	frDir := filepath.Join(r.set.dir, "freeradius")
-	if err := os.Mkdir(frDir, 0o700); err != nil {
+	if r.fr, err = r.set.startEAPTLSFreeRADIUS(ctx, testbed.PAR, scenario.DefaultMSKRADIUS,
+		peer.FreeRADIUSClient{Name: "access_routers", Prefix: scenario.MSKRADIUSClients, Secret: string(secret)},
+		&peer.EAPTLSServer{CA: pki.CA.CertPEM, Certificate: pki.Server.CertPEM, Key: pki.Server.KeyPEM}); err != nil {
 		return err
-	}
-	if r.fr, err = (&peer.FreeRADIUS{Dir: frDir, Listen: scenario.DefaultMSKRADIUS, Debug: true,
-		Command: []string{"ip", "netns", "exec", tb.Namespace(testbed.PAR)},
-		Clients: []peer.FreeRADIUSClient{{Name: "access_routers", Prefix: scenario.MSKRADIUSClients, Secret: string(secret), RequireMessageAuthenticator: true}},
-		EAPTLS:  &peer.EAPTLSServer{CA: pki.CA.CertPEM, Certificate: pki.Server.CertPEM, Key: pki.Server.KeyPEM}}).Start(ctx); err != nil {
-		return fmt.Errorf("demo: FreeRADIUS: %w", err)
 	}
 	d.step("FreeRADIUS", time.Since(start), true, "ip netns exec %s freeradius -X (pid %d): EAP-TLS server on %s,\nclients %s (both routers), Message-Authenticator required",
 		tb.Namespace(testbed.PAR), r.fr.Pid(), scenario.DefaultMSKRADIUS, scenario.MSKRADIUSClients)
@@ -251,12 +245,7 @@ func (d *Demo) unknownNAI(ctx context.Context, tb *testbed.Testbed, r *mskNetnsR
 
 // mskNetnsMetrics records the routers' counters.
 func (d *Demo) mskNetnsMetrics(r *mskNetnsRun, sum *MSKNetnsSummary) {
-	for _, dm := range []*scenario.Daemon{r.par, r.nar} {
-		for _, name := range []string{`fhkey_pae_outcomes_total{outcome="accepted"}`, "fhkey_pae_sessions_started_total",
-			`fhkey_ar_fbu_msk_total{outcome="accepted"}`, `fhkey_ar_fbu_msk_total{outcome="bad_auth"}`, `fhkey_ar_fbu_msk_total{outcome="unknown_nai"}`} {
-			if v, err := dm.Metric(name); err == nil {
-				sum.Metrics[dm.Name+" "+name] = v
-			}
-		}
-	}
+	series := []string{`fhkey_pae_outcomes_total{outcome="accepted"}`, "fhkey_pae_sessions_started_total",
+		`fhkey_ar_fbu_msk_total{outcome="accepted"}`, `fhkey_ar_fbu_msk_total{outcome="bad_auth"}`, `fhkey_ar_fbu_msk_total{outcome="unknown_nai"}`}
+	recordMetrics(sum.Metrics, daemonSeries{r.par, series}, daemonSeries{r.nar, series})
 }

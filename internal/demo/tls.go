@@ -48,7 +48,12 @@ type TLSSummary struct {
 	Pcap    string `json:"pcap,omitempty"`
 	Packets int    `json:"packets"`
 	TLSPort uint16 `json:"tls_port"`
-	Error   string `json:"error,omitempty"`
+	// Keys is the --show-keys file; with it, SA is the same "sa" object
+	// (issue 13: "--show-keys adding sa"), absent without --show-keys.
+	// Lab keys only.
+	Keys  string           `json:"keys,omitempty"`
+	SA    *mip6tls.ShownSA `json:"sa,omitempty"`
+	Error string           `json:"error,omitempty"`
 }
 
 // tlsRun is the state of RunTLS.

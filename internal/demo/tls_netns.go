@@ -2,9 +2,7 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -44,9 +42,26 @@ type TLSNetnsSummary struct {
 	Steps     []Step             `json:"steps"`
 	Metrics   map[string]float64 `json:"metrics"`
 	Addresses map[string]string  `json:"addresses"`
-	Testbed   string             `json:"testbed"`
-	Kept      bool               `json:"kept"`
-	Error     string             `json:"error,omitempty"`
+	// Pcap is the capture file (--pcap) and PcapFrames its frames;
+	// KeyLog the MN daemons' key log (--keylog).
+	Pcap       string `json:"pcap,omitempty"`
+	PcapFrames int    `json:"pcap_frames,omitempty"`
+	KeyLog     string `json:"keylog,omitempty"`
+	Testbed    string `json:"testbed"`
+	Kept       bool   `json:"kept"`
+	Error      string `json:"error,omitempty"`
+}
+
+// TLSNetnsFiles are the optional outputs of RunTLSNetns.
+type TLSNetnsFiles struct {
+	// Pcap, if set, receives the frames of the MN's TLS connections to
+	// the HAC and of the UDP data plane at the HA (tlsFrame), captured on
+	// the HAC's and the HA's link, in time order (link type Ethernet).
+	Pcap string
+	// KeyLog, if set, is given to each `fhkey mip6` as --keylog: the
+	// daemon appends its TLS secrets (SSLKEYLOGFILE, mode 0600). An
+	// absolute path: the daemons run in another directory.
+	KeyLog string
 }
 
 // tlsNetnsRun is one run's daemons and what the steps share.
@@ -64,6 +79,8 @@ type tlsNetnsRun struct {
 	pki               *lab.EAPPKI
 	secret            []byte
 	sum               *TLSNetnsSummary
+	keyLog            string
+	capture           *frameCapture
 }
 
 // tlsDataPort is the CN's destination port at the home address for the
@@ -77,12 +94,13 @@ const (
 // testbed") with every daemon a process in its own namespace of the
 // testbed's home network: FreeRADIUS in AAA (when installed), `fhkey hac`
 // in HAC, `fhkey ha` in HA, `fhkey mip6` in MN; without eap FreeRADIUS
-// is not started and the EAP step is skipped. OK only if every expected
-// outcome was reached; an error is a failure to run at all.
-func (d *Demo) RunTLSNetns(ctx context.Context, o NetnsOptions, eap bool) (TLSNetnsSummary, error) {
-	sum := TLSNetnsSummary{Mode: "tls", Testbed: o.Prefix, Kept: o.Keep, Addresses: map[string]string{}, Metrics: map[string]float64{}}
+// is not started and the EAP step is skipped. out names the optional
+// capture and key log. OK only if every expected outcome was reached; an
+// error is a failure to run at all.
+func (d *Demo) RunTLSNetns(ctx context.Context, o NetnsOptions, eap bool, out TLSNetnsFiles) (TLSNetnsSummary, error) {
+	sum := TLSNetnsSummary{Mode: "tls", Testbed: o.Prefix, Kept: o.Keep, Addresses: map[string]string{}, Metrics: map[string]float64{}, KeyLog: out.KeyLog}
 	d.width = len("HA restarted")
-	runErr := d.runTLSNetns(ctx, o, eap, &sum)
+	runErr := d.runTLSNetns(ctx, o, eap, out, &sum)
 	sum.Steps = d.sum.Steps
 	oc := sum.Outcome
 	sum.OK, sum.Error = settleNetns(runErr, oc.Bootstrapped && oc.BindingAcknowledged && oc.DataThroughHA && oc.TamperedRejected &&
@@ -90,7 +108,7 @@ func (d *Demo) RunTLSNetns(ctx context.Context, o NetnsOptions, eap bool) (TLSNe
 	return sum, runErr
 }
 
-func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, sum *TLSNetnsSummary) (err error) {
+func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, out TLSNetnsFiles, sum *TLSNetnsSummary) (err error) {
 	if d.out != nil {
 		fmt.Fprintf(d.out, "fhkey demo --mode tls --netns: TLS-based Mobile IPv6 security (RFC 6618, issue 13):\nbootstrap with the HAC over TLS, SA to the HA, protected BU/BA and data over UDP, every daemon a process\n\n")
 	}
@@ -114,10 +132,15 @@ func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, sum *T
 		return err
 	}
 	defer set.close()
-	r := &tlsNetnsRun{tb: tb, set: set, count: max(o.Count, 1), sum: sum}
+	r := &tlsNetnsRun{tb: tb, set: set, count: max(o.Count, 1), sum: sum, keyLog: out.KeyLog}
 	defer func() {
 		if r.fr != nil {
 			err = errors.Join(err, r.fr.Stop())
+		}
+		if r.capture != nil {
+			n, cerr := r.capture.finish(out.Pcap)
+			sum.Pcap, sum.PcapFrames = out.Pcap, n
+			err = errors.Join(err, cerr)
 		}
 		if r.sniffer != nil {
 			r.sniffer.close()
@@ -129,6 +152,11 @@ func (d *Demo) runTLSNetns(ctx context.Context, o NetnsOptions, eap bool, sum *T
 			r.echo.close()
 		}
 	}()
+	if out.Pcap != "" {
+		if r.capture, err = startFrameCapture(tb, tlsCapturePoints, tlsFrame); err != nil {
+			return err
+		}
+	}
 	if err := d.startTLSDaemons(ctx, r, eap); err != nil {
 		return err
 	}
@@ -178,11 +206,9 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (e
 	if r.pki, err = lab.NewEAPPKI(); err != nil {
 		return err
 	}
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
+	if r.secret, err = radiusSecret(); err != nil {
 		return err
 	}
-	r.secret = []byte(hex.EncodeToString(raw)) // printable, as FreeRADIUS's clients.conf wants it
 	if r.files, err = scenario.WriteTLSDaemonFiles(ctx, filepath.Join(r.set.dir, "daemons"), scenario.TLSDaemonOptions{
 		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP}, Secret: r.secret, PKI: r.pki}); err != nil {
 		return err
@@ -194,10 +220,6 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (e
 		d.step("FreeRADIUS", 0, true, "not started: the EAP step is skipped (freeradius not found)")
 	} else {
 		start = time.Now()
-		frDir := filepath.Join(r.set.dir, "freeradius")
-		if err := os.Mkdir(frDir, 0o700); err != nil {
-			return err
-		}
 		cert, err := os.ReadFile(r.files.ServerCert)
 		if err != nil {
 			return err
@@ -206,11 +228,10 @@ func (d *Demo) startTLSDaemons(ctx context.Context, r *tlsNetnsRun, eap bool) (e
 		if err != nil {
 			return err
 		}
-		if r.fr, err = (&peer.FreeRADIUS{Dir: frDir, Listen: scenario.DefaultTLSRADIUS, Debug: true,
-			Command: []string{"ip", "netns", "exec", r.tb.Namespace(testbed.AAA)},
-			Clients: []peer.FreeRADIUSClient{{Name: "hac", Prefix: scenario.TLSRADIUSClients, Secret: string(r.secret), RequireMessageAuthenticator: true}},
-			EAPTLS:  &peer.EAPTLSServer{CA: r.pki.CA.CertPEM, Certificate: cert, Key: key}}).Start(ctx); err != nil {
-			return fmt.Errorf("demo: FreeRADIUS: %w", err)
+		if r.fr, err = r.set.startEAPTLSFreeRADIUS(ctx, testbed.AAA, scenario.DefaultTLSRADIUS,
+			peer.FreeRADIUSClient{Name: "hac", Prefix: scenario.TLSRADIUSClients, Secret: string(r.secret)},
+			&peer.EAPTLSServer{CA: r.pki.CA.CertPEM, Certificate: cert, Key: key}); err != nil {
+			return err
 		}
 		d.step("FreeRADIUS", time.Since(start), true, "ip netns exec %s freeradius -X (pid %d): EAP-TLS server on %s, client the HAC's link %s",
 			r.tb.Namespace(testbed.AAA), r.fr.Pid(), scenario.DefaultTLSRADIUS, scenario.TLSRADIUSClients)
@@ -241,11 +262,15 @@ func (d *Demo) tlsBootstrap(ctx context.Context, r *tlsNetnsRun, name, file, met
 	start := time.Now()
 	var err error
 	series := fmt.Sprintf(`fhkey_hac_bootstraps_total{method=%q,outcome="ok"}`, method)
-	if r.mobile, err = r.set.start(testbed.MN, "mip6 ("+method+")", scenario.DefaultDaemonHTTP, "mip6", "-c", file); err == nil {
+	args, keyLog := []string{"mip6", "-c", file}, ""
+	if r.keyLog != "" {
+		args, keyLog = append(args, "--keylog", r.keyLog), " --keylog "+r.keyLog
+	}
+	if r.mobile, err = r.set.start(testbed.MN, "mip6 ("+method+")", scenario.DefaultDaemonHTTP, args...); err == nil {
 		*boot = waitUntil(ctx, 10*time.Second, func() bool { v, _ := r.hac.Metric(series); return v >= 1 })
 	}
-	d.step(method+" bootstrap", time.Since(start), *boot, "ip netns exec %s fhkey mip6 -c %s: TLS to the HAC [%s]:%d, %s method (RFC 6618 §5.%s);\nHAC -> HA: the SA over the mutual-TLS channel; %s%v",
-		r.tb.Namespace(testbed.MN), name, testbed.AddrHAC, scenario.TLSHACPort, method, map[string]string{"psk": "8", "eap": "9, EAP-TLS relayed to FreeRADIUS"}[method], series+" = ", *boot)
+	d.step(method+" bootstrap", time.Since(start), *boot, "ip netns exec %s fhkey mip6 -c %s%s: TLS to the HAC [%s]:%d, %s method (RFC 6618 §5.%s);\nHAC -> HA: the SA over the mutual-TLS channel; %s%v",
+		r.tb.Namespace(testbed.MN), name, keyLog, testbed.AddrHAC, scenario.TLSHACPort, method, map[string]string{"psk": "8", "eap": "9, EAP-TLS relayed to FreeRADIUS"}[method], series+" = ", *boot)
 	if !*boot {
 		return false
 	}
@@ -372,18 +397,8 @@ func (d *Demo) tlsRestartHA(ctx context.Context, r *tlsNetnsRun) error {
 
 // tlsMetrics records the daemons' counters.
 func (d *Demo) tlsMetrics(r *tlsNetnsRun) {
-	for _, m := range []struct {
-		dm     *scenario.Daemon
-		series []string
-	}{
-		{r.hac, []string{`fhkey_hac_bootstraps_total{method="psk",outcome="ok"}`, `fhkey_hac_bootstraps_total{method="eap",outcome="ok"}`}},
-		{r.home, []string{`fhkey_ha_binding_updates_total{status="accepted"}`, `fhkey_ha_data_packets_total{direction="to_mobile"}`,
-			`fhkey_ha_dropped_total{reason="icv"}`, `fhkey_ha_dropped_total{reason="replayed"}`}},
-	} {
-		for _, s := range m.series {
-			if v, err := m.dm.Metric(s); err == nil {
-				r.sum.Metrics[m.dm.Name+" "+s] = v
-			}
-		}
-	}
+	recordMetrics(r.sum.Metrics,
+		daemonSeries{r.hac, []string{`fhkey_hac_bootstraps_total{method="psk",outcome="ok"}`, `fhkey_hac_bootstraps_total{method="eap",outcome="ok"}`}},
+		daemonSeries{r.home, []string{`fhkey_ha_binding_updates_total{status="accepted"}`, `fhkey_ha_data_packets_total{direction="to_mobile"}`,
+			`fhkey_ha_dropped_total{reason="icv"}`, `fhkey_ha_dropped_total{reason="replayed"}`}})
 }

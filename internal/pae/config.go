@@ -61,6 +61,10 @@ type Config struct {
 	// MSKLifetime is the MSK's lifetime when the Access-Accept has no
 	// Session-Timeout.
 	MSKLifetime time.Duration
+	// QuietPeriod is how long a MAC whose authentication was rejected
+	// is ignored (IEEE 802.1X-2004 §8.2.4.1.2 quietWhile); zero:
+	// DefaultQuietPeriod, negative: none.
+	QuietPeriod time.Duration
 	// PerSupplicant limits the EAPOL frames taken from one MAC address,
 	// NewSessions the sessions created (zero Rate: the default).
 	PerSupplicant, NewSessions Rate
@@ -93,6 +97,9 @@ func (c *Config) withDefaults() (Config, error) {
 	defd(&o.RetransmitInterval, DefaultRetransmitInterval)
 	defd(&o.SessionTimeout, DefaultSessionTimeout)
 	defd(&o.MSKLifetime, DefaultMSKLifetime)
+	if o.QuietPeriod == 0 {
+		o.QuietPeriod = DefaultQuietPeriod
+	}
 	if o.PerSupplicant == (Rate{}) {
 		o.PerSupplicant = DefaultPerSupplicant
 	}

@@ -55,7 +55,7 @@ func (a *Authenticator) reauthLocked(now time.Time) []Frame {
 		switch {
 		case !now.Before(au.expires):
 			delete(a.authorized, m)
-		case au.reauthAt.IsZero() || now.Before(au.reauthAt) || a.sessions[m] != nil:
+		case au.reauthAt.IsZero() || now.Before(au.reauthAt) || a.sessions[m] != nil || a.quietLocked(m, now):
 		case len(a.sessions) >= a.cfg.MaxSessions || !a.creation.allow(a.cfg.NewSessions, now):
 		default:
 			au.reauthAt = time.Time{}

@@ -48,6 +48,9 @@ func (a *Authenticator) start(src MAC, now time.Time) []Frame {
 	defer a.mu.Unlock()
 	s := a.sessions[src]
 	switch {
+	case a.quietLocked(src, now):
+		a.c.quiet.Add(1)
+		return nil
 	case s != nil && s.busy:
 		a.c.unexpected.Add(1)
 		return nil
@@ -98,6 +101,10 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 	a.mu.Lock()
 	s := a.sessions[src]
 	switch {
+	case a.quietLocked(src, now):
+		a.mu.Unlock()
+		a.c.quiet.Add(1)
+		return nil
 	case s == nil || s.busy || pkt.Identifier != s.reqID:
 		// RFC 3748 §4.1: a Response whose Identifier does not match the
 		// outstanding Request is discarded.
@@ -153,6 +160,7 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 		return a.accept(src, s, &res, now)
 	}
 	a.endLocked(src, s, false)
+	a.holdLocked(src, now)
 	a.c.rejected.Add(1)
 	a.cfg.Logger.Info("pae: access rejected", "mac", src.String(), "nai", s.nai)
 	return a.frame(src, res.EAP)
@@ -224,6 +232,7 @@ func (a *Authenticator) Tick(now time.Time) []Frame {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []Frame
+	a.expireQuietLocked(now)
 	for m, s := range a.sessions {
 		switch {
 		case s.busy:

@@ -63,7 +63,8 @@ func (s *mskARStatus) authenticated(nai string) (string, time.Time, bool) {
 // it), MSK-only `fhkey ar` on the PAR and the NAR (802.1X authenticators
 // on acc0, bbolt key stores, forwarders) and `fhkey mn` in the MSK mode.
 // An MN with a client certificate of another CA fails EAP-TLS: no MSK at
-// the PAR, and an FBU for its NAI is refused (unknown NAI). The genuine MN
+// the PAR, and an FBU for its NAI is refused (unknown NAI); its MAC's
+// quiet period drops the genuine MN's first EAPOL-Starts. The genuine MN
 // authenticates (the PAR's /status shows its NAI and the MAC of its par0);
 // the PAR is SIGKILLed and restarted on its bbolt file and still holds the
 // MSK; the MN moves, authenticates at the NAR, its FBU is accepted by the
@@ -84,7 +85,8 @@ func TestMSKDaemonProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := scenario.WriteMSKDaemonFiles(b.dir, b.creds, scenario.MSKDaemonOptions{
-		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"}, Secret: secret, PKI: pki})
+		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"}, Secret: secret, PKI: pki,
+		QuietPeriod: 8 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +128,20 @@ func TestMSKDaemonProcesses(t *testing.T) {
 	if par.status(&ps); ps.EAP == nil || len(ps.EAP.Authenticated) != 0 {
 		t.Fatalf("PAR holds MSKs after the EAP failure: %+v", ps.EAP)
 	}
+	par.waitMetric(`fhkey_pae_quiet`, 1) // the MAC's quiet period (8 s) started
 	rogue.stop()
 	forge(nai)
 	par.waitMetric(`fhkey_ar_fbu_msk_total{outcome="unknown_nai"}`, 1)
 
 	// The genuine MN authenticates at the PAR, which records its NAI with
-	// the MAC of the MN's par0.
+	// the MAC of the MN's par0. It runs on the rogue's MAC address, so
+	// its first EAPOL-Starts fall in the quiet period (dropped, counted);
+	// its retries after it succeed.
 	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
+	testenv.Eventually(t, 10*time.Second, "EAPOL-Starts dropped in the quiet period", func() (bool, string) {
+		v := par.metric(`fhkey_pae_dropped_total{reason="quiet"}`)
+		return v >= 1, fmt.Sprintf("dropped quiet %v", v)
+	})
 	waitMN(mobile, "EAP-TLS success at the PAR", func() bool { return ms.EAP != nil && ms.EAP.State == "authenticated" })
 	var mnMAC string
 	if err := b.tb.Do(testbed.MN, func() error {

@@ -203,5 +203,16 @@ func arEAP(cfg *config.ARConfig, cr *config.ARCredentials, log *slog.Logger) (*R
 	}
 	return &RouterEAP{Interfaces: e.Interfaces, Relay: relay, Algorithms: e.Algorithms, PAE: pae.Config{
 		MaxSessions: e.MaxSessions, RetransmitInterval: e.RetransmitInterval, MaxRetransmissions: e.MaxRetransmissions,
-		SessionTimeout: e.SessionTimeout, MSKLifetime: e.MSKLifetime, Logger: log}}, nil
+		SessionTimeout: e.SessionTimeout, MSKLifetime: e.MSKLifetime, Logger: log,
+		DisableReauth: !e.Reauth, ReauthFraction: e.ReauthFraction, MinReauthPeriod: e.MinReauthPeriod,
+		QuietPeriod: paeQuietPeriod(e.QuietPeriod)}}, nil
+}
+
+// paeQuietPeriod maps eap.quiet_period to pae.Config.QuietPeriod: 0 (no
+// quiet period) is negative there, where zero takes the default.
+func paeQuietPeriod(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

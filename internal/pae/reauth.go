@@ -11,16 +11,18 @@ import (
 // standard's reAuthPeriod is one constant (3600 s); here it follows each
 // MSK's lifetime, the RADIUS Session-Timeout (RFC 2865 §5.27), so that a
 // supplicant staying on the link gets a new MSK before the old one
-// expires (docs/eap.md, "Re-authentication").
+// expires (docs/eap.md, "Re-authentication"). Config.ReauthFraction and
+// Config.MinReauthPeriod override these defaults; Config.DisableReauth
+// turns it off.
 const (
-	// ReauthFraction of the MSK lifetime passes before the authenticator
-	// re-authenticates the supplicant.
-	ReauthFraction = 0.8
-	// MinReauthPeriod is the shortest time between an authentication and
-	// the next re-authentication; an MSK living less than that is not
-	// renewed (it expires, and the supplicant authenticates again with an
-	// EAPOL-Start when it needs to).
-	MinReauthPeriod = time.Minute
+	// DefaultReauthFraction of the MSK lifetime passes before the
+	// authenticator re-authenticates the supplicant.
+	DefaultReauthFraction = 0.8
+	// DefaultMinReauthPeriod is the shortest time between an
+	// authentication and the next re-authentication; an MSK living less
+	// than that is not renewed (it expires, and the supplicant
+	// authenticates again with an EAPOL-Start when it needs to).
+	DefaultMinReauthPeriod = time.Minute
 )
 
 // authorization is what the authenticator remembers of an authenticated
@@ -33,9 +35,12 @@ type authorization struct {
 
 // reauthTime is when an MSK stored at now with lifetime life is
 // renewed: ReauthFraction of life, at least MinReauthPeriod; zero if
-// that falls at or after its expiry.
-func reauthTime(now time.Time, life time.Duration) time.Time {
-	period := max(time.Duration(ReauthFraction*float64(life)), MinReauthPeriod)
+// that falls at or after its expiry, or if re-authentication is off.
+func (c *Config) reauthTime(now time.Time, life time.Duration) time.Time {
+	if c.DisableReauth {
+		return time.Time{}
+	}
+	period := max(time.Duration(c.ReauthFraction*float64(life)), c.MinReauthPeriod)
 	if period >= life {
 		return time.Time{}
 	}

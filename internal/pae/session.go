@@ -215,7 +215,7 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 	// A new MSK replaces the old one in the store (keystore.MSKs.Put
 	// advances MSKGeneration, so the router's FHK cache drops what it
 	// derived from the old one) and restarts the reAuthTimer.
-	a.authorized[src] = authorization{nai: s.nai, expires: rec.Expires, reauthAt: reauthTime(now, life)}
+	a.authorized[src] = authorization{nai: s.nai, expires: rec.Expires, reauthAt: a.cfg.reauthTime(now, life)}
 	stored = true
 	a.c.accepted.Add(1)
 	a.cfg.Logger.Info("pae: authenticated", "mac", src.String(), "nai", s.nai, "lifetime", life)

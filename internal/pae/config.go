@@ -70,6 +70,10 @@ type Config struct {
 	ReauthFraction  float64
 	MinReauthPeriod time.Duration
 	DisableReauth   bool
+	// Port names the authenticator's interface in each MSKRecord it
+	// stores (at most keystore.MaxMSKPortLen octets), so that after a
+	// restart each authenticator restores its own supplicants (Restore).
+	Port string
 	// QuietPeriod is how long a MAC whose authentication was rejected
 	// is ignored (IEEE 802.1X-2004 §8.2.4.1.2 quietWhile); zero:
 	// DefaultQuietPeriod, negative: none.
@@ -106,6 +110,9 @@ func (c *Config) withDefaults() (Config, error) {
 	defd(&o.RetransmitInterval, DefaultRetransmitInterval)
 	defd(&o.SessionTimeout, DefaultSessionTimeout)
 	defd(&o.MSKLifetime, DefaultMSKLifetime)
+	if len(o.Port) > keystore.MaxMSKPortLen {
+		return o, fmt.Errorf("pae: Config.Port %q: at most %d octets", o.Port, keystore.MaxMSKPortLen)
+	}
 	if o.ReauthFraction == 0 {
 		o.ReauthFraction = DefaultReauthFraction
 	}

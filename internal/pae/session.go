@@ -194,7 +194,7 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 	if life <= 0 {
 		life = a.cfg.MSKLifetime
 	}
-	rec := keystore.MSKRecord{NAI: s.nai, MSK: hokey.MSK(res.MSK), MAC: src, Expires: now.Add(life)}
+	rec := keystore.MSKRecord{NAI: s.nai, MSK: hokey.MSK(res.MSK), MAC: src, Expires: now.Add(life), Authenticated: now, Port: a.cfg.Port}
 	s.busy = true
 	a.mu.Unlock()
 	err := a.cfg.Store.Put(rec)
@@ -206,16 +206,10 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 		a.cfg.Logger.Error("pae: storing the MSK", "nai", s.nai, "err", err)
 		return failure()
 	}
-	if len(a.authorized) >= maxAuthorizedFactor*a.cfg.MaxSessions {
-		for m := range a.authorized {
-			delete(a.authorized, m)
-			break
-		}
-	}
 	// A new MSK replaces the old one in the store (keystore.MSKs.Put
 	// advances MSKGeneration, so the router's FHK cache drops what it
 	// derived from the old one) and restarts the reAuthTimer.
-	a.authorized[src] = authorization{nai: s.nai, expires: rec.Expires, reauthAt: a.cfg.reauthTime(now, life)}
+	a.authorizeLocked(src, authorization{nai: s.nai, expires: rec.Expires, reauthAt: a.cfg.reauthTime(now, life)})
 	stored = true
 	a.c.accepted.Add(1)
 	a.cfg.Logger.Info("pae: authenticated", "mac", src.String(), "nai", s.nai, "lifetime", life)

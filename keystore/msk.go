@@ -237,6 +237,11 @@ type MSKHolder struct {
 	NAI     string
 	MAC     [6]byte
 	Expires time.Time
+	// Authenticated and Port as in MSKRecord (zero and empty for a
+	// record of version 1): what a restarted authenticator rebuilds its
+	// re-authentication timers from.
+	Authenticated time.Time
+	Port          string
 }
 
 // Holders lists the NAIs whose MSK is valid at now, with the supplicant's
@@ -246,7 +251,7 @@ func (t *MSKs) Holders(now time.Time) []MSKHolder {
 	out := make([]MSKHolder, 0, len(t.m))
 	for _, r := range t.m {
 		if r.Expires.After(now) {
-			out = append(out, MSKHolder{NAI: r.NAI, MAC: r.MAC, Expires: r.Expires})
+			out = append(out, MSKHolder{NAI: r.NAI, MAC: r.MAC, Expires: r.Expires, Authenticated: r.Authenticated, Port: r.Port})
 		}
 	}
 	t.mu.RUnlock()

@@ -23,6 +23,18 @@ const (
 	DefaultEAPMSKLifetime = pae.DefaultMSKLifetime
 	// MaxEAPMSKLifetime bounds msk_lifetime: a day.
 	MaxEAPMSKLifetime = 24 * time.Hour
+	// DefaultEAPReauthFraction and DefaultEAPMinReauthPeriod time the
+	// re-authentication of an authenticated supplicant (docs/eap.md,
+	// Re-authentication); DefaultEAPQuietPeriod is IEEE 802.1X-2004's
+	// quietPeriod (docs/eap.md, Quiet period).
+	DefaultEAPReauthFraction  = pae.DefaultReauthFraction
+	DefaultEAPMinReauthPeriod = pae.DefaultMinReauthPeriod
+	DefaultEAPQuietPeriod     = pae.DefaultQuietPeriod
+	// MinEAPMinReauthPeriod bounds min_reauth_period from below.
+	MinEAPMinReauthPeriod = time.Second
+	// MaxEAPQuietPeriod is quietPeriod's largest value in 802.1X-2004
+	// (a 16-bit count of seconds).
+	MaxEAPQuietPeriod = 65535 * time.Second
 )
 
 // AREAP is the [eap] section of ar.toml: the router is the IEEE 802.1X
@@ -54,6 +66,15 @@ type AREAP struct {
 	// MSKLifetime is the MSK's lifetime when the Access-Accept has no
 	// Session-Timeout.
 	MSKLifetime time.Duration
+	// Reauth re-authenticates each authenticated supplicant when
+	// ReauthFraction of its MSK's lifetime has passed, at least
+	// MinReauthPeriod after its authentication.
+	Reauth          bool
+	ReauthFraction  float64
+	MinReauthPeriod time.Duration
+	// QuietPeriod is how long a supplicant's MAC is ignored after an
+	// Access-Reject; 0: not at all.
+	QuietPeriod time.Duration
 	// Algorithms are the ATs the router accepts in the FBU's
 	// authenticator (docs/msk.md, Bidding down); default AT 1 only.
 	Algorithms []hokey.AlgorithmType
@@ -75,6 +96,10 @@ type rawAREAP struct {
 	MaxRetransmissions *int     `toml:"max_retransmissions"`
 	SessionTimeout     string   `toml:"session_timeout"`
 	MSKLifetime        string   `toml:"msk_lifetime"`
+	Reauth             *bool    `toml:"reauth"`
+	ReauthFraction     *float64 `toml:"reauth_fraction"`
+	MinReauthPeriod    string   `toml:"min_reauth_period"`
+	QuietPeriod        string   `toml:"quiet_period"`
 	Algorithms         []string `toml:"algorithms"`
 }
 
@@ -128,6 +153,17 @@ func (c *collector) arEAPSection(r *rawAREAP, dir, iface string, store KeyStore)
 	e.MaxRetransmissions = c.intRange("eap.max_retransmissions", r.MaxRetransmissions, DefaultEAPMaxRetransmissions, 1, 20)
 	e.SessionTimeout = c.duration("eap.session_timeout", r.SessionTimeout, DefaultEAPSessionTimeout, time.Second, 10*time.Minute)
 	e.MSKLifetime = c.duration("eap.msk_lifetime", r.MSKLifetime, DefaultEAPMSKLifetime, time.Minute, MaxEAPMSKLifetime)
+	e.Reauth = r.Reauth == nil || *r.Reauth
+	e.ReauthFraction = DefaultEAPReauthFraction
+	if r.ReauthFraction != nil {
+		if f := *r.ReauthFraction; f > 0 && f < 1 {
+			e.ReauthFraction = f
+		} else {
+			c.addf("eap.reauth_fraction", ErrInvalid, "%v: want a fraction of the MSK lifetime, 0 < f < 1, such as 0.8", f)
+		}
+	}
+	e.MinReauthPeriod = c.duration("eap.min_reauth_period", r.MinReauthPeriod, DefaultEAPMinReauthPeriod, MinEAPMinReauthPeriod, MaxEAPMSKLifetime)
+	e.QuietPeriod = c.duration("eap.quiet_period", r.QuietPeriod, DefaultEAPQuietPeriod, 0, MaxEAPQuietPeriod)
 	if r.Algorithms == nil {
 		e.Algorithms = []hokey.AlgorithmType{hokey.HMACSHA256Trunc128}
 	} else {

@@ -28,7 +28,8 @@ func TestExampleARMSK(t *testing.T) {
 		},
 		Timeout: time.Second, Tries: 3, MaxPending: 256, NASIdentifier: "par.example.com",
 		MaxSessions: 1024, RetransmitInterval: 3 * time.Second, MaxRetransmissions: 4, SessionTimeout: 60 * time.Second,
-		MSKLifetime: time.Hour, Algorithms: []hokey.AlgorithmType{hokey.HMACSHA256Trunc128},
+		MSKLifetime: time.Hour, Reauth: true, ReauthFraction: 0.8, MinReauthPeriod: time.Minute, QuietPeriod: time.Minute,
+		Algorithms: []hokey.AlgorithmType{hokey.HMACSHA256Trunc128},
 	}
 	if !reflect.DeepEqual(cfg.EAP, want) {
 		t.Errorf("[eap]\ngot  %+v\nwant %+v", cfg.EAP, want)
@@ -49,9 +50,35 @@ func TestAREAPDefaults(t *testing.T) {
 	want := &AREAP{Interfaces: []string{"eth1"}, Servers: []RADIUSServer{{Address: netip.MustParseAddrPort("127.0.0.1:1812"), SecretFile: "/etc/fhkey/s"}},
 		Timeout: DefaultRADIUSTimeout, Tries: DefaultRADIUSTries, MaxPending: RADIUSIdentifiers,
 		MaxSessions: DefaultEAPMaxSessions, RetransmitInterval: DefaultEAPRetransmitInterval, MaxRetransmissions: DefaultEAPMaxRetransmissions,
-		SessionTimeout: DefaultEAPSessionTimeout, MSKLifetime: DefaultEAPMSKLifetime, Algorithms: []hokey.AlgorithmType{hokey.HMACSHA256Trunc128}}
+		SessionTimeout: DefaultEAPSessionTimeout, MSKLifetime: DefaultEAPMSKLifetime,
+		Reauth: true, ReauthFraction: DefaultEAPReauthFraction, MinReauthPeriod: DefaultEAPMinReauthPeriod, QuietPeriod: DefaultEAPQuietPeriod,
+		Algorithms: []hokey.AlgorithmType{hokey.HMACSHA256Trunc128}}
 	if !reflect.DeepEqual(cfg.EAP, want) {
 		t.Errorf("[eap]\ngot  %+v\nwant %+v", cfg.EAP, want)
+	}
+}
+
+// TestAREAPReauthQuiet: reauth = false, another fraction and minimum,
+// and quiet_period = "0s" (no quiet period) are taken as written.
+func TestAREAPReauthQuiet(t *testing.T) {
+	for _, tc := range []struct {
+		keys                 string
+		reauth               bool
+		fraction             float64
+		minPeriod, quietTime time.Duration
+	}{
+		{"reauth = false\nquiet_period = \"0s\"", false, DefaultEAPReauthFraction, DefaultEAPMinReauthPeriod, 0},
+		{"reauth_fraction = 0.5\nmin_reauth_period = \"10s\"\nquiet_period = \"2m\"", true, 0.5, 10 * time.Second, 2 * time.Minute},
+		{"reauth = true\nreauth_fraction = 0.99\nmin_reauth_period = \"24h\"\nquiet_period = \"65535s\"", true, 0.99, 24 * time.Hour, 65535 * time.Second},
+	} {
+		cfg, err := ParseAR("/etc/fhkey/ar.toml", []byte(strings.Replace(minimalAREAP, "[eap]\n", "[eap]\n"+tc.keys+"\n", 1)))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.keys, err)
+		}
+		e := cfg.EAP
+		if e.Reauth != tc.reauth || e.ReauthFraction != tc.fraction || e.MinReauthPeriod != tc.minPeriod || e.QuietPeriod != tc.quietTime {
+			t.Errorf("%q: reauth %v, fraction %v, min %v, quiet %v", tc.keys, e.Reauth, e.ReauthFraction, e.MinReauthPeriod, e.QuietPeriod)
+		}
 	}
 }
 
@@ -91,6 +118,17 @@ func TestParseAREAPProblems(t *testing.T) {
 		{name: "max retransmissions", snippet: eap("max_retransmissions = 0"), want: ErrInvalid, key: "eap.max_retransmissions", line: 8},
 		{name: "session timeout", snippet: eap(`session_timeout = "1h"`), want: ErrInvalid, key: "eap.session_timeout", line: 8},
 		{name: "MSK lifetime", snippet: eap(`msk_lifetime = "48h"`), want: ErrInvalid, key: "eap.msk_lifetime", line: 8},
+		{name: "reauth not a boolean", snippet: eap(`reauth = "no"`), want: ErrSyntax},
+		{name: "reauth fraction 0", snippet: eap("reauth_fraction = 0.0"), want: ErrInvalid, key: "eap.reauth_fraction", line: 8},
+		{name: "reauth fraction 1", snippet: eap("reauth_fraction = 1.0"), want: ErrInvalid, key: "eap.reauth_fraction", line: 8},
+		{name: "reauth fraction negative", snippet: eap("reauth_fraction = -0.5"), want: ErrInvalid, key: "eap.reauth_fraction", line: 8},
+		{name: "reauth fraction NaN", snippet: eap("reauth_fraction = nan"), want: ErrInvalid, key: "eap.reauth_fraction", line: 8},
+		{name: "reauth fraction not a number", snippet: eap(`reauth_fraction = "80%"`), want: ErrSyntax},
+		{name: "min reauth period short", snippet: eap(`min_reauth_period = "500ms"`), want: ErrInvalid, key: "eap.min_reauth_period", line: 8},
+		{name: "min reauth period long", snippet: eap(`min_reauth_period = "25h"`), want: ErrInvalid, key: "eap.min_reauth_period", line: 8},
+		{name: "min reauth period unparsable", snippet: eap(`min_reauth_period = "soon"`), want: ErrInvalid, key: "eap.min_reauth_period", line: 8},
+		{name: "quiet period negative", snippet: eap(`quiet_period = "-1s"`), want: ErrInvalid, key: "eap.quiet_period", line: 8},
+		{name: "quiet period long", snippet: eap(`quiet_period = "65536s"`), want: ErrInvalid, key: "eap.quiet_period", line: 8},
 		{name: "no algorithms", snippet: eap("algorithms = []"), want: ErrMissing, key: "eap.algorithms", line: 8},
 		{name: "algorithm", snippet: eap(`algorithms = ["MD5"]`), want: ErrInvalid, key: "eap.algorithms[0]", line: 8},
 		{name: "memory key store", snippet: replace("type = \"bolt\"\npath = \"k.db\"", `type = "memory"`), want: ErrInvalid, key: "key_store.type", line: 5},

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +47,24 @@ type mskARStatus struct {
 	} `json:"eap"`
 }
 
+// writeVariant writes, beside file, name: file's text with old replaced
+// by new (once; failing if absent).
+func writeVariant(t *testing.T, file, name, old, new string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s has no %q", file, old)
+	}
+	out := filepath.Join(filepath.Dir(file), name)
+	if err := os.WriteFile(out, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // authenticated returns the MAC recorded for nai and its expiry.
 func (s *mskARStatus) authenticated(nai string) (string, time.Time, bool) {
 	if s.EAP == nil {
@@ -63,10 +84,12 @@ func (s *mskARStatus) authenticated(nai string) (string, time.Time, bool) {
 // it), MSK-only `fhkey ar` on the PAR and the NAR (802.1X authenticators
 // on acc0, bbolt key stores, forwarders) and `fhkey mn` in the MSK mode.
 // An MN with a client certificate of another CA fails EAP-TLS: no MSK at
-// the PAR, and an FBU for its NAI is refused (unknown NAI). The genuine MN
+// the PAR, and an FBU for its NAI is refused (unknown NAI); its MAC's
+// quiet period drops the genuine MN's first EAPOL-Starts. The genuine MN
 // authenticates (the PAR's /status shows its NAI and the MAC of its par0);
 // the PAR is SIGKILLed and restarted on its bbolt file and still holds the
-// MSK; the MN moves, authenticates at the NAR, its FBU is accepted by the
+// MSK, rebuilds its re-authentication timer and re-authenticates the MN
+// (new MSK at both ends); restarted again, it keeps the new MSK; the MN moves, authenticates at the NAR, its FBU is accepted by the
 // restarted PAR (MSK mode counter) and the CN's stream follows it; an FBU
 // with a wrong MSK and one with an unknown NAI are rejected and the
 // binding is unchanged.
@@ -84,7 +107,8 @@ func TestMSKDaemonProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := scenario.WriteMSKDaemonFiles(b.dir, b.creds, scenario.MSKDaemonOptions{
-		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"}, Secret: secret, PKI: pki})
+		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"}, Secret: secret, PKI: pki,
+		QuietPeriod: 8 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +150,20 @@ func TestMSKDaemonProcesses(t *testing.T) {
 	if par.status(&ps); ps.EAP == nil || len(ps.EAP.Authenticated) != 0 {
 		t.Fatalf("PAR holds MSKs after the EAP failure: %+v", ps.EAP)
 	}
+	par.waitMetric(`fhkey_pae_quiet`, 1) // the MAC's quiet period (8 s) started
 	rogue.stop()
 	forge(nai)
 	par.waitMetric(`fhkey_ar_fbu_msk_total{outcome="unknown_nai"}`, 1)
 
 	// The genuine MN authenticates at the PAR, which records its NAI with
-	// the MAC of the MN's par0.
+	// the MAC of the MN's par0. It runs on the rogue's MAC address, so
+	// its first EAPOL-Starts fall in the quiet period (dropped, counted);
+	// its retries after it succeed.
 	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
+	testenv.Eventually(t, 10*time.Second, "EAPOL-Starts dropped in the quiet period", func() (bool, string) {
+		v := par.metric(`fhkey_pae_dropped_total{reason="quiet"}`)
+		return v >= 1, fmt.Sprintf("dropped quiet %v", v)
+	})
 	waitMN(mobile, "EAP-TLS success at the PAR", func() bool { return ms.EAP != nil && ms.EAP.State == "authenticated" })
 	var mnMAC string
 	if err := b.tb.Do(testbed.MN, func() error {
@@ -151,13 +182,38 @@ func TestMSKDaemonProcesses(t *testing.T) {
 		t.Fatalf("PAR /status eap %+v: want %s with MAC %s for about an hour", ps.EAP, nai, mnMAC)
 	}
 
-	// The PAR dies and comes back on its bbolt file: the MSK is there.
+	// The PAR dies and comes back on its bbolt file: the MSK is there,
+	// and so is its re-authentication timer. The restarted PAR runs with
+	// reauth_fraction 0.001 and min_reauth_period 1 s, so that the
+	// re-authentication planned at authentication + 3.6 s (at the first
+	// tick if that passed) comes during the test: it sends the MN an
+	// EAP-Request/Identity, and the MN's new MSK replaces the old at both
+	// ends (a later expiry at the PAR, a second authentication at the
+	// MN; the FBU below is accepted with it).
+	parReauth := writeVariant(t, files.PAR, "par-msk-reauth.toml", "[eap]\n", "[eap]\nreauth_fraction = 0.001\nmin_reauth_period = \"1s\"\n")
 	par.kill()
-	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted)", "ar", "-c", files.PAR)
+	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted)", "ar", "-c", parReauth)
+	ps = mskARStatus{}
+	par.status(&ps)
+	if mac2, exp2, ok := ps.authenticated(nai); !ok || mac2 != mac || (!exp2.Equal(expires) && !exp2.After(expires)) {
+		t.Fatalf("restarted PAR /status eap %+v: want the MSK of %s kept", ps.EAP, nai)
+	}
+	par.waitMetric(`fhkey_pae_reauthentications_total{result="ok"}`, 1)
+	waitMN(mobile, "re-authentication by the restarted PAR", func() bool { return ms.EAP != nil && ms.EAP.Authentications == 2 })
+	par.status(&ps)
+	if mac2, exp2, ok := ps.authenticated(nai); !ok || mac2 != mac || !exp2.After(expires) {
+		t.Fatalf("PAR /status eap %+v after the re-authentication: want %s with MAC %s and an expiry after %v", ps.EAP, nai, mac, expires)
+	}
+	_, expires, _ = ps.authenticated(nai)
+	// Once more with the sample's timers (0.8 of an hour): the new MSK is
+	// kept and nothing is due, so no re-authentication runs during the
+	// move.
+	par.kill()
+	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted again)", "ar", "-c", files.PAR)
 	ps = mskARStatus{}
 	par.status(&ps)
 	if mac2, exp2, ok := ps.authenticated(nai); !ok || mac2 != mac || !exp2.Equal(expires) {
-		t.Fatalf("restarted PAR /status eap %+v: want the MSK of %s kept", ps.EAP, nai)
+		t.Fatalf("restarted PAR /status eap %+v: want the new MSK of %s kept", ps.EAP, nai)
 	}
 
 	// The move: the MN authenticates at the NAR, sends the FBU signed with

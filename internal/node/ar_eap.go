@@ -86,10 +86,22 @@ func (r *Router) openEAP(spec *RouterSpec, enter func(func() error) error) (*ar.
 	if pc.Logger == nil {
 		pc.Logger = spec.Logger
 	}
-	for range r.EAP.conns {
+	now := time.Now
+	if pc.Now != nil {
+		now = pc.Now
+	}
+	holders := msks.Holders(now())
+	for i := range r.EAP.conns {
+		pc.Port = e.Interfaces[i]
 		a, err := pae.New(pc)
 		if err != nil {
 			return nil, err
+		}
+		// The re-authentication timers of the supplicants authenticated
+		// before a restart, rebuilt from the MSK table (docs/eap.md,
+		// Re-authentication after a restart).
+		if n := a.Restore(pae.Authorizations(holders, pc.Port), now()); n > 0 && pc.Logger != nil {
+			pc.Logger.Info("pae: re-authentication timers restored", "interface", pc.Port, "supplicants", n)
 		}
 		r.EAP.auths = append(r.EAP.auths, a)
 	}
@@ -203,5 +215,16 @@ func arEAP(cfg *config.ARConfig, cr *config.ARCredentials, log *slog.Logger) (*R
 	}
 	return &RouterEAP{Interfaces: e.Interfaces, Relay: relay, Algorithms: e.Algorithms, PAE: pae.Config{
 		MaxSessions: e.MaxSessions, RetransmitInterval: e.RetransmitInterval, MaxRetransmissions: e.MaxRetransmissions,
-		SessionTimeout: e.SessionTimeout, MSKLifetime: e.MSKLifetime, Logger: log}}, nil
+		SessionTimeout: e.SessionTimeout, MSKLifetime: e.MSKLifetime, Logger: log,
+		DisableReauth: !e.Reauth, ReauthFraction: e.ReauthFraction, MinReauthPeriod: e.MinReauthPeriod,
+		QuietPeriod: paeQuietPeriod(e.QuietPeriod)}}, nil
+}
+
+// paeQuietPeriod maps eap.quiet_period to pae.Config.QuietPeriod: 0 (no
+// quiet period) is negative there, where zero takes the default.
+func paeQuietPeriod(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/fhkey/fhkey/internal/config"
 	"github.com/fhkey/fhkey/internal/radius"
 	"github.com/fhkey/fhkey/keystore"
 )
@@ -39,5 +41,29 @@ func TestOpenRouterEAPNeedsBolt(t *testing.T) {
 	}
 	if err := callerStore.Put(&keystore.Record{}); errors.Is(err, keystore.ErrClosed) {
 		t.Errorf("the caller's store was closed: %v", err)
+	}
+}
+
+// TestAREAPTimers: [eap]'s reauth, reauth_fraction, min_reauth_period
+// and quiet_period reach pae.Config; quiet_period = "0s" (none) becomes
+// a negative QuietPeriod, since zero there takes the default.
+func TestAREAPTimers(t *testing.T) {
+	base := config.AREAP{Servers: []config.RADIUSServer{{Address: netip.MustParseAddrPort("[::1]:1812")}}, Timeout: time.Second, Tries: 1, MaxPending: 1}
+	cr := &config.ARCredentials{EAPSecrets: map[netip.AddrPort][]byte{netip.MustParseAddrPort("[::1]:1812"): []byte("secret")}}
+	for _, tc := range []struct {
+		reauth        bool
+		quiet, wantQP time.Duration
+	}{{true, time.Minute, time.Minute}, {false, 0, -1}} {
+		e := base
+		e.Reauth, e.ReauthFraction, e.MinReauthPeriod, e.QuietPeriod = tc.reauth, 0.5, 30*time.Second, tc.quiet
+		re, err := arEAP(&config.ARConfig{Address: netip.MustParseAddr("2001:db8:1::1"), EAP: &e}, cr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re.Relay.Close()
+		p := re.PAE
+		if p.DisableReauth == tc.reauth || p.ReauthFraction != 0.5 || p.MinReauthPeriod != 30*time.Second || p.QuietPeriod != tc.wantQP {
+			t.Errorf("reauth %v, quiet %v: pae.Config %+v", tc.reauth, tc.quiet, p)
+		}
 	}
 }

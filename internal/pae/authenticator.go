@@ -26,6 +26,7 @@ type Frame struct {
 type Stats struct {
 	Sessions        int    // sessions in progress (gauge)
 	Authorized      int    // MAC addresses authenticated and not logged off (gauge)
+	QuietMACs       int    // MAC addresses in their quiet period after a rejection (gauge)
 	Started         uint64 // sessions created
 	Accepted        uint64 // Access-Accept with an MSK stored
 	AcceptedNoMSK   uint64 // Access-Accept without MS-MPPE keys: EAP-Failure sent
@@ -42,12 +43,15 @@ type Stats struct {
 	Unexpected      uint64 // well-formed but not expected now (wrong Identifier, no session, busy)
 	Reauthenticated uint64 // re-authentications that stored a new MSK (IEEE 802.1X-2004 §8.2.4)
 	ReauthFailed    uint64 // re-authentications that ended otherwise: the old MSK stays until it expires
+	Quiet           uint64 // EAPOL-Starts and EAP-Responses dropped during their MAC's quiet period (IEEE 802.1X-2004 §8.2.4.1.2)
+	QuietEvicted    uint64 // quiet periods cut short to bound the table (maxQuiet)
+	Restored        uint64 // authorizations of an earlier run taken by Restore (an AR restart)
 }
 
 type counters struct {
 	started, accepted, acceptedNoMSK, rejected, backendErrors, storeErrors,
 	retransmissions, expired, evicted, refused, rateLimited, logoffs,
-	malformed, unexpected, reauthOK, reauthFailed atomic.Uint64
+	malformed, unexpected, reauthOK, reauthFailed, quiet, quietEvicted, restored atomic.Uint64
 }
 
 // Authenticator is the 802.1X authenticator role (package doc). Handle
@@ -60,6 +64,7 @@ type Authenticator struct {
 	mu         sync.Mutex
 	sessions   map[MAC]*session
 	authorized map[MAC]authorization // of each authenticated MAC (Logoff deletes its MSK)
+	quiet      map[MAC]time.Time     // end of each rejected MAC's quiet period (quiet.go)
 	creation   tokens
 	nextID     uint8
 }
@@ -70,13 +75,13 @@ func New(cfg Config) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{cfg: c, sessions: make(map[MAC]*session), authorized: make(map[MAC]authorization)}, nil
+	return &Authenticator{cfg: c, sessions: make(map[MAC]*session), authorized: make(map[MAC]authorization), quiet: make(map[MAC]time.Time)}, nil
 }
 
 // Stats returns a snapshot of the counters.
 func (a *Authenticator) Stats() Stats {
 	a.mu.Lock()
-	s := Stats{Sessions: len(a.sessions), Authorized: len(a.authorized)}
+	s := Stats{Sessions: len(a.sessions), Authorized: len(a.authorized), QuietMACs: len(a.quiet)}
 	a.mu.Unlock()
 	c := &a.c
 	s.Started, s.Accepted, s.AcceptedNoMSK = c.started.Load(), c.accepted.Load(), c.acceptedNoMSK.Load()
@@ -85,6 +90,7 @@ func (a *Authenticator) Stats() Stats {
 	s.Refused, s.RateLimited, s.Logoffs = c.refused.Load(), c.rateLimited.Load(), c.logoffs.Load()
 	s.Malformed, s.Unexpected = c.malformed.Load(), c.unexpected.Load()
 	s.Reauthenticated, s.ReauthFailed = c.reauthOK.Load(), c.reauthFailed.Load()
+	s.Quiet, s.QuietEvicted, s.Restored = c.quiet.Load(), c.quietEvicted.Load(), c.restored.Load()
 	return s
 }
 

@@ -2,6 +2,7 @@ package pae
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -61,6 +62,22 @@ type Config struct {
 	// MSKLifetime is the MSK's lifetime when the Access-Accept has no
 	// Session-Timeout.
 	MSKLifetime time.Duration
+	// ReauthFraction (0 < f < 1) of an MSK's lifetime passes before the
+	// supplicant is re-authenticated, at least MinReauthPeriod after
+	// the authentication (zero: DefaultReauthFraction,
+	// DefaultMinReauthPeriod); DisableReauth turns re-authentication
+	// off (reauth.go).
+	ReauthFraction  float64
+	MinReauthPeriod time.Duration
+	DisableReauth   bool
+	// Port names the authenticator's interface in each MSKRecord it
+	// stores (at most keystore.MaxMSKPortLen octets), so that after a
+	// restart each authenticator restores its own supplicants (Restore).
+	Port string
+	// QuietPeriod is how long a MAC whose authentication was rejected
+	// is ignored (IEEE 802.1X-2004 §8.2.4.1.2 quietWhile); zero:
+	// DefaultQuietPeriod, negative: none.
+	QuietPeriod time.Duration
 	// PerSupplicant limits the EAPOL frames taken from one MAC address,
 	// NewSessions the sessions created (zero Rate: the default).
 	PerSupplicant, NewSessions Rate
@@ -93,6 +110,19 @@ func (c *Config) withDefaults() (Config, error) {
 	defd(&o.RetransmitInterval, DefaultRetransmitInterval)
 	defd(&o.SessionTimeout, DefaultSessionTimeout)
 	defd(&o.MSKLifetime, DefaultMSKLifetime)
+	if len(o.Port) > keystore.MaxMSKPortLen {
+		return o, fmt.Errorf("pae: Config.Port %q: at most %d octets", o.Port, keystore.MaxMSKPortLen)
+	}
+	if o.ReauthFraction == 0 {
+		o.ReauthFraction = DefaultReauthFraction
+	}
+	if !(o.ReauthFraction > 0 && o.ReauthFraction < 1) {
+		return o, fmt.Errorf("pae: Config.ReauthFraction %v: want 0 < f < 1", o.ReauthFraction)
+	}
+	defd(&o.MinReauthPeriod, DefaultMinReauthPeriod)
+	if o.QuietPeriod == 0 {
+		o.QuietPeriod = DefaultQuietPeriod
+	}
 	if o.PerSupplicant == (Rate{}) {
 		o.PerSupplicant = DefaultPerSupplicant
 	}

@@ -13,5 +13,9 @@
 // (netio.EAPOLConn on Linux). Sessions are bounded in number, rate
 // limited per supplicant and for creation, retransmit their last
 // EAP-Request to a silent supplicant a bounded number of times and
-// expire when abandoned.
+// expire when abandoned. Authenticated supplicants are re-authenticated
+// before their MSK expires (IEEE 802.1X-2004 §8.2.4 reAuthTimer; the
+// timers rebuilt from the MSK store after a restart, Restore), and a MAC
+// whose authentication was rejected is ignored for a quiet period
+// (§8.2.4.1.2 quietWhile), in a bounded table.
 package pae

@@ -95,7 +95,10 @@ type world struct {
 
 func newWorld(t *testing.T, cfg Config) *world {
 	w := &world{t: t, now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), backend: &fakeBackend{}, store: &fakeStore{}}
-	cfg.Backend, cfg.Store, cfg.Now = w.backend, w.store, func() time.Time { return w.now }
+	cfg.Backend, cfg.Now = w.backend, func() time.Time { return w.now }
+	if cfg.Store == nil {
+		cfg.Store = w.store
+	}
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

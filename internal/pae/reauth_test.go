@@ -2,6 +2,7 @@ package pae
 
 import (
 	"bytes"
+	"math"
 	"testing"
 	"time"
 
@@ -113,16 +114,55 @@ func TestReauthenticationTimeout(t *testing.T) {
 }
 
 // TestReauthTime: 0.8 × lifetime, at least MinReauthPeriod, none when
-// that reaches the expiry.
+// that reaches the expiry; other fractions and minimums; none when off.
 func TestReauthTime(t *testing.T) {
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
+		cfg  Config
 		life time.Duration
 		want time.Duration // 0: none
-	}{{time.Hour, 48 * time.Minute}, {100 * time.Second, 80 * time.Second}, {70 * time.Second, time.Minute}, {time.Minute, 0}, {30 * time.Second, 0}} {
-		got := reauthTime(now, c.life)
+	}{
+		{Config{}, time.Hour, 48 * time.Minute},
+		{Config{}, 100 * time.Second, 80 * time.Second},
+		{Config{}, 70 * time.Second, time.Minute},
+		{Config{}, time.Minute, 0},
+		{Config{}, 30 * time.Second, 0},
+		{Config{ReauthFraction: 0.5}, time.Hour, 30 * time.Minute},
+		{Config{ReauthFraction: 0.5, MinReauthPeriod: 40 * time.Minute}, time.Hour, 40 * time.Minute},
+		{Config{MinReauthPeriod: 10 * time.Second}, 30 * time.Second, 24 * time.Second},
+		{Config{DisableReauth: true}, time.Hour, 0},
+	} {
+		cfg := c.cfg
+		cfg.Backend, cfg.Store = &fakeBackend{}, &fakeStore{}
+		cfg, err := cfg.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cfg.reauthTime(now, c.life)
 		if (c.want == 0) != got.IsZero() || (c.want != 0 && got.Sub(now) != c.want) {
-			t.Errorf("life %v: re-authentication at %v, want +%v", c.life, got, c.want)
+			t.Errorf("%+v life %v: re-authentication at %v, want +%v", c.cfg, c.life, got, c.want)
+		}
+	}
+}
+
+// TestReauthConfigErrors: a fraction outside 0 < f < 1 is refused.
+func TestReauthConfigErrors(t *testing.T) {
+	for _, f := range []float64{-0.1, 1, 1.5, math.NaN()} {
+		if _, err := New(Config{Backend: &fakeBackend{}, Store: &fakeStore{}, ReauthFraction: f}); err == nil {
+			t.Errorf("ReauthFraction %v accepted", f)
+		}
+	}
+}
+
+// TestReauthDisabled: with DisableReauth no Identity Request is sent
+// before the MSK expires.
+func TestReauthDisabled(t *testing.T) {
+	w := newWorld(t, Config{DisableReauth: true})
+	t0 := w.now
+	w.authenticate(macA, w.one(macA, eapolPDU(eap.EAPOLStart, nil)), "mn@example.com", testMSK(), 600*time.Second)
+	for _, at := range []time.Duration{480 * time.Second, 599 * time.Second} {
+		if out := w.a.Tick(t0.Add(at)); len(out) != 0 {
+			t.Fatalf("tick at +%v: %d frames", at, len(out))
 		}
 	}
 }

@@ -48,6 +48,9 @@ func (a *Authenticator) start(src MAC, now time.Time) []Frame {
 	defer a.mu.Unlock()
 	s := a.sessions[src]
 	switch {
+	case a.quietLocked(src, now):
+		a.c.quiet.Add(1)
+		return nil
 	case s != nil && s.busy:
 		a.c.unexpected.Add(1)
 		return nil
@@ -98,6 +101,10 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 	a.mu.Lock()
 	s := a.sessions[src]
 	switch {
+	case a.quietLocked(src, now):
+		a.mu.Unlock()
+		a.c.quiet.Add(1)
+		return nil
 	case s == nil || s.busy || pkt.Identifier != s.reqID:
 		// RFC 3748 §4.1: a Response whose Identifier does not match the
 		// outstanding Request is discarded.
@@ -153,6 +160,7 @@ func (a *Authenticator) response(ctx context.Context, src MAC, pkt eap.Packet, r
 		return a.accept(src, s, &res, now)
 	}
 	a.endLocked(src, s, false)
+	a.holdLocked(src, now)
 	a.c.rejected.Add(1)
 	a.cfg.Logger.Info("pae: access rejected", "mac", src.String(), "nai", s.nai)
 	return a.frame(src, res.EAP)
@@ -186,7 +194,7 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 	if life <= 0 {
 		life = a.cfg.MSKLifetime
 	}
-	rec := keystore.MSKRecord{NAI: s.nai, MSK: hokey.MSK(res.MSK), MAC: src, Expires: now.Add(life)}
+	rec := keystore.MSKRecord{NAI: s.nai, MSK: hokey.MSK(res.MSK), MAC: src, Expires: now.Add(life), Authenticated: now, Port: a.cfg.Port}
 	s.busy = true
 	a.mu.Unlock()
 	err := a.cfg.Store.Put(rec)
@@ -198,16 +206,10 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 		a.cfg.Logger.Error("pae: storing the MSK", "nai", s.nai, "err", err)
 		return failure()
 	}
-	if len(a.authorized) >= maxAuthorizedFactor*a.cfg.MaxSessions {
-		for m := range a.authorized {
-			delete(a.authorized, m)
-			break
-		}
-	}
 	// A new MSK replaces the old one in the store (keystore.MSKs.Put
 	// advances MSKGeneration, so the router's FHK cache drops what it
 	// derived from the old one) and restarts the reAuthTimer.
-	a.authorized[src] = authorization{nai: s.nai, expires: rec.Expires, reauthAt: reauthTime(now, life)}
+	a.authorizeLocked(src, authorization{nai: s.nai, expires: rec.Expires, reauthAt: a.cfg.reauthTime(now, life)})
 	stored = true
 	a.c.accepted.Add(1)
 	a.cfg.Logger.Info("pae: authenticated", "mac", src.String(), "nai", s.nai, "lifetime", life)
@@ -224,6 +226,7 @@ func (a *Authenticator) Tick(now time.Time) []Frame {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []Frame
+	a.expireQuietLocked(now)
 	for m, s := range a.sessions {
 		switch {
 		case s.busy:

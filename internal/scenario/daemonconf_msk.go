@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/testbed"
@@ -50,6 +51,10 @@ type MSKDaemonOptions struct {
 	PKI *lab.EAPPKI
 	// Algorithm is the MN's AT by name; empty means "HMAC-SHA256-128".
 	Algorithm string
+	// QuietPeriod is the routers' eap.quiet_period in whole seconds
+	// (after an Access-Reject the MAC is ignored that long); zero: not
+	// written (the default, 60 s); negative: "0s" (none).
+	QuietPeriod time.Duration
 }
 
 // MSKDaemonFiles are the MSK mode configuration files.
@@ -127,6 +132,12 @@ func mskARConfig(r *lab.Router, store string, o MSKDaemonOptions) string {
 	// The testbed's access link is a bridge whose group_fwd_mask passes
 	// the PAE group address: EAPOL is read on the bridge (acc0).
 	fmt.Fprintf(&b, "[eap]\ntimeout = \"1s\"\ntries = 2\nnas_identifier = %q\nalgorithms = [\"HMAC-SHA256-128\", \"HMAC-SHA1-96\"]\n", r.Name+".example.com")
+	switch {
+	case o.QuietPeriod < 0:
+		fmt.Fprintf(&b, "quiet_period = \"0s\"\n")
+	case o.QuietPeriod > 0:
+		fmt.Fprintf(&b, "quiet_period = %q\n", durationString(o.QuietPeriod))
+	}
 	fmt.Fprintf(&b, "servers = [{ address = %q, secret_file = %q }]\n\n", o.RADIUS.String(), MSKRADIUSSecret)
 	fmt.Fprintf(&b, "[forwarding]\nenabled = true\nlifetime = %q\ntun = %q\n\n", durationString(o.ForwardingLifetime), TUNForwarder)
 	fmt.Fprintf(&b, "[key_store]\ntype = \"bolt\"\npath = %q\n\n", store)

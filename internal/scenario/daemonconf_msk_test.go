@@ -58,3 +58,30 @@ func TestWriteMSKDaemonFiles(t *testing.T) {
 		t.Errorf("MN %+v [eap] %+v", mn, mn.EAP)
 	}
 }
+
+// TestWriteMSKDaemonFilesQuietPeriod: MSKDaemonOptions.QuietPeriod
+// reaches both routers' eap.quiet_period; negative writes "0s" (none);
+// zero leaves the default.
+func TestWriteMSKDaemonFilesQuietPeriod(t *testing.T) {
+	c := labCredentials(t)
+	pki, err := lab.NewEAPPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ set, want time.Duration }{{0, config.DefaultEAPQuietPeriod}, {6 * time.Second, 6 * time.Second}, {-1, 0}} {
+		f, err := WriteMSKDaemonFiles(filepath.Join(t.TempDir(), "msk"), c, MSKDaemonOptions{DaemonOptions: DaemonOptions{HTTP: DefaultDaemonHTTP},
+			Secret: []byte("s3cret"), PKI: pki, QuietPeriod: tc.set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, file := range []string{f.PAR, f.NAR} {
+			cfg, err := config.LoadAR(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.EAP.QuietPeriod != tc.want {
+				t.Errorf("QuietPeriod %v: %s has quiet_period %v, want %v", tc.set, file, cfg.EAP.QuietPeriod, tc.want)
+			}
+		}
+	}
+}

@@ -33,14 +33,19 @@ func RegisterPAE(reg prometheus.Registerer, stats func() pae.Stats) {
 		paeBy{"", func(s *pae.Stats) uint64 { return s.Retransmissions }})
 	c.add("fhkey_pae_sessions_evicted_total", "Sessions evicted to make room for a new supplicant (table full).", "",
 		paeBy{"", func(s *pae.Stats) uint64 { return s.Evicted }})
-	c.add("fhkey_pae_dropped_total", "EAPOL frames dropped, by reason: rate_limited (per supplicant or session creation), refused (table full of sessions waiting for RADIUS), malformed, unexpected.", "reason",
+	c.add("fhkey_pae_quiet_evicted_total", "Quiet periods cut short to bound the table of rejected MAC addresses.", "",
+		paeBy{"", func(s *pae.Stats) uint64 { return s.QuietEvicted }})
+	c.add("fhkey_pae_dropped_total", "EAPOL frames dropped, by reason: rate_limited (per supplicant or session creation), refused (table full of sessions waiting for RADIUS), malformed, unexpected, quiet (EAPOL-Start or EAP-Response in the MAC's quiet period after a rejection, IEEE 802.1X-2004 quietWhile).", "reason",
 		paeBy{"rate_limited", func(s *pae.Stats) uint64 { return s.RateLimited }},
 		paeBy{"refused", func(s *pae.Stats) uint64 { return s.Refused }},
 		paeBy{"malformed", func(s *pae.Stats) uint64 { return s.Malformed }},
-		paeBy{"unexpected", func(s *pae.Stats) uint64 { return s.Unexpected }})
+		paeBy{"unexpected", func(s *pae.Stats) uint64 { return s.Unexpected }},
+		paeBy{"quiet", func(s *pae.Stats) uint64 { return s.Quiet }})
 	reg.MustRegister(c,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fhkey_pae_sessions", Help: "802.1X authentications in progress (bounded by MaxSessions)."},
 			func() float64 { return float64(stats().Sessions) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fhkey_pae_authorized", Help: "Supplicant MAC addresses authenticated and not logged off."},
-			func() float64 { return float64(stats().Authorized) }))
+			func() float64 { return float64(stats().Authorized) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fhkey_pae_quiet", Help: "Supplicant MAC addresses in their quiet period after a rejection (bounded)."},
+			func() float64 { return float64(stats().QuietMACs) }))
 }

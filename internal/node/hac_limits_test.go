@@ -6,9 +6,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,11 +73,26 @@ func openLimitedHAC(t *testing.T, l hac.Limits, handshake time.Duration) *limite
 	return &limitedHAC{HAC: h, boot: boot}
 }
 
-// refused reports whether the server reset c without a word: a read
-// ends with an error other than the deadline.
-func refused(c net.Conn) error {
+// refused connects to addr from the local address from (the zero Addr:
+// the kernel's) and reports whether the server reset the connection
+// without a word: the connect itself fails with ECONNRESET (the reset
+// came before the dialer checked the socket) or a read ends with an error
+// other than the deadline.
+func refused(addr string, from netip.Addr) error {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if from.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0))
+	}
+	c, err := d.Dial("tcp", addr)
+	if errors.Is(err, syscall.ECONNRESET) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err := c.Read(make([]byte, 1))
+	_, err = c.Read(make([]byte, 1))
 	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("not refused: %v", err)
 	}
@@ -105,12 +123,7 @@ func TestHACMaxSessions(t *testing.T) {
 		s := h.Connections()
 		return s.Active == max, fmt.Sprintf("%+v", s)
 	})
-	extra, err := net.Dial("tcp", h.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer extra.Close()
-	if err := refused(extra); err != nil {
+	if err := refused(h.Addr().String(), netip.Addr{}); err != nil {
 		t.Fatalf("connection %d: %v", max+1, err)
 	}
 	if err := h.boot(netip.Addr{}); err == nil {
@@ -151,13 +164,7 @@ func TestHACPerSourceRate(t *testing.T) {
 		}
 	}
 	for i := range 2 {
-		c, err := (&net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(one, 0))}).Dial("tcp", h.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = refused(c)
-		c.Close()
-		if err != nil {
+		if err := refused(h.Addr().String(), one); err != nil {
 			t.Fatalf("connection %d beyond the burst: %v", i+1, err)
 		}
 	}
@@ -198,5 +205,44 @@ func TestHACHandshakeTimeout(t *testing.T) {
 	})
 	if err := h.boot(netip.Addr{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failingListener fails Accept with errs in turn, then as closed.
+type failingListener struct {
+	net.Listener
+	errs []error
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if len(l.errs) == 0 {
+		return nil, net.ErrClosed
+	}
+	err := l.errs[0]
+	l.errs = l.errs[1:]
+	return nil, err
+}
+
+// TestHACAcceptBackoff: out of descriptors (EMFILE, ENFILE) Serve logs,
+// backs off and accepts again instead of ending the daemon; another
+// Accept error still ends Serve.
+func TestHACAcceptBackoff(t *testing.T) {
+	h := openLimitedHAC(t, hac.Limits{}, 0)
+	var logs strings.Builder
+	fl := &failingListener{Listener: h.ln, errs: []error{
+		&net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)},
+		&net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.ENFILE)}}}
+	h2 := &HAC{Role: h.Role, ln: fl, limiter: h.limiter, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	h2.live.Store(h.live.Load())
+	if err := h2.Serve(context.Background()); err != nil {
+		t.Fatalf("Serve ended with %v after transient accept errors", err)
+	}
+	if len(fl.errs) != 0 || strings.Count(logs.String(), "accept failed, retrying") != 2 {
+		t.Fatalf("left %v; log:\n%s", fl.errs, logs.String())
+	}
+	other := errors.New("accept: something else")
+	h2.ln = &failingListener{Listener: h.ln, errs: []error{other}}
+	if err := h2.Serve(context.Background()); !errors.Is(err, other) {
+		t.Fatalf("Serve: %v, want the other error", err)
 	}
 }

@@ -25,8 +25,9 @@ const (
 	// does not finish it holds a session slot no longer than this.
 	DefaultHACHandshakeTimeout = 10 * time.Second
 	// DefaultHACMaxSessions bounds the open MN connections: one
-	// descriptor, one goroutine and a TLS connection's buffers (tens of
-	// KiB) each, so some tens of MiB and 1024 descriptors at most, while a
+	// descriptor, one goroutine and a TLS connection (12 KB before the
+	// handshake, at most 35 KB after it, measured: docs/tls.md) each, so
+	// 1024 descriptors and some 36 MiB at most, while a
 	// PSK bootstrap lasts milliseconds and an EAP-TLS one a few hundred:
 	// 1024 at once is thousands of bootstraps a second.
 	DefaultHACMaxSessions = 1024

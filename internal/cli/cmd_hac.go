@@ -30,15 +30,21 @@ docs/tls.md, "fhkey hac"); sample: examples/hac.toml.
                     relayed to the [[radius]] servers), create the MN-HA
                     security association, hand it to the home agent over
                     the mutual-TLS channel of [home_agent] and only then to
-                    the MN. SIGTERM/SIGINT stop; SIGHUP reloads log.level.
+                    the MN. Connections are bounded before TLS ([limits]).
+                    SIGTERM/SIGINT stop; SIGHUP reloads: the certificate
+                    and key, the subscriber file, the channel's client
+                    certificate, tls_min_version, the timeouts, [limits]
+                    and log.level (new connections; a failed reload
+                    changes nothing; other changes at the next restart).
                     /readyz, /status, /metrics with [http] listen.
   -c FILE --check   validate FILE and the certificate, key and secret files
                     it names, exit 0 or 1
   --keylog FILE     append the TLS secrets of every MN connection to FILE
                     (SSLKEYLOGFILE format, mode 0600) so that Wireshark can
                     decrypt the bootstrap; for debugging only
-  subscriber add    add a subscriber (identity, methods, PSK, home address)
-  subscriber remove remove a subscriber
+  subscriber add    add a subscriber (identity, methods, PSK, home address);
+                    also while the daemon runs: SIGHUP it to apply
+  subscriber remove remove a subscriber (the same)
   subscriber list   list the subscribers (PSKs only with --show-key)
 `
 

@@ -20,7 +20,39 @@ const (
 	DefaultHACSALifetime = 24 * time.Hour
 	// DefaultHACSessionTimeout bounds one MN's TLS connection.
 	DefaultHACSessionTimeout = 30 * time.Second
+	// DefaultHACHandshakeTimeout bounds its TLS handshake: two or three
+	// round trips, seconds even on a slow access link; a connection that
+	// does not finish it holds a session slot no longer than this.
+	DefaultHACHandshakeTimeout = 10 * time.Second
+	// DefaultHACMaxSessions bounds the open MN connections: one
+	// descriptor, one goroutine and a TLS connection (12 KB before the
+	// handshake, at most 35 KB after it, measured: docs/tls.md) each, so
+	// 1024 descriptors and some 36 MiB at most, while a
+	// PSK bootstrap lasts milliseconds and an EAP-TLS one a few hundred:
+	// 1024 at once is thousands of bootstraps a second.
+	DefaultHACMaxSessions = 1024
+	// DefaultHACMaxTracked bounds the per-source buckets (hac.Limits).
+	DefaultHACMaxTracked = 16384
 )
+
+// DefaultHACPerSource is the per-source connection rate: an MN
+// bootstraps once per SA lifetime (24 h by default) and retries with a
+// back-off, so even hundreds of MNs behind one NAT address or one /64 stay
+// far below 2 a second, and a burst of 10 covers a restart of several at
+// once; one source alone can then hold at most 2 x session_timeout + 10
+// sessions (70 with the defaults), well under max_sessions.
+var DefaultHACPerSource = Rate{PerSecond: 2, Burst: 10}
+
+// HACLimits is the [limits] section (hac.Limits).
+type HACLimits struct {
+	// MaxSessions bounds the open MN connections.
+	MaxSessions int
+	// PerSource bounds new connections per source (an IPv4 address, an
+	// IPv6 /64); PerSecond 0: unlimited.
+	PerSource Rate
+	// MaxTracked bounds the per-source buckets kept.
+	MaxTracked int
+}
 
 // HACRADIUS is a [[radius]] server the HAC relays EAP to (RFC 3579).
 type HACRADIUS struct {
@@ -51,8 +83,11 @@ type HACConfig struct {
 	// (from `fhkey pki` or any PEM) and key (mode 0600).
 	CertificateFile, KeyFile string
 	// TLSMinVersion is 1.2 or 1.3 (the maximum is 1.3).
-	TLSMinVersion  uint16
-	SessionTimeout time.Duration
+	TLSMinVersion uint16
+	// SessionTimeout bounds an MN's connection, HandshakeTimeout its TLS
+	// handshake (at most SessionTimeout).
+	SessionTimeout, HandshakeTimeout time.Duration
+	Limits                           HACLimits
 	// SubscribersPath is the bbolt file of the subscribers.
 	SubscribersPath string
 	RADIUS          []HACRADIUS
@@ -72,7 +107,13 @@ type rawHAC struct {
 	Key            string `toml:"key"`
 	TLSMinVersion  string `toml:"tls_min_version"`
 	SessionTimeout string `toml:"session_timeout"`
-	Subscribers    struct {
+	Handshake      string `toml:"handshake_timeout"`
+	Limits         struct {
+		MaxSessions *int     `toml:"max_sessions"`
+		PerSource   *rawRate `toml:"per_source"`
+		MaxTracked  *int     `toml:"max_tracked"`
+	} `toml:"limits"`
+	Subscribers struct {
 		Path string `toml:"path"`
 	} `toml:"subscribers"`
 	RADIUS []struct {
@@ -126,6 +167,16 @@ func ParseHAC(file string, data []byte) (*HACConfig, error) {
 	cfg.CertificateFile, cfg.KeyFile = resolve(dir, raw.Certificate), resolve(dir, raw.Key)
 	cfg.TLSMinVersion = c.tlsVersion("tls_min_version", raw.TLSMinVersion, tls.VersionTLS12)
 	cfg.SessionTimeout = c.duration("session_timeout", raw.SessionTimeout, DefaultHACSessionTimeout, time.Second, 10*time.Minute)
+	cfg.HandshakeTimeout = c.duration("handshake_timeout", raw.Handshake, min(DefaultHACHandshakeTimeout, cfg.SessionTimeout), time.Second, 10*time.Minute)
+	if cfg.HandshakeTimeout > cfg.SessionTimeout {
+		c.addf("handshake_timeout", ErrInvalid, "%v: at most session_timeout (%v), which bounds the whole connection", cfg.HandshakeTimeout, cfg.SessionTimeout)
+	}
+	l := raw.Limits
+	cfg.Limits = HACLimits{
+		MaxSessions: c.intRange("limits.max_sessions", l.MaxSessions, DefaultHACMaxSessions, 1, 1<<20),
+		PerSource:   c.rate("limits.per_source", l.PerSource, DefaultHACPerSource),
+		MaxTracked:  c.intRange("limits.max_tracked", l.MaxTracked, DefaultHACMaxTracked, 1, 1<<24),
+	}
 	c.required("subscribers.path", raw.Subscribers.Path)
 	cfg.SubscribersPath = resolve(dir, raw.Subscribers.Path)
 	for i, r := range raw.RADIUS {

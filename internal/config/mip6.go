@@ -16,6 +16,12 @@ const (
 	// mip6-sa-validity-end a new SA is asked for
 	// (mip6mn.DefaultRebootstrapMargin).
 	DefaultMIP6RebootstrapMargin = 5 * time.Minute
+	// DefaultMIP6TUNMTU is the MTU of the home-address TUN: the home
+	// agent's default (DefaultHAMTU), so that a full-sized packet from
+	// the home address, sealed (RFC 6618 §6.4: UDP header, 8-octet
+	// header, IV, padding, trailer, ICV: at most 101 octets with IPv6),
+	// still fits a 1500-octet path unfragmented.
+	DefaultMIP6TUNMTU = DefaultHAMTU
 )
 
 // MIP6Method is the MN-HAC authentication method of RFC 6618 §5.5.2.
@@ -59,8 +65,10 @@ type MIP6Config struct {
 	// care-of address).
 	Interfaces []string
 	CareOf     netip.Addr
-	// TUN names the TUN device carrying the home address ("" = none).
-	TUN string
+	// TUN names the TUN device carrying the home address ("" = none);
+	// TUNMTU is its MTU (1280..65535, RFC 8200 §5's minimum link MTU).
+	TUN    string
+	TUNMTU int
 	// HomeAddress and HomeAgent, if set, are used when the HAC gives
 	// none (mip6-ip6-hoa, mip6-haa-ip6 / mip6-port).
 	HomeAddress netip.Addr
@@ -83,6 +91,7 @@ type rawMIP6 struct {
 	Interfaces         []string `toml:"interfaces"`
 	CareOf             string   `toml:"care_of"`
 	TUN                string   `toml:"tun"`
+	TUNMTU             *int     `toml:"tun_mtu"`
 	HomeAddress        string   `toml:"home_address"`
 	HomeAgent          string   `toml:"home_agent"`
 	Lifetime           string   `toml:"lifetime"`
@@ -138,6 +147,7 @@ func ParseMIP6(file string, data []byte) (*MIP6Config, error) {
 	if raw.TUN != "" {
 		cfg.TUN = c.interfaceName("tun", raw.TUN)
 	}
+	cfg.TUNMTU = c.intRange("tun_mtu", raw.TUNMTU, DefaultMIP6TUNMTU, 1280, 65535)
 	if raw.HomeAddress != "" {
 		cfg.HomeAddress = c.unicast("home_address", raw.HomeAddress)
 	}

@@ -17,7 +17,7 @@ func TestExampleMIP6(t *testing.T) {
 	}
 	want := MIP6TLS{HAC: "hac.example.com:7443", ServerName: "hac.example.com", CAFile: "/etc/fhkey/hac-ca.pem",
 		Identity: "mn@example.com", Method: MIP6MethodPSK, PSKFile: "/etc/fhkey/mn-hac.psk"}
-	if cfg.MIP6TLS != want || cfg.Interface != "wlan0" || cfg.TUN != "mip6" || cfg.Lifetime != 600*time.Second ||
+	if cfg.MIP6TLS != want || cfg.Interface != "wlan0" || cfg.TUN != "mip6" || cfg.TUNMTU != 1400 || cfg.Lifetime != 600*time.Second ||
 		cfg.RebootstrapMargin != 5*time.Minute || cfg.AllowPlaintextData || cfg.HTTP.Listen != netip.MustParseAddrPort("127.0.0.1:9752") {
 		t.Fatalf("%+v", cfg)
 	}
@@ -71,6 +71,8 @@ func TestParseMIP6Problems(t *testing.T) {
 		{"bad method", "care_of = \"2001:db8::1\"\n" + base + "method = \"ikev2\"\n", "mip6tls.method", ErrInvalid},
 		{"eap without key", "care_of = \"2001:db8::1\"\n" + base + "method = \"eap\"\ncertificate = \"c\"\n", "mip6tls.key", ErrMissing},
 		{"unknown key", "care_of = \"2001:db8::1\"\nspi = 3\n" + base, "spi", ErrUnknownKey},
+		{"tun_mtu below the IPv6 minimum", "care_of = \"2001:db8::1\"\ntun = \"t0\"\ntun_mtu = 1279\n" + base, "tun_mtu", ErrInvalid},
+		{"tun_mtu above 65535", "care_of = \"2001:db8::1\"\ntun_mtu = 65536\n" + base, "tun_mtu", ErrInvalid},
 		{"no hac", "care_of = \"2001:db8::1\"\n[mip6tls]\nserver_name = \"h\"\nca = \"c\"\nidentity = \"m\"\npsk_file = \"k\"\n", "mip6tls.hac", ErrMissing},
 	} {
 		_, err := ParseMIP6("/etc/fhkey/mip6.toml", []byte(tc.toml))

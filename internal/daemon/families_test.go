@@ -109,7 +109,7 @@ func TestServedFamilies(t *testing.T) {
 			rolemetrics.RegisterHKS(reg, func() hks.Stats { return hks.Stats{} }, func() radius.ServerStats { return radius.ServerStats{} })
 		}},
 		{"hac", []string{"fhkey_hac_"}, func(reg prometheus.Registerer) {
-			rolemetrics.RegisterHAC(reg, func() hac.Stats { return hac.Stats{} })
+			rolemetrics.RegisterHAC(reg, func() hac.Stats { return hac.Stats{} }, func() hac.ConnectionStats { return hac.ConnectionStats{} })
 		}},
 		{"ha", []string{"fhkey_ha_"}, func(reg prometheus.Registerer) {
 			rolemetrics.RegisterHA(reg, func() ha.Stats { return ha.Stats{} })

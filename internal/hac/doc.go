@@ -8,6 +8,8 @@
 // It opens no socket and reads no clock it is not given: the node
 // (internal/node, fhkey hac) accepts TLS connections and calls
 // HAC.Serve with each one and its channel binding. Subscribers are behind
-// SubscriberStore (Memory, Bolt). PSKs and keys are never logged.
+// SubscriberStore (Memory, Bolt, FileStore). The connection limits the
+// node applies before any TLS are Limits and SourceLimiter (a per-source
+// token bucket table on a given clock). PSKs and keys are never logged.
 // Conventions where the RFC is silent are in docs/tls.md, "The HAC".
 package hac

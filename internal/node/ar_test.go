@@ -276,15 +276,7 @@ func TestARDaemonOnLoopback(t *testing.T) {
 		t.Errorf("reload: %v", err)
 	}
 	mu.Lock()
-	var live, restart string
-	for line := range strings.Lines(logs.String()) {
-		switch {
-		case strings.Contains(line, "settings applied live"):
-			live = line
-		case strings.Contains(line, "take effect at the next restart"):
-			restart = line
-		}
-	}
+	live, restart := reloadRecords(logs.String())
 	mu.Unlock()
 	if !strings.Contains(live, "settings=\"[KeyLifetime Limits.PerSource]\"") {
 		t.Errorf("applied-live record %q, want settings [KeyLifetime Limits.PerSource]", live)

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/hac"
@@ -17,37 +19,82 @@ import (
 )
 
 // HACSpec is what OpenHAC needs: the TLS listener's address and
-// certificate, and the role's configuration (subscribers, EAP relay,
-// HAC→HA channel).
+// certificate, the connection limits, and the role's configuration
+// (subscribers, EAP relay, HAC→HA channel).
 type HACSpec struct {
 	Listen      netip.AddrPort
 	Certificate tls.Certificate
 	// TLSMinVersion is tls.VersionTLS12 or 13 (the maximum is 1.3).
 	TLSMinVersion uint16
-	// SessionTimeout bounds each MN's connection (0: 30 s).
-	SessionTimeout time.Duration
+	// SessionTimeout bounds each MN's connection, TLS handshake included
+	// (0: 30 s); HandshakeTimeout bounds its TLS handshake (0 or more than
+	// SessionTimeout: SessionTimeout).
+	SessionTimeout, HandshakeTimeout time.Duration
+	// Limits bound the connections (the zero value: unlimited; fhkey hac
+	// sets the defaults of docs/tls.md, "Limits").
+	Limits hac.Limits
 	// KeyLog, if set, receives the TLS secrets (SSLKEYLOGFILE format).
 	KeyLog io.Writer
 	Role   hac.Config
 	Logger *slog.Logger
 }
 
-// HAC is a running Home Agent Controller: a TLS listener whose
-// connections each carry one MN's bootstrap through the role.
+// hacLive is what a new connection is served with; Reconfigure replaces
+// it at once, a connection keeps the one it was accepted with.
+type hacLive struct {
+	tls *tls.Config
+	// cb is the channel binding of tls's certificate (RFC 5929
+	// tls-server-end-point), which the auth values cover (RFC 6618 §5.8).
+	cb                 []byte
+	session, handshake time.Duration
+	maxSessions        int
+}
+
+// HAC is a running Home Agent Controller: a TCP listener whose
+// connections, admitted by the limits, each carry one MN's bootstrap
+// through the role inside TLS.
 type HAC struct {
 	Role    *hac.HAC
 	ln      net.Listener
-	cb      []byte
-	timeout time.Duration
+	keyLog  io.Writer
+	live    atomic.Pointer[hacLive]
+	limiter *hac.SourceLimiter
 	log     *slog.Logger
 	wg      sync.WaitGroup
+
+	mu                               sync.Mutex
+	active                           int
+	refusedMax, refusedRate, hsFails atomic.Uint64
 }
 
-// OpenHAC listens on spec.Listen with TLS 1.2/1.3 (renegotiation is never
-// offered by a crypto/tls server) and builds the role. The certificate's
-// channel binding (RFC 5929 tls-server-end-point) is computed once: the
-// HAC's auth values cover it (RFC 6618 §5.8).
+// OpenHAC listens on spec.Listen (TCP; TLS 1.2/1.3 on each admitted
+// connection, renegotiation never offered by a crypto/tls server) and
+// builds the role.
 func OpenHAC(spec HACSpec) (*HAC, error) {
+	live, err := newHACLive(spec)
+	if err != nil {
+		return nil, err
+	}
+	role, err := hac.New(spec.Role)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", spec.Listen.String())
+	if err != nil {
+		return nil, fmt.Errorf("node: HAC listen: %w", err)
+	}
+	log := spec.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &HAC{Role: role, ln: ln, keyLog: spec.KeyLog, log: log,
+		limiter: hac.NewSourceLimiter(spec.Limits.PerSource, spec.Limits.MaxTracked)}
+	h.live.Store(live)
+	return h, nil
+}
+
+// newHACLive checks spec's certificate and computes its channel binding.
+func newHACLive(spec HACSpec) (*hacLive, error) {
 	if len(spec.Certificate.Certificate) == 0 {
 		return nil, errors.New("node: HAC without a TLS certificate")
 	}
@@ -59,23 +106,33 @@ func OpenHAC(spec HACSpec) (*HAC, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: HAC certificate: %w", err)
 	}
-	role, err := hac.New(spec.Role)
+	l := &hacLive{tls: HACTLSConfig(spec), cb: cb, session: spec.SessionTimeout, handshake: spec.HandshakeTimeout,
+		maxSessions: spec.Limits.MaxSessions}
+	if l.session <= 0 {
+		l.session = 30 * time.Second
+	}
+	if l.handshake <= 0 || l.handshake > l.session {
+		l.handshake = l.session
+	}
+	return l, nil
+}
+
+// Reconfigure applies, for the connections accepted from now on, spec's
+// Certificate (with its channel binding), TLSMinVersion, SessionTimeout,
+// HandshakeTimeout and Limits; the other fields are ignored (the key log
+// stays the one OpenHAC was given). Established connections keep the
+// certificate and timeouts they were accepted with. A certificate that
+// cannot serve (none, unparsed, no channel binding) is an error and
+// changes nothing.
+func (h *HAC) Reconfigure(spec HACSpec) error {
+	spec.KeyLog = h.keyLog
+	live, err := newHACLive(spec)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ln, err := tls.Listen("tcp", spec.Listen.String(), HACTLSConfig(spec))
-	if err != nil {
-		return nil, fmt.Errorf("node: HAC listen: %w", err)
-	}
-	timeout := spec.SessionTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	log := spec.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &HAC{Role: role, ln: ln, cb: cb, timeout: timeout, log: log}, nil
+	h.limiter.Set(spec.Limits.PerSource, spec.Limits.MaxTracked, time.Now())
+	h.live.Store(live)
+	return nil
 }
 
 // HACTLSConfig is the server configuration of the HAC's listener for
@@ -98,44 +155,125 @@ func HACTLSConfig(spec HACSpec) *tls.Config {
 func (h *HAC) Addr() net.Addr { return h.ln.Addr() }
 
 // Serve accepts MNs until ctx ends or the listener fails, one goroutine
-// per connection, and waits for them.
+// per admitted connection, and waits for them. A connection the limits
+// refuse is reset before its TLS handshake (admit). Accept errors that
+// pass — out of descriptors or memory — are logged and retried after a
+// back-off (5 ms doubling to 1 s) instead of ending the daemon.
 func (h *HAC) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { h.ln.Close() })
 	defer stop()
 	defer h.wg.Wait()
+	var backoff time.Duration
 	for {
 		c, err := h.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			return err
+			if !transientAccept(err) {
+				return err
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			h.log.Warn("HAC: accept failed, retrying", "err", err, "retry_in", backoff.String())
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		backoff = 0
+		live := h.live.Load()
+		if reason := h.admit(c, live); reason != "" {
+			h.log.Debug("HAC: connection refused", "remote", c.RemoteAddr().String(), "reason", reason)
+			refuse(c)
+			continue
 		}
 		h.wg.Add(1)
 		go func() {
 			defer h.wg.Done()
-			h.session(ctx, c.(*tls.Conn))
+			defer h.release()
+			h.session(ctx, tls.Server(c, live.tls), live)
 		}()
 	}
 }
 
-// session runs one MN's bootstrap under the session deadline and closes
-// the connection (RFC 6618 §5.3: "MUST close the transport connection").
-func (h *HAC) session(ctx context.Context, c *tls.Conn) {
+// transientAccept reports whether an Accept error is one of the
+// resource shortages that pass (EMFILE, ENFILE, ENOBUFS, ENOMEM).
+func transientAccept(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// admit charges c to its source's bucket, then takes a session slot;
+// it returns the reason of a refusal (hac.RefusedRate,
+// hac.RefusedMaxSessions) or "".
+func (h *HAC) admit(c net.Conn, live *hacLive) string {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil && !h.limiter.Allow(ap.Addr(), time.Now()) {
+		h.refusedRate.Add(1)
+		return hac.RefusedRate
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if live.maxSessions > 0 && h.active >= live.maxSessions {
+		h.refusedMax.Add(1)
+		return hac.RefusedMaxSessions
+	}
+	h.active++
+	return ""
+}
+
+// release frees the session slot of an admitted connection.
+func (h *HAC) release() {
+	h.mu.Lock()
+	h.active--
+	h.mu.Unlock()
+}
+
+// refuse closes c with a reset (SO_LINGER 0): no TIME_WAIT is kept for a
+// connection that never carried anything.
+func refuse(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
+}
+
+// Connections returns the connection counters.
+func (h *HAC) Connections() hac.ConnectionStats {
+	h.mu.Lock()
+	active := h.active
+	h.mu.Unlock()
+	return hac.ConnectionStats{Active: active, HandshakeFailed: h.hsFails.Load(), Tracked: h.limiter.Len(),
+		Refused: map[string]uint64{hac.RefusedMaxSessions: h.refusedMax.Load(), hac.RefusedRate: h.refusedRate.Load()}}
+}
+
+// session runs one MN's bootstrap and closes the connection (RFC 6618
+// §5.3: "MUST close the transport connection"): the TLS handshake within
+// the handshake timeout, the whole connection within the session
+// timeout, both counted from the accept.
+func (h *HAC) session(ctx context.Context, c *tls.Conn, live *hacLive) {
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	start := time.Now()
+	ctx, cancel := context.WithDeadline(ctx, start.Add(live.session))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	_ = c.SetDeadline(time.Now().Add(h.timeout))
+	_ = c.SetDeadline(start.Add(live.handshake))
 	// Handshake, not HandshakeContext: the deadline above and the
 	// AfterFunc already bound it and end it with ctx, without the extra
 	// goroutine per connection that HandshakeContext starts.
 	if err := c.Handshake(); err != nil {
+		h.hsFails.Add(1)
 		h.log.Debug("HAC: TLS handshake failed", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
-	r, err := h.Role.Serve(ctx, c, h.cb)
+	_ = c.SetDeadline(start.Add(live.session))
+	r, err := h.Role.Serve(ctx, c, live.cb)
 	attrs := []any{"remote", c.RemoteAddr().String(), "mn", string(r.Identity), "method", string(r.Method),
 		"status", uint16(r.Status), "tls", tls.VersionName(c.ConnectionState().Version)}
 	if err != nil {

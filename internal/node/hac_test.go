@@ -27,55 +27,65 @@ import (
 	"github.com/fhkey/fhkey/mip6tls"
 )
 
-// TestHACDaemon runs `fhkey hac` in process on loopback: a bolt store
-// with one PSK subscriber, a test HA behind the mutual-TLS channel, the
-// bootstrap over TLS 1.2 and 1.3 from hacclient, /status, /metrics and the
-// --keylog file.
-func TestHACDaemon(t *testing.T) {
-	dir := t.TempDir()
-	ca := eaptest.NewCert(t, "HAC test CA", nil, 0)
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	hacCert := eaptest.NewCert(t, "hac.example.com", ca, x509.ExtKeyUsageServerAuth, "hac.example.com")
-	hacClient := eaptest.NewCert(t, "hac", ca, x509.ExtKeyUsageClientAuth)
-	haCert := eaptest.NewCert(t, "ha.example.com", ca, x509.ExtKeyUsageServerAuth, "ha.example.com")
-	write("hac-cert.pem", hacCert.CertPEM)
-	write("hac-key.pem", hacCert.KeyPEM)
-	write("ca.pem", ca.CertPEM)
-	write("client-cert.pem", hacClient.CertPEM)
-	write("client-key.pem", hacClient.KeyPEM)
+// hacFixture is a `fhkey hac` configuration in a test directory: a CA,
+// the HAC's server certificate (hac.example.com) and channel client
+// certificate, a test HA behind the mutual-TLS channel (received: the
+// last SPI it was given), a bolt subscriber file with one PSK subscriber
+// mn@example.com, and hac.toml (listen and HTTP on 127.0.0.1 port 0) with
+// extra appended to its top-level keys.
+type hacFixture struct {
+	dir, file string
+	ca        *eaptest.Cert
+	psk       []byte
+	received  *atomic.Uint32
+}
+
+func newHACFixture(t *testing.T, extra string) *hacFixture {
+	t.Helper()
+	f := &hacFixture{dir: t.TempDir(), psk: []byte("daemon-test-psk"), received: new(atomic.Uint32)}
+	f.ca = eaptest.NewCert(t, "HAC test CA", nil, 0)
+	f.writeCert(t, "hac.example.com")
+	hacClient := eaptest.NewCert(t, "hac", f.ca, x509.ExtKeyUsageClientAuth)
+	haCert := eaptest.NewCert(t, "ha.example.com", f.ca, x509.ExtKeyUsageServerAuth, "ha.example.com")
+	f.write(t, "ca.pem", f.ca.CertPEM)
+	f.write(t, "client-cert.pem", hacClient.CertPEM)
+	f.write(t, "client-key.pem", hacClient.KeyPEM)
 
 	// The test HA.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var received atomic.Uint32
-	ha := &hachannel.Server{TLS: &tls.Config{Certificates: []tls.Certificate{haCert.TLS()}, ClientCAs: eaptest.NewPool(ca)},
-		Handler: func(_ context.Context, p *hac.Provisioned) error { received.Store(uint32(p.SA.SPI)); return nil }}
+	ha := &hachannel.Server{TLS: &tls.Config{Certificates: []tls.Certificate{haCert.TLS()}, ClientCAs: eaptest.NewPool(f.ca)},
+		Handler: func(_ context.Context, p *hac.Provisioned) error { f.received.Store(uint32(p.SA.SPI)); return nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	haDone := make(chan error, 1)
 	go func() { haDone <- ha.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-haDone })
 
-	store, err := hac.OpenBolt(filepath.Join(dir, "subscribers.db"), 0)
+	store, err := hac.OpenBolt(filepath.Join(f.dir, "subscribers.db"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	psk := []byte("daemon-test-psk")
-	if err := store.Put(ctx, hac.Subscriber{Identity: "mn@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodPSK}, PSK: psk,
+	if err := store.Put(ctx, hac.Subscriber{Identity: "mn@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodPSK}, PSK: f.psk,
 		HomeAddress: netip.MustParseAddr("2001:db8:1::100")}); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
-	file := write("hac.toml", fmt.Appendf(nil, `listen = "127.0.0.1:0"
+	f.file = f.write(t, "hac.toml", []byte(f.config(ln.Addr().String(), extra)))
+	if err := config.CheckHAC(f.file); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// config is hac.toml with the HA channel at channel and extra top-level
+// keys.
+func (f *hacFixture) config(channel, extra string) string {
+	return fmt.Sprintf(`listen = "127.0.0.1:0"
 certificate = "hac-cert.pem"
 key = "hac-key.pem"
+%s
 [subscribers]
 path = "subscribers.db"
 [home_agent]
@@ -87,12 +97,43 @@ certificate = "client-cert.pem"
 key = "client-key.pem"
 [http]
 listen = "127.0.0.1:0"
-`, ln.Addr().String()))
-	if err := config.CheckHAC(file); err != nil {
+`, extra, channel)
+}
+
+func (f *hacFixture) write(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(f.dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	keylog := filepath.Join(dir, "keys.log")
-	d := startDaemon(t, file, func(stderr io.Writer) daemon.Options[*config.HACConfig] { return HACOptions(file, keylog, stderr) })
+	return p
+}
+
+// writeCert issues a server certificate for hac.example.com with common
+// name cn and writes it to hac-cert.pem and hac-key.pem.
+func (f *hacFixture) writeCert(t *testing.T, cn string) *eaptest.Cert {
+	t.Helper()
+	c := eaptest.NewCert(t, cn, f.ca, x509.ExtKeyUsageServerAuth, "hac.example.com")
+	f.write(t, "hac-cert.pem", c.CertPEM)
+	f.write(t, "hac-key.pem", c.KeyPEM)
+	return c
+}
+
+// bootstrap runs a PSK bootstrap of mn@example.com with TLS version v.
+func (f *hacFixture) bootstrap(ctx context.Context, addr string, v uint16) (*hacclient.Result, error) {
+	return hacclient.Bootstrap(ctx, addr, hacclient.Config{Identity: "mn@example.com", PSK: f.psk,
+		TLS: &tls.Config{RootCAs: eaptest.NewPool(f.ca), ServerName: "hac.example.com", MinVersion: v, MaxVersion: v}})
+}
+
+// TestHACDaemon runs `fhkey hac` in process on loopback: a bolt store
+// with one PSK subscriber, a test HA behind the mutual-TLS channel, the
+// bootstrap over TLS 1.2 and 1.3 from hacclient, /status, /metrics and the
+// --keylog file.
+func TestHACDaemon(t *testing.T) {
+	f := newHACFixture(t, "")
+	ctx := context.Background()
+	keylog := filepath.Join(f.dir, "keys.log")
+	d := startDaemon(t, f.file, func(stderr io.Writer) daemon.Options[*config.HACConfig] { return HACOptions(f.file, keylog, stderr) })
 	defer func() {
 		if err := d.stop(); err != nil {
 			t.Error(err)
@@ -101,20 +142,14 @@ listen = "127.0.0.1:0"
 	if code, body := d.get("/readyz"); code != 200 {
 		t.Fatalf("/readyz: %d %q", code, body)
 	}
-	var st struct {
-		Role HACStatus `json:"role"`
-	}
-	if code, body := d.get("/status"); code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Role.Listen == "" {
-		t.Fatalf("/status: %d %s", code, body)
-	}
+	st := hacStatus(t, d)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		r, err := hacclient.Bootstrap(ctx, st.Role.Listen, hacclient.Config{Identity: "mn@example.com", PSK: psk,
-			TLS: &tls.Config{RootCAs: eaptest.NewPool(ca), ServerName: "hac.example.com", MinVersion: v, MaxVersion: v}})
+		r, err := f.bootstrap(ctx, st.Listen, v)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", tls.VersionName(v), err, d.log())
 		}
-		if uint32(r.SA.SPI) != received.Load() || r.TLSVersion != v || r.Bootstrap.HomeAgent6 != netip.MustParseAddr("2001:db8:1::1") {
-			t.Fatalf("SPI %d at the MN, %d at the HA; %+v", r.SA.SPI, received.Load(), r)
+		if uint32(r.SA.SPI) != f.received.Load() || r.TLSVersion != v || r.Bootstrap.HomeAgent6 != netip.MustParseAddr("2001:db8:1::1") {
+			t.Fatalf("SPI %d at the MN, %d at the HA; %+v", r.SA.SPI, f.received.Load(), r)
 		}
 	}
 	// The HAC counts a session once its last response is out: the MN may
@@ -124,10 +159,31 @@ listen = "127.0.0.1:0"
 		got := metric(m, `fhkey_hac_bootstraps_total{method="psk",outcome="ok"}`)
 		return got == "2", "psk/ok = " + got
 	})
-	if strings.Contains(d.log(), string(psk)) {
+	_, m := d.get("/metrics")
+	for _, series := range []string{`fhkey_hac_connections_refused_total{reason="max_sessions"}`, `fhkey_hac_connections_refused_total{reason="rate"}`} {
+		if got := metric(m, series); got != "0" {
+			t.Errorf("%s = %q, want 0 from the start", series, got)
+		}
+	}
+	if st := hacStatus(t, d); st.Subscribers != 1 || st.Limits.MaxSessions != config.DefaultHACMaxSessions || st.Limits.PerSourceBurst != 10 {
+		t.Errorf("/status: %+v", st)
+	}
+	if strings.Contains(d.log(), string(f.psk)) {
 		t.Error("the PSK appears in the log")
 	}
 	checkKeyLogFile(t, keylog)
+}
+
+// hacStatus returns the role part of the daemon's /status.
+func hacStatus(t *testing.T, d *hksDaemon) HACStatus {
+	t.Helper()
+	var st struct {
+		Role HACStatus `json:"role"`
+	}
+	if code, body := d.get("/status"); code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Role.Listen == "" {
+		t.Fatalf("/status: %d %s", code, body)
+	}
+	return st.Role
 }
 
 // checkKeyLogFile checks the SSLKEYLOGFILE (NSS key log) lines of both

@@ -278,15 +278,7 @@ func TestHKSDaemon(t *testing.T) {
 	if err := <-d.reloaded; err != nil {
 		t.Fatalf("reload: %v\n%s", err, d.log())
 	}
-	var live, restart string
-	for line := range strings.Lines(d.log()) {
-		switch {
-		case strings.Contains(line, "settings applied live"):
-			live = line
-		case strings.Contains(line, "take effect at the next restart"):
-			restart = line
-		}
-	}
+	live, restart := reloadRecords(d.log())
 	if !strings.Contains(live, "settings=[Clients]") || !strings.Contains(restart, "settings=[KeyLifetime]") {
 		t.Errorf("reload records: live %q, restart-only %q", live, restart)
 	}

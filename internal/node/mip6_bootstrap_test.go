@@ -65,16 +65,8 @@ func startMIP6Lab(t *testing.T) *mip6Lab {
 		t.Fatal(err)
 	}
 	l.ha = h
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("HA Serve: %v", err)
-		}
-		_ = h.Close()
-	})
+	t.Cleanup(func() { _ = h.Close() })
+	serveUntilCleanup(t, "HA Serve", h.Serve)
 
 	for name, b := range map[string][]byte{"hac-cert.pem": l.pki.Server.CertPEM, "hac-key.pem": l.pki.Server.KeyPEM,
 		"ca.pem": l.pki.CA.CertPEM, "client-cert.pem": l.pki.Client.CertPEM, "client-key.pem": l.pki.Client.KeyPEM, "mn.psk": l.psk} {
@@ -84,7 +76,7 @@ func startMIP6Lab(t *testing.T) *mip6Lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Put(ctx, hac.Subscriber{Identity: "mn@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodPSK},
+	if err := store.Put(context.Background(), hac.Subscriber{Identity: "mn@example.com", Methods: []mip6tls.AuthMethod{mip6tls.AuthMethodPSK},
 		PSK: l.psk, HomeAddress: haHoA}); err != nil {
 		t.Fatal(err)
 	}

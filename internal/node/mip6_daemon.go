@@ -96,7 +96,7 @@ func MIP6Options(file string, stderr io.Writer, keyLogFile string, newBootstrapp
 			if cfg.TUN != "" {
 				// The home address is known once bootstrapped (mip6-ip6-hoa
 				// or home_address).
-				t, err := openHomeTUN(cfg.TUN, st.HomeAddress)
+				t, err := openHomeTUN(cfg.TUN, cfg.TUNMTU, st.HomeAddress)
 				if err != nil {
 					n.Close()
 					return err

@@ -148,6 +148,7 @@ level = "debug"
 
 	mnConf := write("mip6.toml", fmt.Sprintf(`care_of = %q
 tun = "fhkmn0"
+tun_mtu = 1320
 lifetime = "60s"
 [mip6tls]
 hac = %q
@@ -179,6 +180,18 @@ listen = "127.0.0.1:9754"
 		}
 		return st.Role.State == mip6mn.StateRegistered && st.Role.HomeAddress == haHoA, string(b)
 	})
+
+	// tun_mtu: the home-address TUN has the configured MTU, not the
+	// default.
+	if err := testbed.Do(pair.H(), func() error {
+		ifc, err := net.InterfaceByName("fhkmn0")
+		if err == nil && ifc.MTU != 1320 {
+			err = fmt.Errorf("fhkmn0 MTU %d, want 1320 (tun_mtu)", ifc.MTU)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	var cnConn, hoaConn *net.UDPConn
 	if err := testbed.Do(pair.A(), func() (err error) {

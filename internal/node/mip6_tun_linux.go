@@ -32,10 +32,10 @@ type homeTUN struct {
 	rule *netlink.Rule
 }
 
-// openHomeTUN creates the TUN device name with the home address hoa, in
-// the network namespace of the calling thread (root).
-func openHomeTUN(name string, hoa netip.Addr) (_ *homeTUN, err error) {
-	dev, err := forward.OpenDevice(name, 0)
+// openHomeTUN creates the TUN device name with MTU mtu and the home
+// address hoa, in the network namespace of the calling thread (root).
+func openHomeTUN(name string, mtu int, hoa netip.Addr) (_ *homeTUN, err error) {
+	dev, err := forward.OpenDevice(name, mtu)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ const MIP6RouteTable = 6618
 
 type homeTUN struct{}
 
-func openHomeTUN(string, netip.Addr) (*homeTUN, error) {
+func openHomeTUN(string, int, netip.Addr) (*homeTUN, error) {
 	return nil, errors.New("node: mip6: a home-address TUN needs Linux")
 }
 

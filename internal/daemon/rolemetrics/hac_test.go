@@ -10,12 +10,15 @@ import (
 
 // TestRegisterHAC: the sessions counter, and a bootstraps series per
 // method and outcome: psk and eap from the start (0), others (none) once
-// counted.
+// counted; the connection gauge and counters, both refusal reasons from
+// the start.
 func TestRegisterHAC(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	RegisterHAC(reg, func() hac.Stats {
 		return hac.Stats{Sessions: 4, Bootstraps: map[string]map[string]uint64{
 			"psk": {hac.OutcomeOK: 2, hac.OutcomeUnauthorized: 1}, "none": {hac.OutcomeAborted: 1}}}
+	}, func() hac.ConnectionStats {
+		return hac.ConnectionStats{Active: 3, HandshakeFailed: 5, Refused: map[string]uint64{hac.RefusedRate: 7}}
 	})
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -24,9 +27,29 @@ func TestRegisterHAC(t *testing.T) {
 	got := map[string]float64{}
 	series := 0
 	for _, mf := range mfs {
-		if mf.GetName() == "fhkey_hac_sessions_total" {
+		switch mf.GetName() {
+		case "fhkey_hac_sessions_total":
 			if v := mf.GetMetric()[0].GetCounter().GetValue(); v != 4 {
 				t.Errorf("sessions %v, want 4", v)
+			}
+			continue
+		case "fhkey_hac_connections_active":
+			if v := mf.GetMetric()[0].GetGauge().GetValue(); v != 3 {
+				t.Errorf("active %v, want 3", v)
+			}
+			continue
+		case "fhkey_hac_handshake_failures_total":
+			if v := mf.GetMetric()[0].GetCounter().GetValue(); v != 5 {
+				t.Errorf("handshake failures %v, want 5", v)
+			}
+			continue
+		case "fhkey_hac_connections_refused_total":
+			refused := map[string]float64{}
+			for _, m := range mf.GetMetric() {
+				refused[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+			if len(refused) != 2 || refused["rate"] != 7 || refused["max_sessions"] != 0 {
+				t.Errorf("refused %v, want rate 7 and max_sessions 0", refused)
 			}
 			continue
 		}

@@ -184,13 +184,13 @@ func TestMSKDaemonProcesses(t *testing.T) {
 
 	// The PAR dies and comes back on its bbolt file: the MSK is there,
 	// and so is its re-authentication timer. The restarted PAR runs with
-	// reauth_fraction 0.001 and min_reauth_period 1 s, so that the
-	// re-authentication planned at authentication + 3.6 s (at the first
+	// reauth_fraction 0.002 and min_reauth_period 1 s, so that the
+	// re-authentication planned at authentication + 7.2 s (at the first
 	// tick if that passed) comes during the test: it sends the MN an
 	// EAP-Request/Identity, and the MN's new MSK replaces the old at both
 	// ends (a later expiry at the PAR, a second authentication at the
 	// MN; the FBU below is accepted with it).
-	parReauth := writeVariant(t, files.PAR, "par-msk-reauth.toml", "[eap]\n", "[eap]\nreauth_fraction = 0.001\nmin_reauth_period = \"1s\"\n")
+	parReauth := writeVariant(t, files.PAR, "par-msk-reauth.toml", "[eap]\n", "[eap]\nreauth_fraction = 0.002\nmin_reauth_period = \"1s\"\n")
 	par.kill()
 	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted)", "ar", "-c", parReauth)
 	ps = mskARStatus{}
@@ -207,7 +207,8 @@ func TestMSKDaemonProcesses(t *testing.T) {
 	_, expires, _ = ps.authenticated(nai)
 	// Once more with the sample's timers (0.8 of an hour): the new MSK is
 	// kept and nothing is due, so no re-authentication runs during the
-	// move.
+	// move. The next one of the short timers would come 7.2 s after the
+	// one just seen; the kill follows within milliseconds.
 	par.kill()
 	par = startDaemon(t, b.tb, testbed.PAR, "PAR (restarted again)", "ar", "-c", files.PAR)
 	ps = mskARStatus{}

@@ -8,10 +8,7 @@
 // format of every call, %w included.
 package wireerr
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Wrap returns the error "sentinel: detail", detail being
 // fmt.Errorf(format, args...); it wraps sentinel and whatever detail
@@ -28,30 +25,35 @@ func WrapIn(category, cause error, format string, args ...any) error {
 	return newError(fmt.Errorf(format, args...), category, cause)
 }
 
-// wrapped is the error of Wrap and WrapIn.
+// wrapped is the error of Wrap and WrapIn: its message, and the sentinels
+// then the detail in errs[:n] (one allocation with the struct).
 type wrapped struct {
 	msg  string
-	errs []error
+	errs [3]error
+	n    int
 }
 
 func newError(detail error, sentinels ...error) error {
-	var b strings.Builder
-	errs := make([]error, 0, len(sentinels)+1)
-	for _, s := range sentinels {
+	e := &wrapped{}
+	var name, sep [2]string
+	for i, s := range sentinels {
+		sep[i] = ": "
 		if s == nil { // as fmt.Errorf prints and skips a nil %w operand
-			b.WriteString("%!w(<nil>): ")
+			name[i] = "%!w(<nil>)"
 			continue
 		}
-		b.WriteString(s.Error())
-		b.WriteString(": ")
-		errs = append(errs, s)
+		name[i] = s.Error()
+		e.errs[e.n] = s
+		e.n++
 	}
-	b.WriteString(detail.Error())
-	return &wrapped{msg: b.String(), errs: append(errs, detail)}
+	e.errs[e.n] = detail
+	e.n++
+	e.msg = name[0] + sep[0] + name[1] + sep[1] + detail.Error() // one allocation
+	return e
 }
 
 func (e *wrapped) Error() string { return e.msg }
 
 // Unwrap returns the sentinels, then the detail (through which errors.Is
 // and errors.As reach the errors it wraps).
-func (e *wrapped) Unwrap() []error { return e.errs }
+func (e *wrapped) Unwrap() []error { return e.errs[:e.n:e.n] }

@@ -2,6 +2,7 @@ package wireerr
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"testing"
@@ -60,5 +61,32 @@ func TestOrder(t *testing.T) {
 	u := err.(interface{ Unwrap() []error }).Unwrap()
 	if len(u) != 3 || u[0] != errCategory || u[1] != errCause {
 		t.Fatalf("Unwrap = %v", u)
+	}
+}
+
+// TestWrapAllocs: an error costs no more allocations than the fmt.Errorf
+// calls Wrap and WrapIn replaced, give or take the detail's own error (the
+// message in one string, sentinels and detail in the struct).
+func TestWrapAllocs(t *testing.T) {
+	if raceEnabled || testing.CoverMode() != "" {
+		t.Skip("the race detector and coverage change allocation counts")
+	}
+	for _, c := range []struct {
+		name     string
+		old, new func()
+		extra    float64
+	}{
+		{"WrapIn",
+			func() { _ = fmt.Errorf("%w: %w: "+"header: %d octets", append([]any{errCategory, errCause}, 3)...) },
+			func() { _ = WrapIn(errCategory, errCause, "header: %d octets", 3) }, 0},
+		{"Wrap",
+			func() { _ = fmt.Errorf("%w: "+"Header Len %d", append([]any{errCategory}, 3)...) },
+			func() { _ = Wrap(errCategory, "Header Len %d", 3) }, 1},
+	} {
+		old, new := testing.AllocsPerRun(100, c.old), testing.AllocsPerRun(100, c.new)
+		if new > old+c.extra {
+			t.Errorf("%s: %v allocations, fmt.Errorf %v", c.name, new, old)
+		}
+		t.Logf("%s: %v allocations, fmt.Errorf %v", c.name, new, old)
 	}
 }

@@ -129,7 +129,7 @@ func BenchmarkGenerateSec1(b *testing.B) {
 }
 
 // BenchmarkVerify is RFC 3972 §5 verification of a Sec=1 CGA with an
-// RSA-2048 key, decoding the key each time or taking it from a KeyCache.
+// RSA-2048 key.
 func BenchmarkVerify(b *testing.B) {
 	g := generateT(b, "2001:db8::/64", testKey(b, "2048"), 1, nil)
 	params, _ := g.Parameters.Marshal()
@@ -137,16 +137,6 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := Verify(g.Address, params); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifies/s")
-	})
-	b.Run("key-cache", func(b *testing.B) {
-		c := NewKeyCache(64)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := c.Verify(g.Address, params); err != nil {
 				b.Fatal(err)
 			}
 		}

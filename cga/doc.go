@@ -8,7 +8,7 @@
 // collision count (§4 step 8) through a caller-supplied duplicate address
 // check. Verify follows §5 step by step over the received octets and
 // returns the owner's public key; each failed step has its own error, all
-// wrapping ErrVerify. KeyCache lets SEND (RFC 3971) reuse parsed keys.
+// wrapping ErrVerify. SEND caches whole verifications (send.KeyCache).
 //
 // Public keys are DER SubjectPublicKeyInfo with rsaEncryption (§3; other
 // algorithms are rejected with ErrPublicKeyAlgorithm), MinKeyBits to

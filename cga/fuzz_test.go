@@ -58,26 +58,20 @@ func FuzzVerify(f *testing.F) {
 	a, b = sec0CGA(f, []byte{0x30, 0x03, 0x02, 0x01, 0x05})
 	a16 = a.As16()
 	f.Add(a16[:], b)
-	cache := NewKeyCache(8)
 	f.Fuzz(func(t *testing.T, addrBytes, params []byte) {
 		if len(addrBytes) != 16 {
 			return
 		}
 		addr := netip.AddrFrom16([16]byte(addrBytes))
 		k, err := Verify(addr, params)
-		ck, cerr := cache.Verify(addr, params)
-		if (err == nil) != (cerr == nil) {
-			t.Fatalf("Verify: %v; KeyCache.Verify: %v", err, cerr)
-		}
 		if err != nil {
-			if !errors.Is(err, ErrVerify) || k != nil || ck != nil {
+			if !errors.Is(err, ErrVerify) || k != nil {
 				t.Fatalf("error %v (key %v) does not wrap ErrVerify or comes with a key", err, k)
 			}
 			return
 		}
-		rk, ok := k.(*rsa.PublicKey)
-		if !ok || !rk.Equal(ck) {
-			t.Fatalf("keys %T %v and %v", k, k, ck)
+		if _, ok := k.(*rsa.PublicKey); !ok {
+			t.Fatalf("key %T %v", k, k)
 		}
 		// A valid CGA: its parameters re-encode identically and re-form the
 		// address up to the ignored bits.

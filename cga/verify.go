@@ -74,10 +74,6 @@ var oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 // All Sec values 0–7 are processed (§5) with SHA-1; see docs/cga.md on
 // RFC 4982.
 func Verify(addr netip.Addr, params []byte) (crypto.PublicKey, error) {
-	return verify(addr, params, nil)
-}
-
-func verify(addr netip.Addr, params []byte, cache *KeyCache) (crypto.PublicKey, error) {
 	if !addr.Is6() || addr.Is4In6() {
 		return nil, fmt.Errorf("%w: %s", ErrAddress, addr)
 	}
@@ -109,11 +105,7 @@ func verify(addr netip.Addr, params []byte, cache *KeyCache) (crypto.PublicKey, 
 	// The verifier extracts the key "by removing 25 octets from the
 	// beginning of the CGA Parameters and by decoding the following
 	// SubjectPublicKeyInfo data structure" (§5).
-	der := params[fixedLen:keyEnd]
-	if cache != nil {
-		return cache.publicKey(der)
-	}
-	k, err := ParsePublicKey(der)
+	k, err := ParsePublicKey(params[fixedLen:keyEnd])
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}

@@ -116,17 +116,12 @@ func TestVerifyErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, v := range []func(netip.Addr, []byte) (any, error){
-				func(a netip.Addr, b []byte) (any, error) { return Verify(a, b) },
-				func(a netip.Addr, b []byte) (any, error) { return NewKeyCache(4).Verify(a, b) },
-			} {
-				k, err := v(tc.addr, tc.params)
-				if !errors.Is(err, tc.want) || !errors.Is(err, ErrVerify) {
-					t.Fatalf("err = %v, want %v wrapping ErrVerify", err, tc.want)
-				}
-				if k != nil {
-					t.Errorf("key = %v with an error", k)
-				}
+			k, err := Verify(tc.addr, tc.params)
+			if !errors.Is(err, tc.want) || !errors.Is(err, ErrVerify) {
+				t.Fatalf("err = %v, want %v wrapping ErrVerify", err, tc.want)
+			}
+			if k != nil {
+				t.Errorf("key = %v with an error", k)
 			}
 		})
 	}
@@ -208,60 +203,5 @@ func TestVerifyTamper(t *testing.T) {
 				t.Fatalf("extension appended: err = %v, want ErrHash1", err)
 			}
 		})
-	}
-}
-
-func TestKeyCache(t *testing.T) {
-	c := NewKeyCache(2)
-	type cga struct {
-		addr   netip.Addr
-		params []byte
-	}
-	var cgas []cga
-	for range 3 {
-		a, b := sec0CGA(t, rsaSPKI(t, 1024, 65537))
-		cgas = append(cgas, cga{a, b})
-	}
-	k0, err := c.Verify(cgas[0].addr, cgas[0].params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k0again, err := c.Verify(cgas[0].addr, cgas[0].params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k0 != k0again {
-		t.Error("second Verify of the same key did not return the cached key")
-	}
-	if k, _ := Verify(cgas[0].addr, cgas[0].params); !k.(*rsa.PublicKey).Equal(k0) {
-		t.Error("cached key differs from the parsed key")
-	}
-	if _, err := c.Verify(cgas[1].addr, cgas[1].params); err != nil {
-		t.Fatal(err)
-	}
-	c.Verify(cgas[0].addr, cgas[0].params) // 0 is now the most recently used
-	if _, err := c.Verify(cgas[2].addr, cgas[2].params); err != nil {
-		t.Fatal(err)
-	}
-	if c.Len() != 2 {
-		t.Fatalf("Len = %d, want 2", c.Len())
-	}
-	if k, _ := c.Verify(cgas[0].addr, cgas[0].params); k != k0 {
-		t.Error("most recently used key was evicted")
-	}
-	// A key that fails to parse is not cached; a failed hash step never
-	// reaches the cache.
-	a, b := sec0CGA(t, []byte{0x30, 0x00})
-	if _, err := c.Verify(a, b); !errors.Is(err, ErrPublicKey) {
-		t.Fatal(err)
-	}
-	if _, err := c.Verify(withIID(cgas[1].addr, func(i []byte) { i[7] ^= 1 }), cgas[1].params); !errors.Is(err, ErrHash1) {
-		t.Fatal(err)
-	}
-	if c.Len() != 2 {
-		t.Fatalf("Len = %d after failures, want 2", c.Len())
-	}
-	if NewKeyCache(0).max != 1 {
-		t.Error("NewKeyCache(0) does not hold one key")
 	}
 }

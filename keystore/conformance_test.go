@@ -21,9 +21,8 @@ func newFakeClock(t time.Time) *fakeClock {
 	return c
 }
 
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Set(t time.Time)         { c.ns.Store(t.UnixNano()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *fakeClock) Now() time.Time  { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
 
 // opener creates an empty store that judges expiry by clock.
 type opener func(t *testing.T, clock func() time.Time) Store

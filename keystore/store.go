@@ -1,7 +1,6 @@
 package keystore
 
 import (
-	"context"
 	"net/netip"
 	"time"
 )
@@ -93,27 +92,6 @@ func WithLockTimeout(d time.Duration) Option { return func(o *options) { o.lockT
 // WithNoSync skips fsync on commit (bbolt's NoSync): a crash may lose
 // recent records. For tests and benchmarks only; Memory ignores it.
 func WithNoSync() Option { return func(o *options) { o.noSync = true } }
-
-// ExpireEvery calls s.Expire(now()) every interval until ctx is done, then
-// returns ctx.Err(); it returns early with the first Expire error. A nil
-// now means time.Now.
-func ExpireEvery(ctx context.Context, s Store, interval time.Duration, now func() time.Time) error {
-	if now == nil {
-		now = time.Now
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			if _, err := s.Expire(now()); err != nil {
-				return err
-			}
-		}
-	}
-}
 
 // pairKey is the compact index of a record: AR then MN, 16 octets each,
 // zone dropped. It is also the bbolt record key.

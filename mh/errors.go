@@ -3,6 +3,8 @@ package mh
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fhkey/fhkey/internal/wireerr"
 )
 
 // Category errors. Every error returned by this package wraps exactly one of
@@ -50,9 +52,9 @@ var (
 )
 
 func parseErr(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrParse}, args...)...)
+	return wireerr.Wrap(ErrParse, format, args...)
 }
 
 func marshalErr(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrMarshal}, args...)...)
+	return wireerr.Wrap(ErrMarshal, format, args...)
 }

@@ -2,7 +2,8 @@ package mip6tls
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/fhkey/fhkey/internal/wireerr"
 )
 
 // Category errors. Every error returned by this package wraps exactly one of
@@ -92,31 +93,26 @@ var (
 	ErrKey = errors.New("mip6tls: empty key")
 )
 
-// wrapIn wraps cause in the category error cat with a detail message.
-func wrapIn(cat, cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{cat, cause}, args...)...)
-}
-
 func parseErr(cause error, format string, args ...any) error {
-	return wrapIn(ErrParse, cause, format, args...)
+	return wireerr.WrapIn(ErrParse, cause, format, args...)
 }
 
 func marshalErr(cause error, format string, args ...any) error {
-	return wrapIn(ErrMarshal, cause, format, args...)
+	return wireerr.WrapIn(ErrMarshal, cause, format, args...)
 }
 
 func wrapAuth(cause error, format string, args ...any) error {
-	return wrapIn(ErrAuth, cause, format, args...)
+	return wireerr.WrapIn(ErrAuth, cause, format, args...)
 }
 
 func exchangeErr(cause error, format string, args ...any) error {
-	return wrapIn(ErrExchange, cause, format, args...)
+	return wireerr.WrapIn(ErrExchange, cause, format, args...)
 }
 
 // wrapCause prefixes cause to a detail message; the caller adds the
 // category (parseErr, marshalErr).
 func wrapCause(cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{cause}, args...)...)
+	return wireerr.Wrap(cause, format, args...)
 }
 
 // ErrRefused is wrapped by StatusError.

@@ -3,6 +3,8 @@ package mip6tls
 import (
 	"crypto/subtle"
 	"slices"
+
+	"github.com/fhkey/fhkey/internal/wireerr"
 )
 
 // The four messages of the PSK exchange, RFC 6618 §5.8, Figure 4:
@@ -184,5 +186,5 @@ func checkRands(m Message, mnRand MNRand, hacRand *HACRand) error {
 }
 
 func missing(format string, args ...any) error {
-	return wrapIn(ErrExchange, ErrMissing, format, args...)
+	return wireerr.WrapIn(ErrExchange, ErrMissing, format, args...)
 }

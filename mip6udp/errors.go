@@ -1,9 +1,6 @@
 package mip6udp
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // Category errors. Every error returned by this package wraps one of them
 // together with its cause.
@@ -61,7 +58,3 @@ var (
 	// ErrKeyLength: a key does not have the length its algorithm requires.
 	ErrKeyLength = errors.New("mip6udp: bad key length")
 )
-
-func wrap(category, cause error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{category, cause}, args...)...)
-}

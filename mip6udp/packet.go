@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/fhkey/fhkey/internal/wireerr"
 )
 
 // Port is the IANA port mipv6tls (RFC 6618 §8.3), the UDP destination port
@@ -69,7 +71,7 @@ type Packet struct {
 // Number is 0 too (RFC 6618 §6.1–§6.4). Body aliases b.
 func ParsePacket(b []byte) (Packet, error) {
 	if len(b) < HeaderLen {
-		return Packet{}, wrap(ErrParse, io.ErrUnexpectedEOF, "header: %d octets, want %d", len(b), HeaderLen)
+		return Packet{}, wireerr.WrapIn(ErrParse, io.ErrUnexpectedEOF, "header: %d octets, want %d", len(b), HeaderLen)
 	}
 	w := binary.BigEndian.Uint32(b)
 	p := Packet{

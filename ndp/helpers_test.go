@@ -58,19 +58,9 @@ func wire(parts ...any) []byte {
 
 func u16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
 func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // zeros returns n zero octets.
 func zeros(n int) []byte { return make([]byte, n) }
-
-// fill returns n octets of value v.
-func fill(v byte, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = v
-	}
-	return b
-}
 
 // seq returns n octets counting up from start.
 func seq(start byte, n int) []byte {

@@ -63,11 +63,3 @@ func (l *lru[K, V]) remove(n *lruNode[K, V]) {
 	l.unlink(n)
 	delete(l.m, n.key)
 }
-
-// oldest returns the least recently used entry, or nil.
-func (l *lru[K, V]) oldest() *lruNode[K, V] {
-	if l.root.prev == &l.root {
-		return nil
-	}
-	return l.root.prev
-}

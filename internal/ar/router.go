@@ -225,9 +225,6 @@ func New(cfg Config) (*Router, error) {
 // Address returns the router's address.
 func (r *Router) Address() netip.Addr { return r.addr }
 
-// Bindings returns the binding table FBUs update.
-func (r *Router) Bindings() Bindings { return r.bindings }
-
 // HandlePacket processes one received packet and returns the packets to send
 // in answer (none for most failures). It never blocks on the network: an
 // HKReq relayed to the Handover Key Server is answered later through

@@ -27,7 +27,8 @@ func TestExchange(t *testing.T) {
 	l := testLab()
 	tb := newTestbed(t)
 	r := startResponder(t, tb.router, ResponderConfig{Paths: []Path{l.path()}})
-	s := startSolicitor(t, tb.host, SolicitorConfig{Anchors: []*certpath.TrustAnchor{l.other, l.anchor}, Retry: time.Second})
+	cache := certpath.NewCache(8)
+	s := startSolicitor(t, tb.host, SolicitorConfig{Anchors: []*certpath.TrustAnchor{l.other, l.anchor}, Retry: time.Second, Cache: cache})
 
 	a, err := s.FetchPath(fetchCtx(t), routerLL, []netip.Prefix{routerPrefix})
 	if err != nil {
@@ -36,7 +37,7 @@ func TestExchange(t *testing.T) {
 	if a.KeyHash != l.routerKeyHash || a.Anchor != l.anchor || len(a.Path) != 2 {
 		t.Fatalf("authorization: key hash %x, anchor %v, %d certificates", a.KeyHash, a.Anchor.Certificate.Subject, len(a.Path))
 	}
-	if got, ok := s.Cache().Get(l.routerKeyHash, time.Now()); !ok || got != a {
+	if got, ok := cache.Get(l.routerKeyHash, time.Now()); !ok || got != a {
 		t.Fatal("verified path not in the cache")
 	}
 
@@ -403,17 +404,6 @@ func TestAllRouters(t *testing.T) {
 	}
 	if cps := tb.packets(ndp.TypeCertificationPathSolicitation); len(cps) != 1 || cps[0].Dst != AllRouters {
 		t.Fatalf("solicitations %v", cps)
-	}
-}
-
-// TestFetchPathFunc uses the one-off package function.
-func TestFetchPathFunc(t *testing.T) {
-	l := testLab()
-	tb := newTestbed(t)
-	startResponder(t, tb.router, ResponderConfig{Paths: []Path{l.path()}})
-	a, err := FetchPath(fetchCtx(t), tb.host, routerLL, []*certpath.TrustAnchor{l.anchor}, []netip.Prefix{routerPrefix})
-	if err != nil || a.KeyHash != l.routerKeyHash {
-		t.Fatal(err)
 	}
 }
 

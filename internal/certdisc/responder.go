@@ -219,6 +219,10 @@ func (r *Responder) Run(ctx context.Context) error {
 // Serve answers the solicitations among the packets received from in and
 // sends the coalesced All-Nodes advertisements as the rate limit allows,
 // until ctx ends (it returns ctx.Err()) or in is closed (it returns nil).
+// With a nil in it only sends the coalesced advertisements: run it so
+// beside a role that hands the packets to HandlePacket, or the answers to
+// the unspecified address and those over MAX_CPA_RATE are never sent
+// (RFC 3971 §6.4.5).
 func (r *Responder) Serve(ctx context.Context, in <-chan netio.Packet) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -244,7 +248,8 @@ func (r *Responder) Serve(ctx context.Context, in <-chan netio.Packet) error {
 // HandlePacket processes one received packet: a valid Certification Path
 // Solicitation (RFC 3971 §6.4.5) is answered at once, or, when MAX_CPA_RATE
 // is reached, coalesced into an All-Nodes advertisement that Serve sends
-// later (the error then wraps ErrRateLimited). Any other packet is
+// later (the error then wraps ErrRateLimited), as is the answer to a
+// solicitation from the unspecified address. Any other packet is
 // dropped and the error says why.
 func (r *Responder) HandlePacket(ctx context.Context, p netio.Packet) error {
 	sol, err := r.parse(p)

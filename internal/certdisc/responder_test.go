@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/fhkey/fhkey/certpath"
 	"github.com/fhkey/fhkey/internal/netio"
+	"github.com/fhkey/fhkey/internal/testenv"
 	"github.com/fhkey/fhkey/ndp"
 )
 
@@ -282,6 +284,37 @@ func TestResponderRateLimit(t *testing.T) {
 	}
 	if st := r.Stats(); st.Solicitations != flood || st.Coalesced != flood-MaxCPARate/2 || st.Advertisements != MaxCPARate+2 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestResponderServeNil is the daemon's arrangement: another role hands
+// the packets to HandlePacket and Serve(ctx, nil) sends what it defers.
+// The answer to a solicitation from the unspecified address goes to
+// All-Nodes with Identifier zero (RFC 3971 §6.4.5, §6.4.2); without Serve
+// it would never go.
+func TestResponderServeNil(t *testing.T) {
+	l := testLab()
+	r, conn := newRecordingResponder(t, ResponderConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Serve(ctx, nil) }()
+	sol := &ndp.CertificationPathSolicitation{Identifier: 8, Component: AllComponents, Options: []ndp.Option{derName(l.anchor)}}
+	if err := r.HandlePacket(ctx, cpsPacket(t, sol, netip.IPv6Unspecified(), routerLL)); err != nil {
+		t.Fatal(err)
+	}
+	var out []netio.Packet
+	testenv.Eventually(t, 10*time.Second, "deferred All-Nodes advertisements", func() (bool, string) {
+		out = append(out, conn.take()...)
+		return len(out) >= 2, fmt.Sprintf("%d sent, stats %+v", len(out), r.Stats())
+	})
+	for i, p := range out {
+		if m := parseCPA(t, p); len(out) != 2 || p.Dst != AllNodes || m.Identifier != 0 || m.Component != uint16(1-i) {
+			t.Fatalf("CPA %d of %d: to %v, Identifier %d, Component %d", i, len(out), p.Dst, m.Identifier, m.Component)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Serve after cancel: %v", err)
 	}
 }
 

@@ -189,9 +189,6 @@ func NewSolicitor(conn netio.Conn, cfg SolicitorConfig) (*Solicitor, error) {
 	return s, nil
 }
 
-// Cache returns the cache that holds the verified paths.
-func (s *Solicitor) Cache() *certpath.Cache { return s.cache }
-
 // Stats returns a snapshot of the counters.
 func (s *Solicitor) Stats() SolicitorStats {
 	c := &s.stats
@@ -627,26 +624,4 @@ func equalCerts(a, b [][]byte) bool {
 		}
 	}
 	return true
-}
-
-// FetchPath retrieves and verifies the certification path of the router at
-// router over conn with a one-off Solicitor that reads conn until the
-// retrieval ends (see Solicitor.FetchPath). Roles that keep reading conn
-// themselves use a Solicitor and its HandlePacket instead.
-func FetchPath(ctx context.Context, conn netio.Conn, router netip.Addr, anchors []*certpath.TrustAnchor, prefixes []netip.Prefix) (*certpath.Authorization, error) {
-	s, err := NewSolicitor(conn, SolicitorConfig{Anchors: anchors})
-	if err != nil {
-		return nil, err
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = s.Run(rctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	return s.FetchPath(ctx, router, prefixes)
 }

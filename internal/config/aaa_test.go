@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -99,9 +98,7 @@ func TestAAAExamplesOpen(t *testing.T) {
 		"radius-hks2.secret":  []byte("hks2-secret\n"),
 		"mn.hmk":              bytes.Repeat([]byte("0123456789abcdef"), 8),
 	} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), data, 0o600)
 	}
 	arFile := relocate(t, dir, "ar-aaa.toml")
 	if err := CheckAR(arFile, time.Now()); err != nil {
@@ -138,14 +135,8 @@ func TestAAAExamplesOpen(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "mn.hmk"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	err = CheckAR(arFile, time.Now())
-	var ps Problems
-	if !errors.Is(err, ErrInsecureFile) || !errors.As(err, &ps) || ps[0].Key != "aaa.realms[0].servers[1].secret_file" || ps[0].Line == 0 {
-		t.Errorf("CheckAR with a 0644 secret: %v", err)
-	}
-	if err := CheckMN(mnFile); !errors.Is(err, ErrInsecureFile) || !strings.Contains(err.Error(), "aaa.hmk_file") {
-		t.Errorf("CheckMN with a 0640 HMK: %v", err)
-	}
+	checkInsecure(t, CheckAR(arFile, time.Now()), "aaa.realms[0].servers[1].secret_file")
+	checkInsecure(t, CheckMN(mnFile), "aaa.hmk_file")
 }
 
 // minimalARAAA is an AAA-only router (4 lines, then 4 of [aaa]).
@@ -174,7 +165,7 @@ func TestARBothModes(t *testing.T) {
 
 func TestParseARAAAProblems(t *testing.T) {
 	replace := func(old, new string) string { return strings.Replace(minimalARAAA, old, new, 1) }
-	for _, tc := range []problemCase{
+	parseProblems(t, "ar.toml", "", ParseAR, []problemCase{
 		{name: "no address", snippet: replace(`address = "2001:db8:1::1"`, ``), replace: true, want: ErrMissing, key: "address"},
 		{name: "link-local address", snippet: replace(`"2001:db8:1::1"`, `"fe80::1"`), replace: true, want: ErrInvalid, key: "address", line: 2},
 		{name: "address off-link", snippet: replace(`"2001:db8:1::1"`, `"2001:db8:9::1"`), replace: true, want: ErrInvalid, key: "address", line: 2},
@@ -197,15 +188,7 @@ func TestParseARAAAProblems(t *testing.T) {
 		{name: "CoA prefixes empty", snippet: replace("[aaa]", "[aaa]\nprefixes = []"), replace: true, want: ErrMissing, key: "aaa.prefixes", line: 6},
 		{name: "CoA prefix", snippet: replace("[aaa]", "[aaa]\nprefixes = [\"2001:db8::1/64\"]"), replace: true, want: ErrInvalid, key: "aaa.prefixes[0]", line: 6},
 		{name: "unknown key", snippet: replace("[aaa]", "[aaa]\nsecret = \"x\""), replace: true, want: ErrUnknownKey, key: "aaa.secret", line: 6},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ParseAR("ar.toml", []byte(tc.snippet))
-			if cfg != nil {
-				t.Errorf("config returned with error %v", err)
-			}
-			checkProblems(t, tc, err)
-		})
-	}
+	})
 }
 
 // minimalMNAAA is a node in the shared-key mode (6 lines).
@@ -219,7 +202,7 @@ routers = ["2001:db8:1::1"]
 
 func TestParseMNAAAProblems(t *testing.T) {
 	replace := func(old, new string) string { return strings.Replace(minimalMNAAA, old, new, 1) }
-	for _, tc := range []problemCase{
+	parseProblems(t, "mn.toml", "", ParseMN, []problemCase{
 		{name: "no care-of", snippet: replace(`care_of = "2001:db8:1::100"`, ``), replace: true, want: ErrMissing, key: "care_of"},
 		{name: "care-of with SEND", snippet: minimalMN + "care_of = \"2001:db8:1::100\"\n", replace: true, want: ErrInvalid, key: "care_of", line: 5},
 		{name: "SEND key with AAA", snippet: replace(`interface = "wlan0"`, "interface = \"wlan0\"\nkey = \"mn.key\""), replace: true, want: ErrInvalid, key: "key", line: 2},
@@ -234,15 +217,7 @@ func TestParseMNAAAProblems(t *testing.T) {
 		{name: "new care-of is care-of", snippet: minimalMNAAA + "[handover]\nnew_care_of = \"2001:db8:1::100\"\n", replace: true, want: ErrInvalid, key: "handover.new_care_of", line: 8},
 		{name: "new care-of without AAA", snippet: minimalMN + "[handover]\nnew_care_of = \"2001:db8:2::100\"\n", replace: true, want: ErrInvalid, key: "handover.new_care_of", line: 6},
 		{name: "decapsulation without new care-of", snippet: minimalMNAAA + "[decapsulation]\nenabled = true\nallowed = [\"2001:db8:1::1\"]\n", replace: true, want: ErrMissing, key: "handover.new_care_of"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ParseMN("mn.toml", []byte(tc.snippet))
-			if cfg != nil {
-				t.Errorf("config returned with error %v", err)
-			}
-			checkProblems(t, tc, err)
-		})
-	}
+	})
 	// access_routers is the default of aaa.routers.
 	cfg, err := ParseMN("mn.toml", []byte(strings.Replace(replace(`routers = ["2001:db8:1::1"]`, ``), "[aaa]", "access_routers = [\"2001:db8:1::2\"]\n[aaa]", 1)))
 	if err != nil || len(cfg.AAA.Routers) != 1 || cfg.AAA.Routers[0] != netip.MustParseAddr("2001:db8:1::2") {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -99,7 +98,7 @@ secret_file = "s"
 func TestParseAREAPProblems(t *testing.T) {
 	replace := func(old, new string) string { return strings.Replace(minimalAREAP, old, new, 1) }
 	eap := func(s string) string { return replace("[eap]\n", "[eap]\n"+s+"\n") }
-	for _, tc := range []problemCase{
+	parseProblems(t, "ar.toml", "", ParseAR, []problemCase{
 		{name: "no server", snippet: strings.Split(minimalAREAP, "[[eap.servers]]")[0], want: ErrMissing, key: "eap.servers", line: 7},
 		{name: "no server address", snippet: replace(`address = "127.0.0.1:1812"`, ``), want: ErrMissing, key: "eap.servers[0].address", line: 8},
 		{name: "bad server address", snippet: replace(`"127.0.0.1:1812"`, `"127.0.0.1"`), want: ErrInvalid, key: "eap.servers[0].address", line: 9},
@@ -134,16 +133,7 @@ func TestParseAREAPProblems(t *testing.T) {
 		{name: "memory key store", snippet: replace("type = \"bolt\"\npath = \"k.db\"", `type = "memory"`), want: ErrInvalid, key: "key_store.type", line: 5},
 		{name: "no address", snippet: replace(`address = "2001:db8:1::1"`+"\n", ``), want: ErrMissing, key: "address"},
 		{name: "unknown key", snippet: eap(`password = "x"`), want: ErrUnknownKey, key: "eap.password", line: 8},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.replace = true
-			cfg, err := ParseAR("ar.toml", []byte(tc.snippet))
-			if cfg != nil {
-				t.Errorf("config returned with error %v", err)
-			}
-			checkProblems(t, tc, err)
-		})
-	}
+	})
 }
 
 // TestAREAPOpen: Open reads each server's secret; a secret readable by
@@ -152,12 +142,8 @@ func TestParseAREAPProblems(t *testing.T) {
 func TestAREAPOpen(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ar.toml")
-	if err := os.WriteFile(file, []byte(minimalAREAP), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "s"), []byte("radius-secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, file, []byte(minimalAREAP), 0o644)
+	writeFile(t, filepath.Join(dir, "s"), []byte("radius-secret\n"), 0o600)
 	if err := CheckAR(file, time.Now()); err != nil {
 		t.Fatalf("CheckAR: %v", err)
 	}
@@ -180,7 +166,5 @@ func TestAREAPOpen(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "s"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckAR(file, time.Now()); !errors.Is(err, ErrInsecureFile) || !strings.Contains(err.Error(), "eap.servers[0].secret_file") {
-		t.Errorf("CheckAR with a 0644 secret: %v", err)
-	}
+	checkInsecure(t, CheckAR(file, time.Now()), "eap.servers[0].secret_file")
 }

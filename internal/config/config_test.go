@@ -103,9 +103,45 @@ func checkProblems(t *testing.T, tc problemCase, err error) {
 	t.Errorf("no problem with key %q at line %d wrapping %v in:\n%v", tc.key, tc.line, tc.want, err)
 }
 
+// parseProblems parses each case with parse as file name: the snippet
+// appended to base, or the snippet alone when the case sets replace. No
+// configuration may come back, and the case's problem must be reported
+// (checkProblems).
+func parseProblems[C any](t *testing.T, name, base string, parse func(string, []byte) (*C, error), cases []problemCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := base + tc.snippet
+			if tc.replace {
+				data = tc.snippet
+			}
+			cfg, err := parse(name, []byte(data))
+			if cfg != nil {
+				t.Errorf("config returned with error %v", err)
+			}
+			checkProblems(t, tc, err)
+		})
+	}
+}
+
+// checkInsecure checks that err, from a check of files one of which is
+// readable by others, wraps ErrInsecureFile in a problem at key on a line.
+func checkInsecure(t *testing.T, err error, key string) {
+	t.Helper()
+	var ps Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			if errors.Is(p, ErrInsecureFile) && p.Key == key && p.Line > 0 {
+				return
+			}
+		}
+	}
+	t.Errorf("no problem at %s, on a line, wrapping %v in: %v", key, ErrInsecureFile, err)
+}
+
 func TestParseARProblems(t *testing.T) {
 	// minimalAR has 6 lines; snippets start on line 7.
-	for _, tc := range []problemCase{
+	parseProblems(t, "ar.toml", minimalAR, ParseAR, []problemCase{
 		{name: "syntax", snippet: "[log]\nlevel = = 1\n", want: ErrSyntax, key: "log.level", line: 8},
 		{name: "unknown top-level key", snippet: "colour = \"blue\"\n", want: ErrUnknownKey, key: "colour", line: 7},
 		{name: "unknown table key", snippet: "[log]\nlevel = \"info\"\nverbose = true\n", want: ErrUnknownKey, key: "log.verbose", line: 9},
@@ -144,24 +180,12 @@ func TestParseARProblems(t *testing.T) {
 		{name: "listen syntax", snippet: "[http]\nlisten = \"localhost:9750\"\n", want: ErrInvalid, key: "http.listen", line: 8},
 		{name: "listen non-loopback", snippet: "[http]\nlisten = \"[::]:9750\"\n", want: ErrInvalid, key: "http.listen", line: 8},
 		{name: "listen public", snippet: "[http]\nlisten = \"192.0.2.1:9750\"\n", want: ErrInvalid, key: "http.listen", line: 8},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			data := minimalAR + tc.snippet
-			if tc.replace {
-				data = tc.snippet
-			}
-			cfg, err := ParseAR("ar.toml", []byte(data))
-			if cfg != nil {
-				t.Errorf("config returned with error %v", err)
-			}
-			checkProblems(t, tc, err)
-		})
-	}
+	})
 }
 
 func TestParseMNProblems(t *testing.T) {
 	// minimalMN has 4 lines; snippets start on line 5.
-	for _, tc := range []problemCase{
+	parseProblems(t, "mn.toml", minimalMN, ParseMN, []problemCase{
 		{name: "unknown key", snippet: "routers = []\n", want: ErrUnknownKey, key: "routers", line: 5},
 		{name: "AR-only key", snippet: "prefixes = [\"2001:db8::/64\"]\n", want: ErrUnknownKey, key: "prefixes", line: 5},
 		{name: "AR-only send key", snippet: "[send]\nmax_cpa_rate = 10\n", want: ErrUnknownKey, key: "send.max_cpa_rate", line: 6},
@@ -180,19 +204,7 @@ func TestParseMNProblems(t *testing.T) {
 		{name: "new link router twice", snippet: "[handover]\nnew_cga = \"n.json\"\naccess_routers = [\"fe80::2\", \"fe80::2\"]\n", want: ErrInvalid, key: "handover.access_routers[1]", line: 7},
 		{name: "new link router multicast", snippet: "[handover]\nnew_cga = \"n.json\"\naccess_routers = [\"ff02::2\"]\n", want: ErrInvalid, key: "handover.access_routers[0]", line: 7},
 		{name: "new interface name", snippet: "[handover]\nnew_cga = \"n.json\"\nnew_interface = \"a/b\"\n", want: ErrInvalid, key: "handover.new_interface", line: 7},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			data := minimalMN + tc.snippet
-			if tc.replace {
-				data = tc.snippet
-			}
-			cfg, err := ParseMN("mn.toml", []byte(data))
-			if cfg != nil {
-				t.Errorf("config returned with error %v", err)
-			}
-			checkProblems(t, tc, err)
-		})
-	}
+	})
 }
 
 // TestAllProblemsReported: every problem comes back at once, in file order,

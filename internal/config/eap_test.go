@@ -43,9 +43,7 @@ func TestMNEAPOpen(t *testing.T) {
 		b    []byte
 		mode os.FileMode
 	}{"mn-eap.pem": {p.Client.CertPEM, 0o644}, "mn-eap.key": {p.Client.KeyPEM, 0o600}, "eap-ca.pem": {p.CA.CertPEM, 0o644}} {
-		if err := os.WriteFile(filepath.Join(dir, name), f.b, f.mode); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), f.b, f.mode)
 	}
 	file := relocate(t, dir, "mn-msk.toml")
 	if err := CheckMN(file); err != nil {
@@ -65,12 +63,8 @@ func TestMNEAPOpen(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "mn-eap.key"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckMN(file); !errors.Is(err, ErrInsecureFile) || !strings.Contains(err.Error(), "eap.key") {
-		t.Errorf("CheckMN with a 0640 key: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "mn-eap.key"), p.RogueClient.KeyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	checkInsecure(t, CheckMN(file), "eap.key")
+	writeFile(t, filepath.Join(dir, "mn-eap.key"), p.RogueClient.KeyPEM, 0o600)
 	if _, err := cfg.Open(); !errors.Is(err, ErrFile) || !strings.Contains(err.Error(), "eap.key") {
 		t.Errorf("Open with another key: %v", err)
 	}
@@ -90,7 +84,7 @@ router = "2001:db8:1::1"
 
 func TestParseMNEAPProblems(t *testing.T) {
 	replace := func(old, new string) string { return strings.Replace(minimalMNEAP, old, new, 1) }
-	for _, tc := range []problemCase{
+	parseProblems(t, "mn.toml", "", ParseMN, []problemCase{
 		{name: "no identity", snippet: replace(`identity = "mn@example.com"`, ``), want: ErrMissing, key: "eap.identity", line: 3},
 		{name: "identity too long", snippet: replace(`"mn@example.com"`, `"`+strings.Repeat("m", 255)+`"`), want: ErrInvalid, key: "eap.identity", line: 4},
 		{name: "no certificate", snippet: replace(`certificate = "c.pem"`, ``), want: ErrMissing, key: "eap.certificate", line: 3},
@@ -108,13 +102,5 @@ func TestParseMNEAPProblems(t *testing.T) {
 		{name: "SEND key", snippet: "key = \"mn.key\"\n" + minimalMNEAP, want: ErrInvalid, key: "key", line: 1},
 		{name: "no care_of", snippet: replace(`care_of = "2001:db8:1::100"`, ``), want: ErrMissing, key: "care_of"},
 		{name: "unknown key", snippet: minimalMNEAP + "password = \"x\"\n", want: ErrUnknownKey, key: "eap.password", line: 10},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ParseMN("mn.toml", []byte(tc.snippet))
-			if cfg != nil {
-				t.Errorf("config returned with error %v", err)
-			}
-			checkProblems(t, tc, err)
-		})
-	}
+	})
 }

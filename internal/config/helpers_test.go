@@ -88,10 +88,16 @@ var arPrefix = netip.MustParsePrefix("2001:db8:1::/64")
 
 func writePEM(t testing.TB, name string, mode os.FileMode, typ string, der []byte) {
 	t.Helper()
-	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode); err != nil {
+	writeFile(t, name, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), mode)
+}
+
+// writeFile writes data to name with mode, whatever the umask.
+func writeFile(t testing.TB, name string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(name, data, mode); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(name, mode); err != nil { // umask-proof
+	if err := os.Chmod(name, mode); err != nil {
 		t.Fatal(err)
 	}
 }

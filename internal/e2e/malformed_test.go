@@ -65,6 +65,28 @@ func rawPacket(t *testing.T, src, dst netip.Addr, hopLimit uint8, upper uint8, e
 	return append(append(b, ext...), payload...)
 }
 
+// rawSender opens an IPPROTO_RAW socket in node's namespace, closed when
+// the test ends, and returns a function that sends a whole IPv6 packet
+// (rawPacket: any source, the unspecified address included) towards dst.
+func rawSender(t *testing.T, b *bed, node testbed.Node, dst netip.Addr) func(pkt []byte) {
+	t.Helper()
+	raw := -1
+	if err := b.tb.Do(node, func() error {
+		var err error
+		raw, err = unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(raw) })
+	return func(pkt []byte) {
+		t.Helper()
+		if err := unix.Sendto(raw, pkt, 0, &unix.SockaddrInet6{Addr: dst.As16()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestMalformedPacketsAtRouter sends malformed RtSolPrs and FBUs at the
 // PAR over raw sockets from the MN's namespace: each is counted and dropped,
 // nothing is stored or bound, and the PAR then serves the legitimate MN.
@@ -80,23 +102,19 @@ func TestMalformedPacketsAtRouter(t *testing.T) {
 
 	var icmp *netio.ICMPConn
 	var mhc *netio.MHConn
-	raw := -1
 	if err := b.tb.Do(testbed.MN, func() error {
 		var err error
 		if icmp, err = netio.ListenICMP(netio.ICMPConfig{Interface: testbed.IfaceMNToPAR}); err != nil {
 			return err
 		}
-		if mhc, err = netio.ListenMH(netio.MHConfig{}); err != nil {
-			return err
-		}
-		raw, err = unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+		mhc, err = netio.ListenMH(netio.MHConfig{})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	defer icmp.Close()
 	defer mhc.Close()
-	defer unix.Close(raw)
+	sendRaw := rawSender(t, b, testbed.MN, parAddr)
 
 	valid, err := m.Role.Solicit(parAddr, m.PCoA)
 	if err != nil {
@@ -105,12 +123,6 @@ func TestMalformedPacketsAtRouter(t *testing.T) {
 	sendICMP := func(payload []byte) {
 		t.Helper()
 		if err := icmp.WritePacket(ctx, netio.Packet{Src: pcoa, Dst: parAddr, HopLimit: 255, NextHeader: inet.ProtocolICMPv6, Payload: payload}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sendRaw := func(pkt []byte) {
-		t.Helper()
-		if err := unix.Sendto(raw, pkt, 0, &unix.SockaddrInet6{Addr: parAddr.As16()}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -222,6 +222,9 @@ func OpenRouter(ctx context.Context, spec RouterSpec) (_ *Router, err error) {
 	if icmp != nil {
 		// The HKResps go out on the Mobility Header socket only.
 		r.wg.Go(func() { r.fail("icmp", sctx, r.Role.ServeNoAnswers(sctx, icmp, 1)) })
+		// The role hands CPSs to HandlePacket; the All-Nodes answers it
+		// defers (RFC 3971 §6.4.5) go out from here.
+		r.wg.Go(func() { r.fail("cps", sctx, r.Responder.Serve(sctx, nil)) })
 	}
 	r.wg.Go(func() { r.fail("mh", sctx, r.Role.Serve(sctx, r.MH, spec.Workers)) })
 	if r.Forwarder != nil {

@@ -16,8 +16,9 @@ import (
 // suites, versions and session tickets) that accepts, completes the
 // handshake and closes.
 type bareTLSServer struct {
-	ln net.Listener
-	wg sync.WaitGroup
+	ln     net.Listener
+	config *tls.Config
+	wg     sync.WaitGroup
 }
 
 func startBareTLS(config *tls.Config) (*bareTLSServer, error) {
@@ -25,7 +26,7 @@ func startBareTLS(config *tls.Config) (*bareTLSServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &bareTLSServer{ln: ln}
+	s := &bareTLSServer{ln: ln, config: config}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package wireerr
+
+const raceEnabled = false

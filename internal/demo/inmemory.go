@@ -83,13 +83,17 @@ func (d *Demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 	defer parFwd.Close()
 	parBindings := ar.NewForwarderBindings(parFwd, nil)
 	// Each router answers Certification Path Solicitations (RFC 5269 §3.2:
-	// "support SEND certificate discovery").
+	// "support SEND certificate discovery"); its Serve sends the answers
+	// HandlePacket defers (to All-Nodes for a solicitation from ::, RFC
+	// 3971 §6.4.5, or beyond MAX_CPA_RATE), as the daemon's router does.
+	var responders []*certdisc.Responder
 	responder := func(conn netio.Conn, r lab.Router, ll netip.Addr) (func(context.Context, netio.Packet), error) {
 		resp, err := certdisc.NewResponder(conn, certdisc.ResponderConfig{Source: ll,
 			Paths: []certdisc.Path{{Certificates: r.Path, Anchors: creds.Anchors()}}})
 		if err != nil {
 			return nil, err
 		}
+		responders = append(responders, resp)
 		return func(ctx context.Context, p netio.Packet) { _ = resp.HandlePacket(ctx, p) }, nil
 	}
 	parCPS, err := responder(parConn, creds.PAR, parLL)
@@ -118,6 +122,9 @@ func (d *Demo) run(ctx context.Context, cacheDir string, at hokey.AlgorithmType)
 		c netio.Conn
 	}{{par, parConn}, {nar, narConn}} {
 		wg.Go(func() { _ = s.r.Serve(srvCtx, s.c, 1) })
+	}
+	for _, resp := range responders {
+		wg.Go(func() { _ = resp.Serve(srvCtx, nil) })
 	}
 	defer func() { stop(); wg.Wait() }()
 

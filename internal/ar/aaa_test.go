@@ -483,6 +483,68 @@ func TestAAAIndirectKeyCoA(t *testing.T) {
 	}
 }
 
+// TestAAAForwardingTimedOutUnties: when forwarding for the PCoA times out
+// the PAR discards the key of the PCoA (RFC 5269 §3.6) and the PCoA is no
+// longer the CoA tied to the MN ID (§6.3: "the AR MUST disassociate the key
+// and the corresponding CoA"), across a restart too: an indirect HKReq
+// (§6.5, Key CoA ::) or an off-link V request then has no CoA to bind a key
+// to and is refused CoA_AUTH_FAILED, so no key comes back for the PCoA and
+// an FBU naming it finds none. On the PAR's link the MN gets a key again.
+func TestAAAForwardingTimedOutUnties(t *testing.T) {
+	w := newAAAWorld(t, AAAConfig{}, &mn.AAAConfig{Tries: 1, Timeout: 300 * time.Millisecond})
+	path := filepath.Join(t.TempDir(), "keys.db")
+	db := w.boltPAR(path)
+	first := w.mustKey(w.pcoa)
+	if err := w.fastHandover(w.pcoa); err != nil {
+		t.Fatal(err)
+	}
+	if !w.par.ForwardingTimedOut(w.pcoa) {
+		t.Fatal("no key discarded for the PCoA")
+	}
+	refused := func(what string, verify bool) {
+		t.Helper()
+		w.clock.Advance(time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var err error
+		if verify {
+			_, err = w.mn.RequestHandoverKey(ctx, w.mnConn, w.parAdr, w.pcoa, w.ncoa)
+		} else {
+			_, err = w.mn.RequestNewHandoverKey(ctx, w.mnConn, w.parAdr, w.pcoa, w.ncoa)
+		}
+		var ke *mn.KeyRefusedError
+		if !errors.As(err, &ke) || ke.Status != mh.HandoverKeyStatusCoAAuthFailed {
+			t.Fatalf("%s: %v, want CoA_AUTH_FAILED; %s", what, err, w.aaaStats())
+		}
+		if _, err := w.arRecord(w.pcoa); !errors.Is(err, keystore.ErrNotFound) || w.hks.calls.Load() != 1 {
+			t.Fatalf("%s: PCoA record %v, HKS calls %d", what, err, w.hks.calls.Load())
+		}
+	}
+	refused("indirect", false)
+	refused("indirect V", true)
+	w.stopPAR()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = w.boltPAR(path)
+	defer db.Close()
+	w.par.aaa.mu.Lock()
+	e, reserved := w.par.aaa.spis[first.Record.SPI]
+	w.par.aaa.mu.Unlock()
+	if !reserved || e.coa.IsValid() {
+		t.Fatalf("restarted: SPI %d reserved %v, CoA %v: want reserved, tied to none", first.Record.SPI, reserved, e.coa)
+	}
+	refused("indirect after a restart", false)
+	w.clock.Advance(time.Second)
+	ev, err := w.requestKey(w.pcoa, w.pcoa)
+	if err != nil || ev.Record.MN != w.pcoa {
+		t.Fatalf("on the PAR's link: %v %v; %s", ev.Record, err, w.aaaStats())
+	}
+	if rec, err := w.arRecord(w.pcoa); err != nil || rec.SPI != ev.Record.SPI {
+		t.Fatalf("PCoA record %v, %v", rec, err)
+	}
+}
+
 // indirectRequest is an HKReq of the MN's subscription from the NCoA with
 // Key Care of Address kcoa, which the role never sends (it sends :: from
 // another link, §6.5 "SHOULD be set to NULL"), and a valid MN-HKS MAC.
@@ -558,24 +620,14 @@ func TestAAAPendingBound(t *testing.T) {
 func TestAAARestartKeepsKey(t *testing.T) {
 	w := newAAAWorld(t, AAAConfig{}, nil)
 	path := filepath.Join(t.TempDir(), "keys.db")
-	open := func() *keystore.Bolt {
-		b, err := keystore.OpenBolt(path, keystore.WithClock(w.clock.Now), keystore.WithBatchDelay(0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	w.stopPAR()
-	db := open()
-	w.startPAR(db)
+	db := w.boltPAR(path)
 	first := w.mustKey(w.pcoa)
 	w.stopPAR()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db = open()
+	db = w.boltPAR(path)
 	defer db.Close()
-	w.startPAR(db)
 	if err := w.fastHandover(w.pcoa); err != nil {
 		t.Fatal(err)
 	}

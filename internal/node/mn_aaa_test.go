@@ -197,3 +197,65 @@ func TestSelectIndirect(t *testing.T) {
 		}
 	}
 }
+
+// TestMNHandoverAbandonsKeyRequests: a key request in progress when the
+// node changes links is abandoned, so the requests on the arriving link go
+// out at once instead of after its N_HO_KEYTRIES × HKEY_REQ_TOUT (9 s).
+// The node is on the NAR's link, refreshing the PAR's key through it (the
+// PAR does not answer); it comes back to the PAR's link and asks from the
+// PCoA at once.
+func TestMNHandoverAbandonsKeyRequests(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	par := netip.MustParseAddr("2001:db8:1::1")
+	pcoa, ncoa := netip.MustParseAddr("2001:db8:1::100"), netip.MustParseAddr("2001:db8:2::100")
+	network := netio.NewNetwork()
+	hkreqs := make(chan netio.Packet, 16)
+	network.AddTap(func(p netio.Packet) {
+		if len(p.Payload) > 2 && p.Payload[2] == mh.DefaultHandoverKeyRequestType {
+			hkreqs <- p
+		}
+	})
+	store := keystore.NewMemory()
+	rec := keystore.Record{AR: par, MN: pcoa, AT: uint8(hokey.HMACSHA1Trunc96), SPI: hokey.FirstAAASPI, Created: time.Now(), Expires: time.Now().Add(5 * time.Second)}
+	if err := rec.SetKey(make([]byte, 20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(&rec); err != nil {
+		t.Fatal(err)
+	}
+	role, err := mn.New(mn.Config{RefreshBefore: 6 * time.Second, Store: store,
+		AAA: &mn.AAAConfig{NAI: "mn@example.com", HMK: make([]byte, 64)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mobile := &Mobile{Role: role, PCoA: mn.CareOf{Address: pcoa}, NCoA: mn.CareOf{Address: ncoa}}
+	mobile.splitKeyConn(ctx, network.Attach([]netip.Addr{pcoa, ncoa}, nil, 64), mh.DefaultHandoverKeyResponseType)
+	n := &mnNode{m: mobile, log: slog.New(slog.NewTextHandler(io.Discard, nil)), aaa: true, wake: make(chan struct{}, 1),
+		bound: map[int32]mnBinding{LinkPrevious: {router: par, expires: time.Now().Add(10 * time.Second)}},
+		links: []mnLink{{iface: "par0", coa: pcoa, routers: []netip.Addr{par}}, {iface: "nar0", coa: ncoa}}}
+	n.current.Store(LinkNew)
+	go n.provision(ctx)
+	// from waits for an HKReq from src, the others (retransmissions)
+	// skipped, within 5 s: well before the 9 s a request takes to fail.
+	from := func(src netip.Addr) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case p := <-hkreqs:
+				if p.Src == src {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no HKReq from %v within 5 s", src)
+			}
+		}
+	}
+	from(ncoa) // the indirect refresh
+	// Back on the PAR's link, as handoverTo does it.
+	n.current.Store(LinkPrevious)
+	n.abandonKeyRequests()
+	n.wake <- struct{}{}
+	from(pcoa)
+}

@@ -106,6 +106,7 @@ func attachedTo(iface, other string, coa netip.Addr) bool {
 // use the old key without actually receiving the handover key again").
 func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 	from := n.current.Swap(to)
+	n.abandonKeyRequests()
 	prev, next := n.links[from], n.links[to]
 	h := &MNHandover{PreviousCoA: prev.coa.String(), NewCoA: next.coa.String(), At: time.Now().UTC()}
 	defer func() {

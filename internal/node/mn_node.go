@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -54,7 +55,11 @@ type mnNode struct {
 	// guards it.
 	bound map[int32]mnBinding
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// abandon ends the key requests of provision's current pass (nil
+	// between passes): a handover makes their answers go to a link the
+	// node left.
+	abandon   context.CancelFunc
 	handover  *MNHandover
 	handovers int
 	lastErr   string

@@ -39,19 +39,33 @@ func (n *mnNode) provision(ctx context.Context) {
 		if n.aaa {
 			jobs = append(jobs, n.indirectDue(link)...)
 		}
+		pass, abandon := context.WithCancel(ctx)
+		n.mu.Lock()
+		n.abandon = abandon
+		n.mu.Unlock()
+		if link != n.current.Load() {
+			abandon() // a handover since the link was read
+		}
 		for _, j := range jobs {
 			var ev mn.Event
 			var err error
 			switch {
 			case !n.aaa:
-				ev, err = n.m.RequestKeyOn(ctx, j.link, j.router)
+				ev, err = n.m.RequestKeyOn(pass, j.link, j.router)
 			case j.via != j.link:
-				ev, err = n.m.RefreshHandoverKeyOn(ctx, j.link, j.via, j.router)
+				ev, err = n.m.RefreshHandoverKeyOn(pass, j.link, j.via, j.router)
 			default:
-				ev, err = n.requestHandoverKey(ctx, j.link, j.router)
+				ev, err = n.requestHandoverKey(pass, j.link, j.router)
 			}
 			if ctx.Err() != nil {
+				abandon()
 				return
+			}
+			if pass.Err() != nil {
+				// A handover: the answers would go to the link left. The
+				// next pass, on the new link, starts at once (wake).
+				n.log.Debug("handover key requests abandoned: the node changed links", "router", j.router.String())
+				break
 			}
 			n.mu.Lock()
 			if err != nil {
@@ -75,6 +89,10 @@ func (n *mnNode) provision(ctx context.Context) {
 					"at", ev.Record.AT, "spi", ev.Record.SPI, "expires", ev.Record.Expires.UTC())
 			}
 		}
+		n.mu.Lock()
+		n.abandon = nil
+		n.mu.Unlock()
+		abandon()
 		next := mnRefreshCheck
 		if failed {
 			next, wait = wait, min(2*wait, mnRetryMax)
@@ -88,6 +106,19 @@ func (n *mnNode) provision(ctx context.Context) {
 			wait = mnRetryMin
 		case <-time.After(next):
 		}
+	}
+}
+
+// abandonKeyRequests ends the key requests in progress (handoverTo, after
+// the link changed): sent from the previous link's address, or through it,
+// their answers cannot arrive, and a request waits up to N_HO_KEYTRIES ×
+// HKEY_REQ_TOUT (9 s) before failing, which would hold up the requests on
+// the new link.
+func (n *mnNode) abandonKeyRequests() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.abandon != nil {
+		n.abandon()
 	}
 }
 

@@ -85,7 +85,8 @@ type aaaState struct {
 	wg        sync.WaitGroup
 }
 
-// spiEntry is a live HK of this router: the CoA it is bound to, its
+// spiEntry is a live HK of this router: the CoA it is bound to (none once
+// the router discarded the key of that CoA, ForwardingTimedOut), its
 // expiry and the last Timestamp accepted for it (0 after a restart); the
 // key itself is in the key store.
 type spiEntry struct {
@@ -119,10 +120,16 @@ func newAAAState(cfg *AAAConfig, addr netip.Addr, store keystore.Store) (*aaaSta
 	// needs more room than that.
 	a.outbox = make(chan netio.Packet, min(c.MaxPending, 1024))
 	// Rebuild the SPI index from the store, so that a restart keeps the
-	// keys usable and their SPIs unique.
+	// keys usable and their SPIs unique: every HK has its MN ID index
+	// record, and a CoA record while it is tied to a CoA.
 	err := store.Range(func(rec *keystore.Record) bool {
-		if rec.AR == addr && rec.SPI >= hokey.FirstAAASPI && !isNAIIndex(rec.MN) {
-			a.spis[rec.SPI] = spiEntry{coa: rec.MN, expires: rec.Expires}
+		if rec.AR == addr && rec.SPI >= hokey.FirstAAASPI {
+			e := a.spis[rec.SPI]
+			if !isNAIIndex(rec.MN) {
+				e.coa = rec.MN
+			}
+			e.expires = rec.Expires
+			a.spis[rec.SPI] = e
 		}
 		return true
 	})
@@ -187,6 +194,18 @@ func (r *Router) WaitKeyServer() {
 }
 
 // expireSPIs forgets the SPIs of expired keys.
+// untie leaves the HKs bound to coa bound to no CoA.
+func (a *aaaState) untie(coa netip.Addr) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for s, e := range a.spis {
+		if e.coa == coa {
+			e.coa = netip.Addr{}
+			a.spis[s] = e
+		}
+	}
+}
+
 func (a *aaaState) expireSPIs(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -119,6 +119,19 @@ func (w *aaaWorld) startPAR(store keystore.Store) {
 
 func (w *aaaWorld) stopPAR() { w.stop() }
 
+// boltPAR (re)starts the PAR on the bbolt key store at path, opened with
+// the world's clock, and returns the store for the caller to close.
+func (w *aaaWorld) boltPAR(path string) *keystore.Bolt {
+	w.t.Helper()
+	w.stopPAR()
+	db, err := keystore.OpenBolt(path, keystore.WithClock(w.clock.Now), keystore.WithBatchDelay(0))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.startPAR(db)
+	return db
+}
+
 // requestKey runs RequestHandoverKey from careOf (sent from src).
 func (w *aaaWorld) requestKey(careOf, src netip.Addr) (mn.Event, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

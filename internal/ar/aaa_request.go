@@ -187,7 +187,8 @@ func (r *Router) checkCoA(kr *keyRequest) (netip.Addr, bool) {
 	return bound, true
 }
 
-// boundCoA returns the CoA the live HK of nai is bound to.
+// boundCoA returns the CoA the live HK of nai is bound to, if any (none
+// after ForwardingTimedOut).
 func (r *Router) boundCoA(nai []byte) (netip.Addr, bool) {
 	spi, ok := r.liveSPI(nai)
 	if !ok {
@@ -196,7 +197,7 @@ func (r *Router) boundCoA(nai []byte) (netip.Addr, bool) {
 	r.aaa.mu.Lock()
 	e, ok := r.aaa.spis[spi]
 	r.aaa.mu.Unlock()
-	return e.coa, ok
+	return e.coa, ok && e.coa.IsValid()
 }
 
 // liveSPI returns the SPI of the live HK of nai.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -370,30 +371,199 @@ func TestAAAVerifyFailed(t *testing.T) {
 	}
 }
 
-// TestAAAIndirect is §6.5: the MN on the NAR's link refreshes the key of
-// its PCoA at the PAR (Key Care of Address ::); the new key stays bound to
-// the PCoA.
+// TestAAAIndirect is §6.5 as the MN daemon runs it: the MN got its key on
+// the PAR's link and moved (FBU from the NCoA accepted, the PAR forwards);
+// on the NAR's link it refreshes the key it still holds, without the V
+// flag, from the NCoA with Key Care of Address ::. The HKReq goes to the
+// HKS, the HKResp back to the NCoA; the new key (new SPI) is bound to the
+// PCoA at the PAR (CoA record and MN ID index) and at the MN, so that the
+// next FBU from the NCoA with the PCoA in its Home Address option is
+// accepted with it, and the old key is gone at both.
 func TestAAAIndirect(t *testing.T) {
 	w := newAAAWorld(t, AAAConfig{}, nil)
+	var hkresps []netio.Packet
+	var mu sync.Mutex
+	w.network.AddTap(func(p netio.Packet) {
+		if len(p.Payload) > 2 && p.Payload[2] == mh.DefaultHandoverKeyResponseType {
+			mu.Lock()
+			hkresps = append(hkresps, p)
+			mu.Unlock()
+		}
+	})
 	first := w.mustKey(w.pcoa)
-	// The MN forgets its key, so it asks for a new one (no V flag).
-	if err := w.mn.Store().Delete(w.parAdr, w.pcoa); err != nil {
-		t.Fatal(err)
-	}
-	w.clock.Advance(time.Second)
-	ev, err := w.requestKey(w.pcoa, w.ncoa)
-	if err != nil || ev.Kind != mn.HandoverKeyEstablished || ev.Record.MN != w.pcoa || ev.Record.SPI == first.Record.SPI {
-		t.Fatalf("indirect: %v %v, err %v; %s", ev.Kind, ev.Record, err, w.aaaStats())
-	}
-	if req := w.hks.lastReq.Load(); !bytes.Contains(req.HKReq, make([]byte, 16)) {
-		t.Error("Key Care of Address not ::")
-	}
-	if rec, err := w.arRecord(w.pcoa); err != nil || rec.SPI != ev.Record.SPI {
-		t.Fatalf("AR record %v, %v", rec, err)
-	}
 	if err := w.fastHandover(w.pcoa); err != nil {
 		t.Fatal(err)
 	}
+	w.clock.Advance(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ev, err := w.mn.RequestNewHandoverKey(ctx, w.mnConn, w.parAdr, w.pcoa, w.ncoa)
+	if err != nil || ev.Kind != mn.HandoverKeyEstablished || ev.Record.MN != w.pcoa || ev.Record.SPI == first.Record.SPI {
+		t.Fatalf("indirect: %v %v, err %v; %s", ev.Kind, ev.Record, err, w.aaaStats())
+	}
+	req := w.hks.lastReq.Load()
+	m, err := mh.ParseMessage(req.HKReq)
+	if hk, ok := m.(mh.HandoverKeyRequest); err != nil || !ok || hk.Verify || !hk.KeyCareOfAddress.IsUnspecified() {
+		t.Fatalf("relayed HKReq %#v, %v: want V clear, Key Care of Address ::", m, err)
+	}
+	mu.Lock()
+	last := hkresps[len(hkresps)-1]
+	mu.Unlock()
+	if last.Src != w.parAdr || last.Dst != w.ncoa || mh.VerifyChecksum(last.Payload, w.parAdr, w.ncoa) != nil {
+		t.Fatalf("HKResp %v -> %v: want the PAR to the NCoA, checksummed so", last.Src, last.Dst)
+	}
+	arRec, err := w.arRecord(w.pcoa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := w.arRecord(naiIndex([]byte(testNAI)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnRec, err := w.mn.Store().Get(w.parAdr, w.pcoa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arRec.SPI != ev.Record.SPI || idx.SPI != ev.Record.SPI || mnRec.SPI != ev.Record.SPI || !arRec.KeyEqual(mnRec.KeyBytes()) {
+		t.Fatalf("AR CoA record SPI %d, index SPI %d, MN SPI %d (want %d), same key %v",
+			arRec.SPI, idx.SPI, mnRec.SPI, ev.Record.SPI, arRec.KeyEqual(mnRec.KeyBytes()))
+	}
+	if _, err := w.arRecord(w.ncoa); !errors.Is(err, keystore.ErrNotFound) || len(mnAAAKeys(w.mn)) != 1 || w.store.Len() != 2 {
+		t.Fatalf("NCoA record at the AR: %v; MN keys %v; AR records %d", err, mnAAAKeys(w.mn), w.store.Len())
+	}
+	before := w.par.Stats().FBUAccepted
+	if err := w.fastHandover(w.pcoa); err != nil {
+		t.Fatal(err)
+	}
+	if w.par.Stats().FBUAccepted != before+1 {
+		t.Errorf("FBU with the refreshed key: %s", w.aaaStats())
+	}
+}
+
+// TestAAAIndirectKeyCoA is §6.5's check of a non-NULL Care-of Address: "the
+// pAR MUST check if the CoA provided in the HKReq is the same address that
+// is tied to the NAI ... If that is not the case the pAR MUST reject the
+// HKReq". From the NAR's link, with the MN ID's key bound to the PCoA: a
+// Key Care of Address that is another address (the NCoA, the source
+// itself, included) is refused CoA_AUTH_FAILED before the HKS is asked and
+// the key stays; the PCoA is accepted and the new key bound to it.
+func TestAAAIndirectKeyCoA(t *testing.T) {
+	w := newAAAWorld(t, AAAConfig{}, nil)
+	first := w.mustKey(w.pcoa)
+	ctx := context.Background()
+	for i, kcoa := range []netip.Addr{w.ncoa, netip.MustParseAddr("2001:db8:1::4242")} {
+		w.clock.Advance(time.Second)
+		out := w.par.HandlePacket(ctx, w.indirectRequest(uint8(100+i), kcoa))
+		if len(out) != 1 || out[0].Dst != w.ncoa {
+			t.Fatalf("Key CoA %v: %d answers; %s", kcoa, len(out), w.aaaStats())
+		}
+		m, err := mh.ParseMessage(out[0].Payload)
+		if resp, ok := m.(mh.HandoverKeyResponse); err != nil || !ok || resp.Status != mh.HandoverKeyStatusCoAAuthFailed {
+			t.Fatalf("Key CoA %v: answer %#v, %v", kcoa, m, err)
+		}
+	}
+	if rec, err := w.arRecord(w.pcoa); err != nil || rec.SPI != first.Record.SPI || w.hks.calls.Load() != 1 || w.par.Stats().HKReqCoAFailed != 2 {
+		t.Fatalf("after the refusals: record %v, %v; %s", rec, err, w.aaaStats())
+	}
+	w.clock.Advance(time.Second)
+	if out := w.par.HandlePacket(ctx, w.indirectRequest(102, w.pcoa)); out != nil {
+		t.Fatalf("Key CoA = the PCoA answered at once: %v", out)
+	}
+	resp, ok := w.readAnswer()
+	if !ok || resp.Dst != w.ncoa {
+		t.Fatalf("no HKResp to the NCoA; %s", w.aaaStats())
+	}
+	m, err := mh.ParseMessage(resp.Payload)
+	hk, isResp := m.(mh.HandoverKeyResponse)
+	if err != nil || !isResp || hk.Status != mh.HandoverKeyStatusSuccess || hk.SPI == first.Record.SPI {
+		t.Fatalf("answer %#v, %v", m, err)
+	}
+	if rec, err := w.arRecord(w.pcoa); err != nil || rec.SPI != hk.SPI {
+		t.Fatalf("PCoA record %v, %v, want SPI %d", rec, err, hk.SPI)
+	}
+}
+
+// TestAAAForwardingTimedOutUnties: when forwarding for the PCoA times out
+// the PAR discards the key of the PCoA (RFC 5269 §3.6) and the PCoA is no
+// longer the CoA tied to the MN ID (§6.3: "the AR MUST disassociate the key
+// and the corresponding CoA"), across a restart too: an indirect HKReq
+// (§6.5, Key CoA ::) or an off-link V request then has no CoA to bind a key
+// to and is refused CoA_AUTH_FAILED, so no key comes back for the PCoA and
+// an FBU naming it finds none. On the PAR's link the MN gets a key again.
+func TestAAAForwardingTimedOutUnties(t *testing.T) {
+	w := newAAAWorld(t, AAAConfig{}, &mn.AAAConfig{Tries: 1, Timeout: 300 * time.Millisecond})
+	path := filepath.Join(t.TempDir(), "keys.db")
+	db := w.boltPAR(path)
+	first := w.mustKey(w.pcoa)
+	if err := w.fastHandover(w.pcoa); err != nil {
+		t.Fatal(err)
+	}
+	if !w.par.ForwardingTimedOut(w.pcoa) {
+		t.Fatal("no key discarded for the PCoA")
+	}
+	refused := func(what string, verify bool) {
+		t.Helper()
+		w.clock.Advance(time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var err error
+		if verify {
+			_, err = w.mn.RequestHandoverKey(ctx, w.mnConn, w.parAdr, w.pcoa, w.ncoa)
+		} else {
+			_, err = w.mn.RequestNewHandoverKey(ctx, w.mnConn, w.parAdr, w.pcoa, w.ncoa)
+		}
+		var ke *mn.KeyRefusedError
+		if !errors.As(err, &ke) || ke.Status != mh.HandoverKeyStatusCoAAuthFailed {
+			t.Fatalf("%s: %v, want CoA_AUTH_FAILED; %s", what, err, w.aaaStats())
+		}
+		if _, err := w.arRecord(w.pcoa); !errors.Is(err, keystore.ErrNotFound) || w.hks.calls.Load() != 1 {
+			t.Fatalf("%s: PCoA record %v, HKS calls %d", what, err, w.hks.calls.Load())
+		}
+	}
+	refused("indirect", false)
+	refused("indirect V", true)
+	w.stopPAR()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = w.boltPAR(path)
+	defer db.Close()
+	w.par.aaa.mu.Lock()
+	e, reserved := w.par.aaa.spis[first.Record.SPI]
+	w.par.aaa.mu.Unlock()
+	if !reserved || e.coa.IsValid() {
+		t.Fatalf("restarted: SPI %d reserved %v, CoA %v: want reserved, tied to none", first.Record.SPI, reserved, e.coa)
+	}
+	refused("indirect after a restart", false)
+	w.clock.Advance(time.Second)
+	ev, err := w.requestKey(w.pcoa, w.pcoa)
+	if err != nil || ev.Record.MN != w.pcoa {
+		t.Fatalf("on the PAR's link: %v %v; %s", ev.Record, err, w.aaaStats())
+	}
+	if rec, err := w.arRecord(w.pcoa); err != nil || rec.SPI != ev.Record.SPI {
+		t.Fatalf("PCoA record %v, %v", rec, err)
+	}
+}
+
+// indirectRequest is an HKReq of the MN's subscription from the NCoA with
+// Key Care of Address kcoa, which the role never sends (it sends :: from
+// another link, §6.5 "SHOULD be set to NULL"), and a valid MN-HKS MAC.
+func (w *aaaWorld) indirectRequest(id uint8, kcoa netip.Addr) netio.Packet {
+	w.t.Helper()
+	hik, err := hokey.DeriveHIK(hokey.PRFHMACSHA1, testHMK(0), id, hokey.MACHMACSHA1)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req := mh.HandoverKeyRequest{MessageID: id, PRF: uint8(hokey.PRFHMACSHA1), KeyCareOfAddress: kcoa, Options: []mh.Option{
+		mh.MobileNodeIdentifier{Subtype: mh.MobileNodeIdentifierSubtypeNAI, Identifier: []byte(testNAI)},
+		mh.HandoverNonce{Subtype: mh.NonceSubtypeMN, Nonce: bytes.Repeat([]byte{id}, 16)},
+		mh.Timestamp{Value: mh.NTPTime(w.clock.Now())},
+	}}
+	b, err := hokey.SignMACs(mh.Codepoints{}, req, w.ncoa, w.parAdr, &hik)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return netio.Packet{Src: w.ncoa, Dst: w.parAdr, NextHeader: inet.ProtocolMobility, HopLimit: 64, Payload: b}
 }
 
 // floodRequest is an HKReq of an unknown subscriber: well-formed, with an
@@ -450,24 +620,14 @@ func TestAAAPendingBound(t *testing.T) {
 func TestAAARestartKeepsKey(t *testing.T) {
 	w := newAAAWorld(t, AAAConfig{}, nil)
 	path := filepath.Join(t.TempDir(), "keys.db")
-	open := func() *keystore.Bolt {
-		b, err := keystore.OpenBolt(path, keystore.WithClock(w.clock.Now), keystore.WithBatchDelay(0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	w.stopPAR()
-	db := open()
-	w.startPAR(db)
+	db := w.boltPAR(path)
 	first := w.mustKey(w.pcoa)
 	w.stopPAR()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db = open()
+	db = w.boltPAR(path)
 	defer db.Close()
-	w.startPAR(db)
 	if err := w.fastHandover(w.pcoa); err != nil {
 		t.Fatal(err)
 	}

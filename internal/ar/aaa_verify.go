@@ -105,7 +105,7 @@ func (r *Router) rebind(idx *keystore.Record, coa netip.Addr) error {
 	if err := r.cfg.Store.Put(&rec); err != nil {
 		return err
 	}
-	if ok && old.coa != coa {
+	if ok && old.coa.IsValid() && old.coa != coa {
 		_ = r.cfg.Store.Delete(r.addr, old.coa)
 	}
 	return nil

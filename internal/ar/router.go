@@ -378,7 +378,16 @@ func (r *Router) ExpireKeys() (int, error) {
 // forwarding for it has timed out (RFC 5269 §3.6: "The PAR MUST discard the
 // key after FMIPv6 forwarding for the previous Care-of Address times out").
 // The forwarding code calls it; it reports whether a key was discarded.
+//
+// In the shared-key mode the HK stays under the MN ID but is no longer
+// tied to previousCoA (draft-vidya-mipshop-handover-keys-aaa-04 §6.3: "the
+// AR MUST disassociate the key and the corresponding CoA"): an indirect
+// request (§6.5) then has no CoA to bind a new key to, and does not bring
+// back a key for the address the router gave up.
 func (r *Router) ForwardingTimedOut(previousCoA netip.Addr) bool {
+	if r.aaa != nil {
+		r.aaa.untie(previousCoA.WithZone(""))
+	}
 	if err := r.cfg.Store.Delete(r.addr, previousCoA.WithZone("")); err != nil {
 		return false
 	}

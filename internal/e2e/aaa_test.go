@@ -27,11 +27,13 @@ type aaaMNStatus struct {
 		CareOf netip.Addr `json:"care_of"`
 		SPI    uint32     `json:"spi"`
 	} `json:"keys"`
-	Handovers int `json:"handovers"`
+	CareOf    netip.Addr `json:"care_of"` // the current link's
+	Handovers int        `json:"handovers"`
 	Handover  *struct {
-		PreviousRouter string `json:"previous_router"`
-		Status         int    `json:"status"`
-		Error          string `json:"error"`
+		PreviousRouter  string `json:"previous_router"`
+		ForwardingEnded string `json:"forwarding_ended"`
+		Status          int    `json:"status"`
+		Error           string `json:"error"`
 	} `json:"handover"`
 	LastRequestErr string `json:"last_request_error"`
 }
@@ -83,19 +85,9 @@ func TestAAADaemonProcesses(t *testing.T) {
 	stopAtCleanup(t, "FreeRADIUS", fr, err)
 
 	// A copy of every HKReq reaching the PAR, to replay one.
-	sniff := listenMH(t, b.tb, testbed.PAR, mh.DefaultHandoverKeyRequestType)
-	mnMH := listenMH(t, b.tb, testbed.MN, mh.DefaultHandoverKeyResponseType)
-
-	par := startDaemon(t, b.tb, testbed.PAR, "PAR", "ar", "-c", files.PAR)
-	mobile := startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
+	sniff, mnMH, par, mobile := aaaDaemons(t, b, files)
 	var ms aaaMNStatus
-	waitStatus := func(what string, cond func() bool) {
-		t.Helper()
-		testenv.Eventually(t, 15*time.Second, what, func() (bool, string) {
-			mobile.status(&ms)
-			return cond(), fmt.Sprintf("MN status %+v, handover %+v", ms, ms.Handover)
-		})
-	}
+	waitStatus := func(what string, cond func() bool) { t.Helper(); waitMN(t, mobile, &ms, what, cond) }
 	hasKey := func() bool {
 		return len(ms.Keys) == 1 && ms.Keys[0].Router == parAddr && ms.Keys[0].CareOf == pcoa && ms.Keys[0].SPI >= hokey.FirstAAASPI
 	}
@@ -216,6 +208,144 @@ func TestAAADaemonProcesses(t *testing.T) {
 	for _, p := range []*process{mobile, par, hksd} {
 		p.stop()
 	}
+}
+
+// TestAAAIndirectRefreshProcesses is the indirect exchange of
+// draft-vidya-mipshop-handover-keys-aaa-04 §6.5 on the testbed, every
+// daemon a process: `fhkey hks` on the PAR namespace's loopback, an
+// AAA-only `fhkey ar` on the PAR with 8 s keys, `fhkey mn` with
+// refresh_before 4 s. The MN gets its key on the PAR's link and moves
+// before it is due; its FBU is accepted (the PAR forwards the PCoA for
+// 10 s, beyond the key's expiry). When the key comes due the MN daemon
+// refreshes it from the NAR's link: an HKReq from the NCoA to the PAR with
+// V clear and Key Care of Address ::, routed through the NAR, answered to
+// the NCoA; the MN holds a new SPI for the PCoA. Back on the PAR's link
+// before forwarding ends, the MN's FBU ending it (RFC 5568 §5.6) is
+// authenticated with the refreshed key and accepted by the PAR.
+func TestAAAIndirectRefreshProcesses(t *testing.T) {
+	t.Parallel()
+	b := newBed(t, "ai", false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const nai = "mn@example.com"
+	secret := []byte("par-to-hks-5b27")
+	parAddr, pcoa, ncoa := b.creds.PAR.CGA.Address, b.creds.MN.PCoA.Address, b.creds.MN.NCoA.Address
+	hmk := make([]byte, 64)
+	if _, err := rand.Read(hmk); err != nil {
+		t.Fatal(err)
+	}
+	loopback := netip.MustParseAddr("127.0.0.1")
+	hksAddr := netip.AddrPortFrom(loopback, 18130)
+	const hksHTTP = "127.0.0.1:9753"
+	files, err := scenario.WriteAAADaemonFiles(b.dir, b.creds, scenario.AAADaemonOptions{
+		DaemonOptions: scenario.DaemonOptions{HTTP: scenario.DefaultDaemonHTTP, LogLevel: "debug"},
+		RADIUS:        hksAddr, Secret: secret, NAI: nai, HMK: hmk,
+		HKS:         &scenario.HKSDaemonOptions{Listen: hksAddr, Client: netip.PrefixFrom(loopback, 32), Secret: secret, HTTP: hksHTTP},
+		KeyLifetime: 8 * time.Second, RefreshBefore: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hksd := startDaemonAt(t, b.tb, testbed.PAR, "HKS", hksHTTP, "hks", "-c", files.HKS)
+	sniff, mnMH, par, mobile := aaaDaemons(t, b, files)
+	var ms aaaMNStatus
+	waitStatus := func(what string, cond func() bool) { t.Helper(); waitMN(t, mobile, &ms, what, cond) }
+	parKey := func() (uint32, bool) {
+		for _, k := range ms.Keys {
+			if k.Router == parAddr && k.CareOf == pcoa && k.SPI >= hokey.FirstAAASPI {
+				return k.SPI, true
+			}
+		}
+		return 0, false
+	}
+	waitStatus("key from the PAR", func() bool { _, ok := parKey(); return ok })
+	first, _ := parKey()
+
+	// The move, before the key is due (4 s after it was made).
+	if err := b.tb.Move(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus("handover", func() bool { return ms.Handover != nil })
+	if h := ms.Handover; h.Status != 0 || h.Error != "" || h.PreviousRouter != parAddr.String() {
+		t.Fatalf("MN handover %+v: want FBack status 0 from the PAR", h)
+	}
+	if spi, _ := parKey(); spi != first {
+		t.Fatalf("the PAR's key changed (%d -> %d) before the move was seen: not an indirect refresh", first, spi)
+	}
+
+	// The refresh from the NAR's link, seen at the PAR and at the MN.
+	testenv.Eventually(t, 15*time.Second, "an HKReq from the NCoA at the PAR", func() (bool, string) {
+		rctx, rcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer rcancel()
+		p, err := sniff.ReadPacket(rctx)
+		if err != nil || p.Src != ncoa {
+			return false, fmt.Sprintf("last %v -> %v, %v", p.Src, p.Dst, err)
+		}
+		m, err := mh.ParseMessage(p.Payload)
+		req, ok := m.(mh.HandoverKeyRequest)
+		if err != nil || !ok || req.Verify || !req.KeyCareOfAddress.IsUnspecified() || p.Dst != parAddr {
+			t.Fatalf("HKReq from the NCoA %v -> %v: %#v, %v; want V clear, Key Care of Address ::", p.Src, p.Dst, m, err)
+		}
+		return true, ""
+	})
+	testenv.Eventually(t, 15*time.Second, "an HKResp from the PAR to the NCoA", func() (bool, string) {
+		rctx, rcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer rcancel()
+		p, err := mnMH.ReadPacket(rctx)
+		return err == nil && p.Src == parAddr && p.Dst == ncoa, fmt.Sprintf("last %v -> %v, %v", p.Src, p.Dst, err)
+	})
+	waitStatus("the PAR's key refreshed on the NAR's link", func() bool {
+		spi, ok := parKey()
+		return ok && spi != first && ms.CareOf == ncoa && ms.Handovers == 1
+	})
+	refreshed, _ := parKey()
+	if v := par.metric(`fhkey_ar_hkreq_answered_total{kind="key"}`); v < 2 {
+		t.Errorf("PAR answered %v key requests, want the first and the indirect one", v)
+	}
+	var ps struct {
+		KeysHeld int `json:"keys_held"`
+	}
+	par.status(&ps)
+	if ps.KeysHeld != 2 {
+		t.Errorf("PAR holds %d key records, want 2 (the PCoA's and the MN ID index)", ps.KeysHeld)
+	}
+
+	// Back on the PAR's link while it forwards: the FBU with Lifetime 0
+	// carries the refreshed key's SPI and is accepted.
+	accepted := par.metric("fhkey_ar_fbu_accepted_total")
+	if err := b.tb.Attach(ctx, testbed.PAR); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus("back on the PAR's link", func() bool { return ms.Handovers == 2 })
+	if h := ms.Handover; h.ForwardingEnded != parAddr.String() {
+		t.Fatalf("MN handover %+v: want forwarding ended at the PAR with the refreshed key (SPI %d)", h, refreshed)
+	}
+	if v := par.metric("fhkey_ar_fbu_accepted_total"); v <= accepted {
+		t.Fatalf("PAR accepted %v FBUs, %v before the return", v, accepted)
+	}
+	for _, p := range []*process{mobile, par, hksd} {
+		p.stop()
+	}
+}
+
+// aaaDaemons opens the Mobility Header sockets that see the HKReqs at the
+// PAR and the HKResps at the MN, then starts the PAR's and the MN's
+// daemons on files.
+func aaaDaemons(t *testing.T, b *bed, files scenario.AAADaemonFiles) (sniff, mnMH *netio.MHConn, par, mobile *process) {
+	t.Helper()
+	sniff = listenMH(t, b.tb, testbed.PAR, mh.DefaultHandoverKeyRequestType)
+	mnMH = listenMH(t, b.tb, testbed.MN, mh.DefaultHandoverKeyResponseType)
+	par = startDaemon(t, b.tb, testbed.PAR, "PAR", "ar", "-c", files.PAR)
+	mobile = startDaemon(t, b.tb, testbed.MN, "MN", "mn", "-c", files.MN)
+	return sniff, mnMH, par, mobile
+}
+
+// waitMN polls the MN daemon's /status into ms until cond holds (15 s).
+func waitMN(t *testing.T, mobile *process, ms *aaaMNStatus, what string, cond func() bool) {
+	t.Helper()
+	testenv.Eventually(t, 15*time.Second, what, func() (bool, string) {
+		mobile.status(ms)
+		return cond(), fmt.Sprintf("MN status %+v, handover %+v", *ms, ms.Handover)
+	})
 }
 
 // listenMH opens a Mobility Header socket for the given types in node's

@@ -117,6 +117,25 @@ func (m *MobileNode) RequestHandoverKey(ctx context.Context, conn netio.Conn, ro
 	router = router.WithZone("")
 	rec, verify := m.aaaKey(router)
 	rec.Zero()
+	return m.requestHandoverKey(ctx, conn, router, careOf, src, verify)
+}
+
+// RequestNewHandoverKey is RequestHandoverKey without the V flag: the router
+// asks the HKS for a new key even when the node holds one from it. It is
+// the refresh of a key about to expire (§6.2.1: "The MN should send a new
+// HKReq before the expiry of the lifetime of the key"; a V request would
+// only confirm the held key and its lifetime), directly or, with src not
+// careOf, through another link (§6.5). The held key stays usable until
+// the new one replaces it (§6.2.1: "Once a MN obtains a new key, it MUST
+// discard the old key"), so a failed refresh loses nothing.
+func (m *MobileNode) RequestNewHandoverKey(ctx context.Context, conn netio.Conn, router, careOf, src netip.Addr) (Event, error) {
+	if m.aaa == nil {
+		return Event{}, errNoAAA
+	}
+	return m.requestHandoverKey(ctx, conn, router.WithZone(""), careOf, src, false)
+}
+
+func (m *MobileNode) requestHandoverKey(ctx context.Context, conn netio.Conn, router, careOf, src netip.Addr, verify bool) (Event, error) {
 	for range maxCorrections + 1 {
 		p, err := m.HandoverKeyRequest(router, careOf, src, verify)
 		if err != nil {

@@ -19,6 +19,8 @@
 // With Config.AAA the node also implements the mobile node of
 // draft-vidya-mipshop-handover-keys-aaa-04 §6.2 and §6.5: HandoverKeyRequest
 // builds HKReqs, HandlePacket checks HKResps, RequestHandoverKey drives the
-// exchange (retransmissions, error statuses, the V flag), and FBUs carry
-// the key's SPI. docs/aaa.md records its decisions.
+// exchange (retransmissions, error statuses, the V flag),
+// RequestNewHandoverKey refreshes a held key (no V flag; from another link:
+// the indirect exchange of §6.5), and FBUs carry the key's SPI. docs/aaa.md
+// records its decisions.
 package mn

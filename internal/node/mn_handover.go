@@ -106,6 +106,7 @@ func attachedTo(iface, other string, coa netip.Addr) bool {
 // use the old key without actually receiving the handover key again").
 func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 	from := n.current.Swap(to)
+	n.abandonKeyRequests()
 	prev, next := n.links[from], n.links[to]
 	h := &MNHandover{PreviousCoA: prev.coa.String(), NewCoA: next.coa.String(), At: time.Now().UTC()}
 	defer func() {
@@ -122,8 +123,11 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 	n.log.Info("handover detected", "interface", next.iface, "care_of", next.coa.String())
 	hctx, cancel := context.WithTimeout(ctx, mnHandoverLimit)
 	defer cancel()
-	if b, ok := n.bound[to]; ok {
-		delete(n.bound, to)
+	n.mu.Lock()
+	b, ok := n.bound[to]
+	delete(n.bound, to)
+	n.mu.Unlock()
+	if ok {
 		if time.Now().Before(b.expires) {
 			// Back before the router's tunnel timed out: end it (RFC
 			// 5568 §5.6), with the key it keeps while it forwards.
@@ -183,7 +187,9 @@ func (n *mnNode) handoverTo(ctx context.Context, to int32) {
 	}
 	h.Status, h.Lifetime = int(ev.Status), ev.Lifetime.Seconds()
 	if ev.Status < 128 {
+		n.mu.Lock()
 		n.bound[from] = mnBinding{router: par, expires: time.Now().Add(ev.Lifetime)}
+		n.mu.Unlock()
 	}
 	n.log.Info("fast binding acknowledged", "router", par.String(), "status", ev.Status, "lifetime", ev.Lifetime.String())
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -49,11 +50,16 @@ type mnNode struct {
 	wake    chan struct{} // a handover: provision on the new link now
 	// bound holds, per link, the router forwarding that link's care-of
 	// address to the other one after an accepted FBU, until when: ended
-	// by the node if it comes back in time (RFC 5568 §5.6). Used by the
-	// watch goroutine only.
+	// by the node if it comes back in time (RFC 5568 §5.6). Written by
+	// the watch goroutine, read by provision (indirect refreshes); mu
+	// guards it.
 	bound map[int32]mnBinding
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// abandon ends the key requests of provision's current pass (nil
+	// between passes): a handover makes their answers go to a link the
+	// node left.
+	abandon   context.CancelFunc
 	handover  *MNHandover
 	handovers int
 	lastErr   string

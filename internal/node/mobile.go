@@ -157,17 +157,7 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	}
 	m.fbuConn = m.MH
 	if spec.AAA != nil {
-		m.keyConn = &queueConn{in: make(chan netio.Packet, 64), out: m.MH, done: sctx.Done()}
-		m.fbuConn = mn.SplitConn(sctx, m.MH, func(p netio.Packet) bool {
-			if len(p.Payload) < 3 || p.Payload[2] != hkresp {
-				return false
-			}
-			select {
-			case m.keyConn.in <- p:
-			default: // full, as a socket buffer would drop
-			}
-			return true
-		})
+		m.splitKeyConn(sctx, m.MH, hkresp)
 	}
 	if !withSEND {
 		if m.Role, err = mn.New(mn.Config{PreferredAT: spec.PreferredAT, Supported: spec.Supported, RefreshBefore: spec.RefreshBefore,
@@ -223,6 +213,23 @@ func OpenMobile(ctx context.Context, spec MobileSpec) (_ *Mobile, err error) {
 	return m, nil
 }
 
+// splitKeyConn divides conn, the Mobility Header socket, between the two
+// exchanges of the shared-key mode, which may overlap: the HKResps (MH
+// type hkresp) go to keyConn, everything else to fbuConn.
+func (m *Mobile) splitKeyConn(ctx context.Context, conn netio.Conn, hkresp uint8) {
+	m.keyConn = &queueConn{in: make(chan netio.Packet, 64), out: conn, done: ctx.Done()}
+	m.fbuConn = mn.SplitConn(ctx, conn, func(p netio.Packet) bool {
+		if len(p.Payload) < 3 || p.Payload[2] != hkresp {
+			return false
+		}
+		select {
+		case m.keyConn.in <- p:
+		default: // full, as a socket buffer would drop
+		}
+		return true
+	})
+}
+
 // The node's two links: the previous access router's, where PCoA is its
 // care-of CGA, and the new one's, where NCoA is.
 const (
@@ -261,6 +268,20 @@ func (m *Mobile) RequestHandoverKeyOn(ctx context.Context, link int32, router ne
 	}
 	coa := m.CareOf(link).Address
 	return m.Role.RequestHandoverKey(ctx, m.keyConn, router, coa, coa)
+}
+
+// RefreshHandoverKeyOn obtains a new shared-key mode key (no V flag:
+// mn.MobileNode.RequestNewHandoverKey) from router for the care-of address
+// of link, sent from the care-of address of via over the Mobility Header
+// socket. With via == link the request is direct; otherwise it is the
+// indirect exchange of draft-vidya-mipshop-handover-keys-aaa-04 §6.5: Key
+// Care of Address ::, routed to router through via's link. Calls must not
+// overlap with RequestHandoverKeyOn.
+func (m *Mobile) RefreshHandoverKeyOn(ctx context.Context, link, via int32, router netip.Addr) (mn.Event, error) {
+	if m.keyConn == nil {
+		return mn.Event{}, errors.New("node: the shared-key mode is not configured")
+	}
+	return m.Role.RequestNewHandoverKey(ctx, m.keyConn, router, m.CareOf(link).Address, m.CareOf(via).Address)
 }
 
 // RequestKey provisions a handover key from the PAR for the previous care-of

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fhkey/fhkey/internal/hks/subscribers"
 	"github.com/fhkey/fhkey/internal/lab"
@@ -37,6 +38,11 @@ type AAADaemonOptions struct {
 	// HKS, if set, also writes the configuration of an `fhkey hks`
 	// holding the MN's subscription.
 	HKS *HKSDaemonOptions
+	// KeyLifetime, if set, caps the PAR's handover keys
+	// (handover_keys.lifetime, whole seconds); RefreshBefore, if set, is
+	// the MN's handover_keys.refresh_before: short keys whose refresh a
+	// test can watch.
+	KeyLifetime, RefreshBefore time.Duration
 }
 
 // HKSDaemonOptions select the `fhkey hks` configuration of
@@ -81,6 +87,9 @@ func WriteAAADaemonFiles(dir string, creds *lab.Credentials, o AAADaemonOptions)
 	fmt.Fprintf(&ar, "[[aaa.realms]]\nname = \"*\"\nservers = [{ address = %q, secret_file = \"radius.secret\" }]\n\n", o.RADIUS.String())
 	fmt.Fprintf(&ar, "[forwarding]\nenabled = true\nlifetime = %q\ntun = %q\n\n", durationString(o.ForwardingLifetime), TUNForwarder)
 	fmt.Fprintf(&ar, "[key_store]\ntype = \"bolt\"\npath = %q\n\n", filepath.Base(f.PARKeyStore))
+	if o.KeyLifetime > 0 {
+		fmt.Fprintf(&ar, "[handover_keys]\nlifetime = %q\n\n", durationString(o.KeyLifetime))
+	}
 	writeLogHTTP(&ar, o.DaemonOptions)
 
 	var mn strings.Builder
@@ -89,6 +98,9 @@ func WriteAAADaemonFiles(dir string, creds *lab.Credentials, o AAADaemonOptions)
 	fmt.Fprintf(&mn, "[aaa]\nnai = %q\nhmk_file = \"mn.hmk\"\nprf = \"HMAC-SHA256\"\nmac = 2\nrouters = [%q]\n\n", o.NAI, par.String())
 	fmt.Fprintf(&mn, "[handover]\nnew_care_of = %q\nnew_interface = %q\n\n", creds.MN.NCoA.Address.String(), testbed.IfaceMNToNAR)
 	fmt.Fprintf(&mn, "[decapsulation]\nenabled = true\ntun = %q\nallowed = [%q, %q]\n\n", TUNDecapsulator, par.String(), nar.String())
+	if o.RefreshBefore > 0 {
+		fmt.Fprintf(&mn, "[handover_keys]\nrefresh_before = %q\n\n", durationString(o.RefreshBefore))
+	}
 	writeLogHTTP(&mn, o.DaemonOptions)
 
 	if err := mkdirPrivate(dir); err != nil {

@@ -258,9 +258,14 @@ func TestAAAIndirectRefreshProcesses(t *testing.T) {
 		return 0, false
 	}
 	waitStatus("key from the PAR", func() bool { _, ok := parKey(); return ok })
-	first, _ := parKey()
 
-	// The move, before the key is due (4 s after it was made).
+	// The move, normally before the key is due (4 s after it was made).
+	// Should the machine stall past that, the MN refreshes it directly on
+	// the PAR's link first; the key it then holds at the handover is
+	// refreshed from the NAR's link when it comes due in turn, since the
+	// PAR forwards for 10 s, beyond that key's 8 s. The key compared
+	// below is the one held after the handover, and the HKReq checked is
+	// the one from the NCoA, whichever came before it.
 	if err := b.tb.Move(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -268,9 +273,7 @@ func TestAAAIndirectRefreshProcesses(t *testing.T) {
 	if h := ms.Handover; h.Status != 0 || h.Error != "" || h.PreviousRouter != parAddr.String() {
 		t.Fatalf("MN handover %+v: want FBack status 0 from the PAR", h)
 	}
-	if spi, _ := parKey(); spi != first {
-		t.Fatalf("the PAR's key changed (%d -> %d) before the move was seen: not an indirect refresh", first, spi)
-	}
+	first, _ := parKey()
 
 	// The refresh from the NAR's link, seen at the PAR and at the MN.
 	testenv.Eventually(t, 15*time.Second, "an HKReq from the NCoA at the PAR", func() (bool, string) {

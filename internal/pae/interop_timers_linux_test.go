@@ -92,52 +92,80 @@ func TestWpaSupplicantReauthentication(t *testing.T) {
 // TestWpaSupplicantQuietPeriod: a client certificate from another CA is
 // rejected by FreeRADIUS; wpa_supplicant gets the EAP-Failure through
 // the authenticator and no MSK is stored. Its MAC address is then quiet
-// for QuietPeriod (IEEE 802.1X-2004 §8.2.4.1.2): wpa_supplicant, held
-// for 1 s and then sending an EAPOL-Start every second (its heldPeriod
-// and startPeriod set through its control interface), has its Starts
-// dropped and counted with no session created; after the period one is
-// answered, and a new session runs to a second rejection.
+// for QuietPeriod (IEEE 802.1X-2004 §8.2.4.1.2), after which the
+// authenticator restarts it with an EAP-Request/Identity (HELD →
+// RESTART), and a new session runs to a second rejection, at least the
+// period after the first.
+//
+//   - retrying: wpa_supplicant held for 1 s after a failure, then
+//     sending an EAPOL-Start every second (heldPeriod and startPeriod set
+//     through its control interface; with eapFail still set each Start
+//     takes it back to HELD, eapol_supp_sm.c CONNECTING): its Starts in
+//     the period are dropped and counted with no session created.
+//   - held: wpa_supplicant's default heldPeriod (60 s), longer than the
+//     period: it sends no Start; it answers the authenticator's
+//     Request/Identity in HELD (HELD → RESTART on eapolEap), so the
+//     second session is the authenticator's, not 60 s later.
 func TestWpaSupplicantQuietPeriod(t *testing.T) {
 	const quiet = 3 * time.Second
-	rejections := &logTimes{msg: "pae: access rejected"}
-	l := startLink(t, "q", pae.Config{QuietPeriod: quiet, Logger: slog.New(rejections)})
-	w := l.wpaSupplicant(t, freeRADIUS.PKI.RogueClient, eaptest.PhaseTLS12, "EAPOL::heldPeriod 1", "EAPOL::startPeriod 1")
-	testenv.Eventually(t, 20*time.Second, "wpa_supplicant rejected", func() (bool, string) {
-		return strings.Contains(w.Output(), "CTRL-EVENT-EAP-FAILURE") && l.auth.Stats().Rejected == 1,
-			fmt.Sprintf("stats %+v\n%s", l.auth.Stats(), tail(w.Output(), 20))
-	})
-	if _, _, ok := l.msks.LookupMSK([]byte("mn@example.com")); ok || l.msks.Len() != 0 || l.auth.Stats().Accepted != 0 {
-		t.Errorf("MSK stored after a rejection (stats %+v)", l.auth.Stats())
-	}
+	for _, tc := range []struct {
+		name  string
+		set   []string
+		held  bool // wpa_supplicant sends no Start after the failure
+		drops uint64
+	}{
+		{"retrying", []string{"EAPOL::heldPeriod 1", "EAPOL::startPeriod 1"}, false, 2},
+		{"held", nil, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rejections := &logTimes{msg: "pae: access rejected"}
+			l := startLink(t, "q", pae.Config{QuietPeriod: quiet, Logger: slog.New(rejections)})
+			w := l.wpaSupplicant(t, freeRADIUS.PKI.RogueClient, eaptest.PhaseTLS12, tc.set...)
+			testenv.Eventually(t, 20*time.Second, "wpa_supplicant rejected", func() (bool, string) {
+				return strings.Contains(w.Output(), "CTRL-EVENT-EAP-FAILURE") && l.auth.Stats().Rejected == 1,
+					fmt.Sprintf("stats %+v\n%s", l.auth.Stats(), tail(w.Output(), 20))
+			})
+			if _, _, ok := l.msks.LookupMSK([]byte("mn@example.com")); ok || l.msks.Len() != 0 || l.auth.Stats().Accepted != 0 {
+				t.Errorf("MSK stored after a rejection (stats %+v)", l.auth.Stats())
+			}
+			starts := strings.Count(w.Output(), "EAPOL: txStart")
 
-	// Quiet: two Starts dropped, and (read after) still one session
-	// ever started.
-	testenv.Eventually(t, 5*time.Second, "EAPOL-Starts dropped", func() (bool, string) {
-		s := l.auth.Stats()
-		return s.Quiet >= 2, fmt.Sprintf("stats %+v\n%s", s, tail(w.Output(), 10))
-	})
-	if s := l.auth.Stats(); s.Started != 1 || s.Sessions != 0 || s.QuietMACs != 1 {
-		t.Fatalf("during the quiet period: stats %+v", s)
-	}
+			if tc.drops > 0 {
+				// Quiet counted first, then (read after) still one
+				// session ever started.
+				testenv.Eventually(t, 5*time.Second, "EAPOL-Starts dropped", func() (bool, string) {
+					s := l.auth.Stats()
+					return s.Quiet >= tc.drops, fmt.Sprintf("stats %+v\n%s", s, tail(w.Output(), 10))
+				})
+				if s := l.auth.Stats(); s.Started != 1 || s.Sessions != 0 || s.QuietMACs != 1 {
+					t.Fatalf("during the quiet period: stats %+v", s)
+				}
+			}
 
-	// After the period a Start is answered: a new session, rejected
-	// again.
-	testenv.Eventually(t, 10*time.Second, "a new session after the quiet period", func() (bool, string) {
-		s := l.auth.Stats()
-		return s.Started == 2 && s.Rejected == 2 && strings.Count(w.Output(), "CTRL-EVENT-EAP-FAILURE") == 2,
-			fmt.Sprintf("stats %+v\n%s", s, tail(w.Output(), 10))
-	})
-	// wpa_supplicant sends a Start every second: answered during the
-	// period, the second rejection would follow the first by about 1 s.
-	// (The log times are taken just after the authenticator's clock
-	// reading that starts the period, hence the margin.)
-	if at := rejections.times(); len(at) != 2 || at[1].Sub(at[0]) < quiet-time.Second {
-		t.Errorf("rejections at %v: want %v apart at least (quiet period %v)", at, quiet-time.Second, quiet)
+			testenv.Eventually(t, 10*time.Second, "a new session after the quiet period", func() (bool, string) {
+				s := l.auth.Stats()
+				return s.Started == 2 && s.Rejected == 2 && strings.Count(w.Output(), "CTRL-EVENT-EAP-FAILURE") == 2,
+					fmt.Sprintf("stats %+v\n%s", s, tail(w.Output(), 10))
+			})
+			// Answered during the period, the retrying supplicant's
+			// second rejection would follow the first by about 1 s.
+			// (The log times are taken just after the authenticator's
+			// clock reading that starts the period: hence the margin.)
+			if at := rejections.times(); len(at) != 2 || at[1].Sub(at[0]) < quiet-time.Second {
+				t.Errorf("rejections at %v: want %v apart at least (quiet period %v)", at, quiet-time.Second, quiet)
+			}
+			s, out := l.auth.Stats(), w.Output()
+			if n := strings.Count(out, "EAPOL: txStart"); tc.held && (n != starts || s.Quiet != 0 || s.QuietRestarts != 1) {
+				t.Errorf("held: %d EAPOL-Starts after the failure, stats %+v; want none, the authenticator's restart", n-starts, s)
+			} else if !tc.held && uint64(n-starts) < s.Quiet {
+				t.Errorf("%d EAPOL-Starts after the failure, %d dropped", n-starts, s.Quiet)
+			}
+			if n := strings.Count(out, "SUPP_PAE entering state RESTART"); n != 2 {
+				t.Errorf("wpa_supplicant restarted %d times, want 2", n)
+			}
+			t.Logf("stats %+v", s)
+		})
 	}
-	if n := strings.Count(w.Output(), "EAPOL: txStart"); uint64(n) < 2+l.auth.Stats().Quiet {
-		t.Errorf("wpa_supplicant sent %d EAPOL-Starts; %d dropped, 2 answered", n, l.auth.Stats().Quiet)
-	}
-	t.Logf("stats %+v", l.auth.Stats())
 }
 
 // logTimes is a slog.Handler keeping the time of each record whose

@@ -45,13 +45,14 @@ type Stats struct {
 	ReauthFailed    uint64 // re-authentications that ended otherwise: the old MSK stays until it expires
 	Quiet           uint64 // EAPOL-Starts and EAP-Responses dropped during their MAC's quiet period (IEEE 802.1X-2004 §8.2.4.1.2)
 	QuietEvicted    uint64 // quiet periods cut short to bound the table (maxQuiet)
+	QuietRestarts   uint64 // authentications the authenticator started at the end of a quiet period (802.1X-2004 HELD → RESTART)
 	Restored        uint64 // authorizations of an earlier run taken by Restore (an AR restart)
 }
 
 type counters struct {
 	started, accepted, acceptedNoMSK, rejected, backendErrors, storeErrors,
 	retransmissions, expired, evicted, refused, rateLimited, logoffs,
-	malformed, unexpected, reauthOK, reauthFailed, quiet, quietEvicted, restored atomic.Uint64
+	malformed, unexpected, reauthOK, reauthFailed, quiet, quietEvicted, quietRestarts, restored atomic.Uint64
 }
 
 // Authenticator is the 802.1X authenticator role (package doc). Handle
@@ -90,7 +91,7 @@ func (a *Authenticator) Stats() Stats {
 	s.Refused, s.RateLimited, s.Logoffs = c.refused.Load(), c.rateLimited.Load(), c.logoffs.Load()
 	s.Malformed, s.Unexpected = c.malformed.Load(), c.unexpected.Load()
 	s.Reauthenticated, s.ReauthFailed = c.reauthOK.Load(), c.reauthFailed.Load()
-	s.Quiet, s.QuietEvicted, s.Restored = c.quiet.Load(), c.quietEvicted.Load(), c.restored.Load()
+	s.Quiet, s.QuietEvicted, s.QuietRestarts, s.Restored = c.quiet.Load(), c.quietEvicted.Load(), c.quietRestarts.Load(), c.restored.Load()
 	return s
 }
 

@@ -21,17 +21,11 @@ const DefaultQuietPeriod = 60 * time.Second
 func (a *Authenticator) maxQuiet() int { return maxAuthorizedFactor * a.cfg.MaxSessions }
 
 // quietLocked reports whether src is in its quiet period at now
-// (quietWhile not yet 0); an ended period is forgotten.
+// (quietWhile not yet 0). Ended periods are forgotten by Tick
+// (endQuietLocked), which restarts their MACs.
 func (a *Authenticator) quietLocked(src MAC, now time.Time) bool {
 	until, ok := a.quiet[src]
-	if !ok {
-		return false
-	}
-	if !now.Before(until) {
-		delete(a.quiet, src)
-		return false
-	}
-	return true
+	return ok && now.Before(until)
 }
 
 // holdLocked starts src's quiet period at now (802.1X-2004 HELD:
@@ -54,11 +48,41 @@ func (a *Authenticator) holdLocked(src MAC, now time.Time) {
 	a.quiet[src] = now.Add(a.cfg.QuietPeriod)
 }
 
-// expireQuietLocked forgets the quiet periods ended at now (Tick).
-func (a *Authenticator) expireQuietLocked(now time.Time) {
+// endQuietLocked forgets the quiet periods ended at now (Tick) and
+// restarts the authentication of each of their MACs that has no session
+// with an EAP-Request/Identity, as 802.1X-2004's authenticator PAE does:
+// HELD → (quietWhile = 0) → RESTART (eapRestart: the EAP authenticator
+// starts over with an Identity Request, RFC 4137) → CONNECTING. Not
+// waiting for an EAPOL-Start matters: the supplicant PAE holds for its
+// own heldPeriod (802.1X-2004 §8.2.11, 60 s like quietPeriod) from the
+// EAP-Failure, and wpa_supplicant's Start at its end can arrive just
+// before ours (its timers tick whole seconds; eapol_supp_sm.c), be
+// dropped, and hold it another heldPeriod; in HELD it answers a
+// Request/Identity (HELD → RESTART on eapolEap). The session is a normal
+// one, bounded by MaxSessions and the creation rate (when either
+// refuses, nothing is sent: the supplicant may still Start), a
+// re-authentication if the MAC holds an MSK (docs/eap.md, "Quiet
+// period").
+func (a *Authenticator) endQuietLocked(now time.Time) []Frame {
+	var out []Frame
 	for m, until := range a.quiet {
-		if !now.Before(until) {
-			delete(a.quiet, m)
+		if now.Before(until) {
+			continue
 		}
+		delete(a.quiet, m)
+		if a.sessions[m] != nil || len(a.sessions) >= a.cfg.MaxSessions || !a.creation.allow(a.cfg.NewSessions, now) {
+			continue
+		}
+		s := &session{}
+		if au, ok := a.authorized[m]; ok {
+			s.reauth = true
+			au.reauthAt = time.Time{}
+			a.authorized[m] = au
+		}
+		s.rate.allow(a.cfg.PerSupplicant, now)
+		a.sessions[m] = s
+		a.c.quietRestarts.Add(1)
+		out = append(out, a.requestIdentityLocked(m, s, now)...)
 	}
+	return out
 }

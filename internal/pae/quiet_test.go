@@ -49,9 +49,58 @@ func TestQuietPeriod(t *testing.T) {
 	if req := eapOf(t, w.one(macA, eapolPDU(eap.EAPOLStart, nil))); req.Code != eap.CodeRequest || req.Type != eap.TypeIdentity {
 		t.Fatalf("after the quiet period: %+v, want an EAP-Request/Identity", req)
 	}
-	w.a.Tick(w.now)
-	if s := w.a.Stats(); s.QuietMACs != 0 || s.Quiet != 2 {
+	if out := w.a.Tick(w.now); len(out) != 0 { // the Start was answered: no restart
+		t.Fatalf("tick after the answered Start: %d frames", len(out))
+	}
+	if s := w.a.Stats(); s.QuietMACs != 0 || s.Quiet != 2 || s.QuietRestarts != 0 {
 		t.Fatalf("after the quiet period: stats %+v", s)
+	}
+}
+
+// TestQuietPeriodRestart: at the end of the quiet period the
+// authenticator itself sends the MAC an EAP-Request/Identity
+// (802.1X-2004 HELD → RESTART), not a tick earlier, and the Response
+// runs a normal session; a MAC whose period ends while the session
+// table is full of sessions waiting for the server gets none.
+func TestQuietPeriodRestart(t *testing.T) {
+	w := newWorld(t, Config{QuietPeriod: 10 * time.Second, MaxSessions: 1})
+	t0 := w.now
+	w.reject(macA)
+	if out := w.a.Tick(t0.Add(10*time.Second - time.Nanosecond)); len(out) != 0 {
+		t.Fatalf("restart during the quiet period: %d frames", len(out))
+	}
+	w.now = t0.Add(10 * time.Second)
+	f := w.tickOne(w.now)
+	req := eapOf(t, f)
+	if f.Dst != macA || req.Code != eap.CodeRequest || req.Type != eap.TypeIdentity || req.Identifier != 2 {
+		t.Fatalf("at the end of the quiet period: %+v to %v, want an EAP-Request/Identity (Identifier 2) to %v", req, f.Dst, macA)
+	}
+	if s := w.a.Stats(); s.QuietRestarts != 1 || s.Started != 2 || s.Sessions != 1 || s.QuietMACs != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	w.backend.answers = []radius.EAPResult{{Outcome: radius.EAPReject, EAP: eapPacket(eap.CodeFailure, 2, 0, "")}}
+	w.one(macA, eapResponse(req.Identifier, eap.TypeIdentity, "mn@example.com"))
+	if len(w.backend.users) != 2 || w.a.Stats().Rejected != 2 || w.a.Stats().QuietMACs != 1 {
+		t.Fatalf("the restarted session did not reach the server: users %q, stats %+v", w.backend.users, w.a.Stats())
+	}
+
+	// Full table (macB's Response at the server): no restart for macA.
+	release, entered := make(chan struct{}), make(chan struct{})
+	w.a.cfg.Backend = blockingBackend{entered: entered, release: release}
+	w.now = t0.Add(11 * time.Second)
+	reqB := eapOf(t, w.one(macB, eapolPDU(eap.EAPOLStart, nil)))
+	done := make(chan []Frame)
+	go func() {
+		done <- w.a.Handle(context.Background(), macB, eapResponse(reqB.Identifier, eap.TypeIdentity, "b@example.com"))
+	}()
+	<-entered
+	if out := w.a.Tick(t0.Add(30 * time.Second)); len(out) != 0 {
+		t.Fatalf("restart with the table full: %d frames", len(out))
+	}
+	close(release)
+	<-done
+	if s := w.a.Stats(); s.QuietRestarts != 1 || s.QuietMACs != 0 {
+		t.Fatalf("stats %+v", s)
 	}
 }
 

@@ -45,8 +45,9 @@ func (w *world) tickOne(at time.Time) Frame {
 // an EAP-Request/Identity to the authenticated MAC (not a tick earlier);
 // the session's new MSK replaces the old in the store with a new expiry,
 // and the timer restarts from it. A re-authentication the server rejects
-// forwards the EAP-Failure and keeps the stored MSK; none follows for
-// that MSK; it is forgotten when it expires.
+// forwards the EAP-Failure and keeps the stored MSK; the next attempt is
+// the restart at the end of the quiet period the Reject started; the
+// authorization is forgotten when the MSK expires.
 func TestReauthentication(t *testing.T) {
 	w := newWorld(t, Config{})
 	t0, life := w.now, 600*time.Second
@@ -87,8 +88,13 @@ func TestReauthentication(t *testing.T) {
 	if s := w.a.Stats(); s.Reauthenticated != 1 || s.ReauthFailed != 1 || s.Rejected != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	if out := w.a.Tick(t1.Add(599 * time.Second)); len(out) != 0 {
-		t.Fatalf("re-authentication again after a failure: %d frames", len(out))
+	// The Reject started a quiet period; at its end the authenticator
+	// restarts the MAC (802.1X-2004 HELD → RESTART), not before.
+	if out := w.a.Tick(t1.Add(539 * time.Second)); len(out) != 0 {
+		t.Fatalf("re-authentication again during the quiet period: %d frames", len(out))
+	}
+	if f := w.tickOne(t1.Add(540 * time.Second)); eapOf(t, f).Type != eap.TypeIdentity {
+		t.Fatalf("at the end of the quiet period: %+v, want an EAP-Request/Identity", eapOf(t, f))
 	}
 	w.a.Tick(t1.Add(life))
 	if s := w.a.Stats(); s.Authorized != 0 {

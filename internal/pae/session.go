@@ -219,14 +219,14 @@ func (a *Authenticator) accept(src MAC, s *session, res *radius.EAPResult, now t
 // Tick sends the outstanding EAP-Request again to each supplicant silent
 // for RetransmitInterval (RFC 3748 §4.3: the authenticator is responsible
 // for retransmission), at most MaxRetransmissions times, ends the
-// sessions that exhausted them or outlived SessionTimeout, and starts the
+// sessions that exhausted them or outlived SessionTimeout, restarts the
+// MACs whose quiet period ended (endQuietLocked) and starts the
 // re-authentications that are due (reauthLocked). A session whose
 // Response is at the server waits for the backend's own timers.
 func (a *Authenticator) Tick(now time.Time) []Frame {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []Frame
-	a.expireQuietLocked(now)
 	for m, s := range a.sessions {
 		switch {
 		case s.busy:
@@ -240,5 +240,6 @@ func (a *Authenticator) Tick(now time.Time) []Frame {
 			out = append(out, a.frame(m, s.lastReq)...)
 		}
 	}
+	out = append(out, a.endQuietLocked(now)...)
 	return append(out, a.reauthLocked(now)...)
 }

@@ -35,6 +35,8 @@ func RegisterPAE(reg prometheus.Registerer, stats func() pae.Stats) {
 		paeBy{"", func(s *pae.Stats) uint64 { return s.Evicted }})
 	c.add("fhkey_pae_quiet_evicted_total", "Quiet periods cut short to bound the table of rejected MAC addresses.", "",
 		paeBy{"", func(s *pae.Stats) uint64 { return s.QuietEvicted }})
+	c.add("fhkey_pae_quiet_restarts_total", "Authentications the authenticator started itself (EAP-Request/Identity) at the end of a MAC's quiet period (IEEE 802.1X-2004 HELD to RESTART).", "",
+		paeBy{"", func(s *pae.Stats) uint64 { return s.QuietRestarts }})
 	c.add("fhkey_pae_dropped_total", "EAPOL frames dropped, by reason: rate_limited (per supplicant or session creation), refused (table full of sessions waiting for RADIUS), malformed, unexpected, quiet (EAPOL-Start or EAP-Response in the MAC's quiet period after a rejection, IEEE 802.1X-2004 quietWhile).", "reason",
 		paeBy{"rate_limited", func(s *pae.Stats) uint64 { return s.RateLimited }},
 		paeBy{"refused", func(s *pae.Stats) uint64 { return s.Refused }},

@@ -125,7 +125,7 @@ func rate(r ar.Rate) config.Rate { return config.Rate{PerSecond: r.PerSecond, Bu
 // scrape time.
 func TestRegisterPAE(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	st := pae.Stats{Sessions: 3, Authorized: 2, Started: 9, Accepted: 2, Rejected: 1, Evicted: 4, RateLimited: 100, Malformed: 5, Quiet: 7, QuietMACs: 6, QuietEvicted: 8}
+	st := pae.Stats{Sessions: 3, Authorized: 2, Started: 9, Accepted: 2, Rejected: 1, Evicted: 4, RateLimited: 100, Malformed: 5, Quiet: 7, QuietMACs: 6, QuietEvicted: 8, QuietRestarts: 3}
 	RegisterPAE(reg, func() pae.Stats { return st })
 	st.Accepted++
 	text := scrape(t, reg)
@@ -141,6 +141,7 @@ func TestRegisterPAE(t *testing.T) {
 		"fhkey_pae_dropped_total{reason=\"quiet\"} 7\n",
 		"fhkey_pae_quiet 6\n",
 		"fhkey_pae_quiet_evicted_total 8\n",
+		"fhkey_pae_quiet_restarts_total 3\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q:\n%s", want, text)

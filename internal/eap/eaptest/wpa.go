@@ -15,9 +15,10 @@ const (
 // WriteEAPTLSConfig writes into dir the CA, client's certificate and key
 // and a wpa_supplicant (or eapol_test) configuration file, dir/name, of
 // an EAP-TLS peer with identity mn@example.com that verifies the server
-// as ServerName, with head before the network block and the given
-// phase1; it returns the file's path.
-func (p *PKI) WriteEAPTLSConfig(tb testing.TB, dir, name string, client *Cert, head, phase1 string) string {
+// as ServerName, with head before the network block, the given phase1
+// and network (lines of "field=value\n", or "") added to the block; it
+// returns the file's path.
+func (p *PKI) WriteEAPTLSConfig(tb testing.TB, dir, name string, client *Cert, head, phase1, network string) string {
 	tb.Helper()
 	for file, b := range map[string][]byte{"ca.pem": p.CA.CertPEM, "client.pem": client.CertPEM, "client.key": client.KeyPEM} {
 		if err := os.WriteFile(filepath.Join(dir, file), b, 0o600); err != nil {
@@ -35,7 +36,7 @@ func (p *PKI) WriteEAPTLSConfig(tb testing.TB, dir, name string, client *Cert, h
 	private_key="`+dir+`/client.key"
 	phase1="`+phase1+`"
 	eapol_flags=0
-}
+`+network+`}
 `), 0o600); err != nil {
 		tb.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func TestEapolTest(t *testing.T) {
 		{"TLS 1.3", eaptest.PhaseTLS13},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conf := freeRADIUS.PKI.WriteEAPTLSConfig(t, dir, "eapol.conf", freeRADIUS.PKI.Client, "", tc.phase1)
+			conf := freeRADIUS.PKI.WriteEAPTLSConfig(t, dir, "eapol.conf", freeRADIUS.PKI.Client, "", tc.phase1, "")
 			rec := startRecorder(t, net.UDPAddrFromAddrPort(freeRADIUS.Addr))
 			port := rec.conn.LocalAddr().(*net.UDPAddr).Port
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -32,6 +32,9 @@ var (
 	// ErrExpiredSA: a packet on an SA whose validity has ended (§5.6.3)
 	// other than a Binding Update, which is answered with status 176.
 	ErrExpiredSA = errors.New("ha: security association expired")
+	// ErrLease: a verified packet beyond the SA's inbound lease, dropped
+	// because the new lease could not be written (docs/ha.md).
+	ErrLease = errors.New("ha: beyond the inbound lease, lease not written")
 	// ErrStore: the state could not be persisted; the change is not made.
 	ErrStore = errors.New("ha: state store failed")
 )

@@ -7,10 +7,13 @@ import (
 	"time"
 )
 
-// haCheckpoint is how often the inbound Sequence Numbers are persisted
-// (docs/ha.md, "Persistence": a crash re-opens at most this much of the
-// replay window; a clean stop checkpoints at Close).
-const haCheckpoint = 10 * time.Second
+// haLeasePace is the least time between two asynchronous lease writes:
+// every SA's lease due meanwhile goes into the next one, so the state file
+// sees at most 1/haLeasePace of them a second however many SAs there are
+// (docs/ha.md, "Sequence Numbers across a restart"). A lease is asked for
+// when R/2 numbers are left, a quarter of a second at the SA's rate, so
+// the write normally lands before the packets reach it.
+const haLeasePace = 100 * time.Millisecond
 
 // haTick is how often expiry runs: bindings are dropped within a second
 // of their lifetime.
@@ -22,7 +25,7 @@ const haTick = time.Second
 func (h *HA) Serve(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	tasks := []func(context.Context) error{h.serveUDP, h.serveHomeLink, h.serveTimers}
+	tasks := []func(context.Context) error{h.serveUDP, h.serveHomeLink, h.serveTimers, h.serveLeases}
 	if h.channel != nil {
 		tasks = append(tasks, func(ctx context.Context) error {
 			return HACChannel(ctx, h.channel, h.channelTLS, h.InstallSA, h.log)
@@ -113,11 +116,11 @@ func (h *HA) serveHomeLink(ctx context.Context) error {
 	return nil
 }
 
-// serveTimers expires bindings and SAs and checkpoints the state.
+// serveTimers expires bindings and SAs and trims the leases of SAs
+// whose rate fell.
 func (h *HA) serveTimers(ctx context.Context) error {
 	tick := time.NewTicker(haTick)
 	defer tick.Stop()
-	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,11 +131,29 @@ func (h *HA) serveTimers(ctx context.Context) error {
 		if err := h.syncRoutes(); err != nil {
 			h.log.Warn("home address routes", "err", err)
 		}
-		if time.Since(last) >= haCheckpoint {
-			last = time.Now()
-			if err := h.Role.Checkpoint(); err != nil {
-				h.log.Warn("checkpoint", "err", err)
-			}
+		h.Role.TrimLeases(h.now())
+	}
+}
+
+// serveLeases writes the inbound leases the role asks for, off the packet
+// path, at most one write per haLeasePace.
+func (h *HA) serveLeases(ctx context.Context) error {
+	pace := time.NewTimer(0)
+	defer pace.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.Role.LeaseDue():
+		}
+		if err := h.Role.WriteLeases(); err != nil {
+			h.log.Warn("inbound lease not written", "err", err)
+		}
+		pace.Reset(haLeasePace)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-pace.C:
 		}
 	}
 }

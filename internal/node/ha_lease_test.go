@@ -1,0 +1,125 @@
+package node
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/fhkey/fhkey/internal/ha"
+	"github.com/fhkey/fhkey/internal/hastate"
+	"github.com/fhkey/fhkey/internal/testenv"
+	"github.com/fhkey/fhkey/mip6udp"
+)
+
+// storedLease reads the inbound lease of SPI 4242 from a closed state
+// file.
+func storedLease(t *testing.T, state string) (lease, highest uint32) {
+	t.Helper()
+	s, err := hastate.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sas, _, err := s.Load()
+	if err != nil || len(sas) != 1 {
+		t.Fatalf("state file: %v, %d SAs", err, len(sas))
+	}
+	return sas[0].InLease, sas[0].InHighest
+}
+
+// sendData sends one reverse-tunneled packet from the MN and returns the
+// datagram.
+func (m *testMN) sendData(payload []byte) []byte {
+	m.t.Helper()
+	p, err := m.pair.Out.Seal(nil, mip6udp.PacketTypeData, 41, payload)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	if _, err := m.conn.WriteToUDPAddrPort(p, m.ha); err != nil {
+		m.t.Fatal(err)
+	}
+	return p
+}
+
+// homeLinkGets waits for the next packet on the home link and compares it.
+func homeLinkGets(t *testing.T, link *fakeLink, want []byte, what string) {
+	t.Helper()
+	select {
+	case got := <-link.written:
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: home link got %x, want %x", what, got, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: nothing on the home link", what)
+	}
+}
+
+// TestHACrashRestart: the HA node on a bbolt file accepts the MN's
+// packets, then crashes (Serve stops, the sockets and the state file are
+// closed without Close's clean stop). Restarted on the file, it refuses a
+// replay of every packet received before the crash and every number up to
+// the stored lease, and accepts the MN's packets beyond it; after a clean
+// stop the very next number is accepted.
+func TestHACrashRestart(t *testing.T) {
+	clk, state, link := newHAFiles(t)
+	h, stopServe := serveHA(t, state, link, clk)
+	mn := registerTestMN(t, h, clk, 8*time.Minute)
+	inner := innerPacket(haHoA, haCN)
+	var sent [][]byte
+	for i := range 3 * ha.MinLease {
+		sent = append(sent, mn.sendData(inner))
+		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
+	}
+	highest := mn.pair.Out.Sequence()
+	// The crash: no Checkpoint.
+	stopServe()
+	h.conn.Close()
+	h.store.Close()
+	lease, _ := storedLease(t, state)
+	if lease < highest || lease > highest+ha.MaxLease {
+		t.Fatalf("stored lease %d, highest accepted %d", lease, highest)
+	}
+	t.Logf("crash at Sequence Number %d, stored lease %d (%d numbers refused after the restart)", highest, lease, lease-highest)
+
+	link2 := newFakeLink()
+	h, stop := startHA(t, state, link2, clk)
+	mn.ha = h.Addr()
+	for _, p := range sent {
+		if _, err := mn.conn.WriteToUDPAddrPort(p, mn.ha); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if lease > highest {
+		mn.sendData(inner) // highest + 1 ≤ lease: may have been accepted before the crash
+	}
+	refused := uint64(len(sent))
+	if lease > highest {
+		refused++
+	}
+	testenv.Eventually(t, 5*time.Second, "replays refused", func() (bool, string) {
+		d := h.Role.Stats().Drops
+		return d.Replayed+d.TooOld == refused, fmt.Sprintf("replayed %d, too_old %d, want %d", d.Replayed, d.TooOld, refused)
+	})
+	mn.pair.Out.ResumeAt(lease)
+	beyond := innerPacket(haHoA, netip.MustParseAddr("2001:db8:1::3"))
+	mn.sendData(beyond)
+	homeLinkGets(t, link2, beyond, "first packet beyond the lease") // and nothing replayed before it
+	if s := h.Role.Stats(); s.DataFromMobile != 1 {
+		t.Errorf("stats after the restart %+v", s)
+	}
+
+	// A clean stop: the stored lease is the highest number, and the next
+	// one is accepted after the restart.
+	stop()
+	if l, _ := storedLease(t, state); l != lease+1 {
+		t.Fatalf("stored lease after the clean stop %d, want %d", l, lease+1)
+	}
+	link3 := newFakeLink()
+	h, stop = startHA(t, state, link3, clk)
+	defer stop()
+	mn.ha = h.Addr()
+	mn.sendData(inner)
+	homeLinkGets(t, link3, inner, "next packet after the clean stop")
+}

@@ -39,6 +39,12 @@ var (
 	ErrStore = errors.New("ha: state store failed")
 )
 
+// ErrLeaseWait is returned by HandleUDP under Config.HoldBeyondLease for a
+// verified packet beyond its SA's inbound lease: not dropped, not counted
+// as a drop; the caller writes the lease (WriteLeases) and gives the packet
+// to HandleHeld.
+var ErrLeaseWait = errors.New("ha: beyond the inbound lease, waiting for its write")
+
 func drop(cause error, format string, args ...any) error {
 	return fmt.Errorf("%w: %w: %s", ErrDropped, cause, fmt.Sprintf(format, args...))
 }

@@ -137,6 +137,7 @@ type memStore struct {
 	sas         map[mip6udp.SPI]SARecord
 	bindings    map[netip.Addr]Binding
 	fail        bool
+	failBinding bool // PutBinding only
 	gate        chan struct{}
 	leaseWrites int
 }
@@ -170,7 +171,7 @@ func (s *memStore) DeleteSA(spi mip6udp.SPI) error {
 func (s *memStore) PutBinding(b Binding) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fail {
+	if s.fail || s.failBinding {
 		return errStoreTest
 	}
 	s.bindings[b.HomeAddress] = b

@@ -45,6 +45,11 @@ type Config struct {
 	Store Store
 	// Rand supplies the CBC IVs; nil means crypto/rand.
 	Rand io.Reader
+	// HoldBeyondLease makes HandleUDP return a verified packet beyond its
+	// SA's inbound lease (ErrLeaseWait) instead of writing the lease
+	// itself, so that the caller can write the leases of many such packets
+	// at once (the node does) and then hand them to HandleHeld.
+	HoldBeyondLease bool
 }
 
 // Store persists the home agent's state. Each call is one change; the role

@@ -11,10 +11,13 @@ import (
 // Bounds of the inbound lease (docs/ha.md, "Sequence Numbers across a
 // restart").
 const (
-	// MinLease is the smallest lease size: an idle SA's lease runs at
-	// most 2 × MinLease ahead of its highest received Sequence Number.
-	MinLease = 16
-	// MaxLease is the largest lease size, and so the most legitimate
+	// ExactBelow: an SA that accepted fewer packets than this in the last
+	// second has no lease ahead of its highest received Sequence Number:
+	// each of its packets waits for its lease's write (the node writes
+	// the leases of all waiting packets at once), so a crash costs it
+	// nothing.
+	ExactBelow = 256
+	// MaxLease is the largest lease size R, and so the most legitimate
 	// packets a restart after a crash can refuse on one SA.
 	MaxLease = 1 << 16
 )
@@ -51,14 +54,18 @@ func (l *inboundLease) roll(now time.Time) {
 }
 
 // size is R: half the packets accepted in the last second (a sliding
-// estimate from the two one-second counts), within MinLease..MaxLease.
-// At a steady rate r, a lease renewed when the highest number comes
-// within R/2 of it is renewed every r/4 packets, about 4 times a second.
+// estimate from the two one-second counts), at most MaxLease, and 0 below
+// ExactBelow. At a steady rate r, a lease renewed when the highest number
+// comes within R/2 of it is renewed every r/4 packets, about 4 times a
+// second.
 func (l *inboundLease) size(now time.Time) uint32 {
 	l.roll(now)
 	frac := float64(now.Sub(l.winStart)) / float64(time.Second)
 	n := float64(l.cur) + float64(l.prev)*(1-frac)
-	return uint32(min(max(n/2, MinLease), MaxLease))
+	if n < ExactBelow {
+		return 0
+	}
+	return uint32(min(n/2, MaxLease))
 }
 
 // ahead is seq + n without wrapping past the 32-bit Sequence Number.
@@ -159,8 +166,9 @@ func (h *HomeAgent) WriteLeases() error {
 
 // TrimLeases narrows the lease of every SA whose rate fell: a lease more
 // than 2R ahead of the highest received number is brought to highest + R
-// (written by the next WriteLeases), so that an idle SA loses at most
-// 2 × MinLease packets to a crash. The node calls it every second.
+// (written by the next WriteLeases); an idle SA's (R = 0) to the highest
+// number itself, so that a crash costs it nothing. The node calls it
+// every second.
 func (h *HomeAgent) TrimLeases(now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -32,23 +32,55 @@ type Result struct {
 // A verified packet whose Sequence Number is beyond the SA's persisted
 // inbound lease waits: the lease is written at once (WriteLeases) and the
 // packet handled again; if the write fails it is dropped (ErrLease, the
-// store-first rule of docs/ha.md).
+// store-first rule of docs/ha.md). With Config.HoldBeyondLease the packet
+// is returned to the caller instead (ErrLeaseWait), to be given to
+// HandleHeld after WriteLeases.
 func (h *HomeAgent) HandleUDP(dst []byte, now time.Time, from netip.AddrPort, payload []byte) (Result, error) {
+	mode := leaseWrite
+	if h.cfg.HoldBeyondLease {
+		mode = leaseHold
+	}
+	return h.handle(dst, now, from, payload, mode)
+}
+
+// HandleHeld handles a packet HandleUDP returned with ErrLeaseWait, once
+// the caller called WriteLeases: if it is still beyond its SA's lease (the
+// write failed) it is dropped, ErrLease.
+func (h *HomeAgent) HandleHeld(dst []byte, now time.Time, from netip.AddrPort, payload []byte) (Result, error) {
+	return h.handle(dst, now, from, payload, leaseDrop)
+}
+
+// What HandleUDP does with a verified packet beyond its SA's lease.
+const (
+	leaseWrite = iota // write the lease and handle it again
+	leaseHold         // return ErrLeaseWait
+	leaseDrop         // drop it, ErrLease
+)
+
+func (h *HomeAgent) handle(dst []byte, now time.Time, from netip.AddrPort, payload []byte, mode int) (Result, error) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	r, err := h.handleUDP(dst, now, from.Addr().Unmap(), from.Port(), payload)
 	if err != nil && errors.Is(err, mip6udp.ErrBeyondLimit) {
-		h.stats.Leases.Waits++
-		h.mu.Unlock()
-		werr := h.WriteLeases()
-		h.mu.Lock()
-		if r, err = h.handleUDP(dst, now, from.Addr().Unmap(), from.Port(), payload); errors.Is(err, mip6udp.ErrBeyondLimit) {
-			err = fmt.Errorf("%w: %w: %w", ErrDropped, ErrLease, errors.Join(err, werr))
+		switch mode {
+		case leaseHold:
+			h.stats.Leases.Waits++
+			return Result{}, fmt.Errorf("%w (%v)", ErrLeaseWait, err) // not a drop: no ErrDropped
+		case leaseWrite:
+			h.stats.Leases.Waits++
+			h.mu.Unlock()
+			werr := h.WriteLeases()
+			h.mu.Lock()
+			if r, err = h.handleUDP(dst, now, from.Addr().Unmap(), from.Port(), payload); errors.Is(err, mip6udp.ErrBeyondLimit) {
+				err = fmt.Errorf("%w: %w: %w", ErrDropped, ErrLease, errors.Join(err, werr))
+			}
+		default:
+			err = fmt.Errorf("%w: %w: %w", ErrDropped, ErrLease, err)
 		}
 	}
 	if err != nil {
 		h.stats.Drops.count(err)
 	}
-	h.mu.Unlock()
 	return r, err
 }
 

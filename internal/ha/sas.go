@@ -22,13 +22,13 @@ func (h *HomeAgent) build(rec SARecord) (*association, error) {
 	}
 	p.Out.ResumeAt(rec.OutReserved)
 	// Everything up to the stored lease may have been accepted before a
-	// crash: the window refuses it (RFC 4303 §3.4.3), and accepts
-	// MinLease numbers beyond once the record is written.
+	// crash: the window refuses it (RFC 4303 §3.4.3). The lease starts
+	// there: the first packet beyond waits for a new one.
 	resume := max(rec.InHighest, rec.InLease)
 	p.In.ResumeAt(resume)
 	rec.OutReserved = reservation(rec.OutReserved)
 	a := &association{pair: p, rec: rec}
-	a.setLimit(ahead(resume, MinLease))
+	a.setLimit(resume)
 	a.rec = a.record()
 	return a, nil
 }

@@ -79,6 +79,18 @@ type HA struct {
 
 	mu     sync.Mutex
 	routed map[netip.Addr]bool
+
+	// held are the datagrams beyond their SA's inbound lease, waiting for
+	// serveLeases to write it (heldDue wakes it).
+	heldMu  sync.Mutex
+	held    []heldDatagram
+	heldDue chan struct{}
+}
+
+// heldDatagram is a received datagram waiting for its lease.
+type heldDatagram struct {
+	from    netip.AddrPort
+	payload []byte
 }
 
 // OpenHA opens the state file and restores the role from it (dropping what
@@ -86,7 +98,7 @@ type HA struct {
 // binding into it) and the channel's listener. Nothing is served before
 // Serve.
 func OpenHA(spec HASpec) (h *HA, err error) {
-	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS}
+	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS, heldDue: make(chan struct{}, 1)}
 	opened := h
 	if h.now == nil {
 		h.now = time.Now
@@ -113,6 +125,9 @@ func OpenHA(spec HASpec) (h *HA, err error) {
 		}
 		spec.Role.Store = h.store
 	}
+	// Packets beyond their lease wait in the node, so that one write
+	// covers all of those that arrive meanwhile (serveLeases).
+	spec.Role.HoldBeyondLease = true
 	h.Role = ha.New(spec.Role)
 	if err := h.Role.Restore(h.now(), sas, bindings); err != nil {
 		return nil, err

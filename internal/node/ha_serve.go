@@ -1,18 +1,23 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"time"
+
+	"github.com/fhkey/fhkey/internal/ha"
 )
 
-// haLeasePace is the least time between two asynchronous lease writes:
+// haLeasePace is the least time between two background lease writes:
 // every SA's lease due meanwhile goes into the next one, so the state file
 // sees at most 1/haLeasePace of them a second however many SAs there are
 // (docs/ha.md, "Sequence Numbers across a restart"). A lease is asked for
 // when R/2 numbers are left, a quarter of a second at the SA's rate, so
-// the write normally lands before the packets reach it.
+// the write normally lands before the packets reach it. Held datagrams
+// (beyond their lease) are written for at once.
 const haLeasePace = 100 * time.Millisecond
 
 // haTick is how often expiry runs: bindings are dropped within a second
@@ -54,6 +59,8 @@ func (h *HA) Serve(parent context.Context) error {
 }
 
 // serveUDP answers BUs and hands reverse-tunneled data to the home link.
+// A datagram beyond its SA's inbound lease is held for serveLeases, and
+// the loop goes on reading.
 func (h *HA) serveUDP(ctx context.Context) error {
 	buf := make([]byte, 65536)
 	out := make([]byte, 0, 65536+256)
@@ -66,25 +73,46 @@ func (h *HA) serveUDP(ctx context.Context) error {
 			return err
 		}
 		r, err := h.Role.HandleUDP(out[:0], h.now(), from, buf[:n])
-		if err != nil {
-			h.log.Debug("UDP packet dropped", "from", from.String(), "err", err)
+		if errors.Is(err, ha.ErrLeaseWait) {
+			h.hold(from, buf[:n])
 			continue
 		}
-		if r.HomeLink != nil {
-			if _, err := h.link.Write(r.HomeLink); err != nil {
-				h.log.Warn("home link write", "err", err)
-			}
-		}
-		if r.Reply != nil {
-			if err := h.syncRoutes(); err != nil {
-				h.log.Warn("home address routes", "err", err)
-			}
-			if _, err := h.conn.WriteToUDPAddrPort(r.Reply, from); err != nil {
-				h.log.Warn("Binding Acknowledgement not sent", "to", from.String(), "err", err)
-			}
-		}
+		h.deliver(from, r, err)
 	}
 	return nil
+}
+
+// deliver sends what HandleUDP or HandleHeld made of a datagram from
+// `from`.
+func (h *HA) deliver(from netip.AddrPort, r ha.Result, err error) {
+	if err != nil {
+		h.log.Debug("UDP packet dropped", "from", from.String(), "err", err)
+		return
+	}
+	if r.HomeLink != nil {
+		if _, err := h.link.Write(r.HomeLink); err != nil {
+			h.log.Warn("home link write", "err", err)
+		}
+	}
+	if r.Reply != nil {
+		if err := h.syncRoutes(); err != nil {
+			h.log.Warn("home address routes", "err", err)
+		}
+		if _, err := h.conn.WriteToUDPAddrPort(r.Reply, from); err != nil {
+			h.log.Warn("Binding Acknowledgement not sent", "to", from.String(), "err", err)
+		}
+	}
+}
+
+// hold queues a datagram for serveLeases.
+func (h *HA) hold(from netip.AddrPort, payload []byte) {
+	h.heldMu.Lock()
+	h.held = append(h.held, heldDatagram{from: from, payload: bytes.Clone(payload)})
+	h.heldMu.Unlock()
+	select {
+	case h.heldDue <- struct{}{}:
+	default:
+	}
 }
 
 // serveHomeLink sends home-link packets for bound home addresses to their
@@ -136,24 +164,43 @@ func (h *HA) serveTimers(ctx context.Context) error {
 }
 
 // serveLeases writes the inbound leases the role asks for, off the packet
-// path, at most one write per haLeasePace.
+// path: at once when datagrams are held (one write for all of them, and
+// for every SA due: a group commit), and otherwise at most one write per
+// haLeasePace. The held datagrams are then handled again in order.
 func (h *HA) serveLeases(ctx context.Context) error {
-	pace := time.NewTimer(0)
-	defer pace.Stop()
+	out := make([]byte, 0, 65536+256)
+	var next time.Time // earliest time of the next background write
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-h.heldDue:
 		case <-h.Role.LeaseDue():
+			if d := time.Until(next); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil
+				case <-h.heldDue:
+				case <-t.C:
+				}
+				t.Stop()
+			}
 		}
+		h.heldMu.Lock()
+		held := h.held
+		h.held = nil
+		h.heldMu.Unlock()
 		if err := h.Role.WriteLeases(); err != nil {
 			h.log.Warn("inbound lease not written", "err", err)
 		}
-		pace.Reset(haLeasePace)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-pace.C:
+		if len(held) == 0 {
+			next = time.Now().Add(haLeasePace)
+		}
+		for _, d := range held {
+			r, err := h.Role.HandleHeld(out[:0], h.now(), d.from, d.payload)
+			h.deliver(d.from, r, err)
 		}
 	}
 }

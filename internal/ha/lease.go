@@ -94,8 +94,8 @@ func (h *HomeAgent) accepted(now time.Time, a *association, seq uint32) {
 	l := &a.in
 	r := l.size(now)
 	l.cur++
-	if top := max(l.limit, l.writing, l.want); uint64(seq)+uint64(r/2) >= uint64(top) {
-		h.wantLease(a, ahead(seq, r))
+	if top, v := max(l.limit, l.writing, l.want), ahead(seq, r); v > top && uint64(seq)+uint64(r/2) >= uint64(top) {
+		h.wantLease(a, v)
 	}
 }
 

@@ -10,12 +10,14 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/forward"
 	"github.com/fhkey/fhkey/internal/ha"
 	"github.com/fhkey/fhkey/internal/hastate"
 	"github.com/fhkey/fhkey/mip6tls"
+	"github.com/fhkey/fhkey/mip6udp"
 )
 
 // HomeLink is where the home agent puts the mobile nodes' reverse-tunneled
@@ -81,16 +83,21 @@ type HA struct {
 	routed map[netip.Addr]bool
 
 	// held are the datagrams beyond their SA's inbound lease, waiting for
-	// serveLeases to write it (heldDue wakes it).
-	heldMu  sync.Mutex
-	held    []heldDatagram
-	heldDue chan struct{}
+	// serveLeases to write it (heldDue wakes it), and behind them, in
+	// order, the later datagrams of the same SPIs (heldSPIs); holding
+	// counts them for the receive loop's fast path.
+	heldMu   sync.Mutex
+	held     []heldDatagram
+	heldSPIs map[mip6udp.SPI]int
+	holding  atomic.Int32
+	heldDue  chan struct{}
 }
 
 // heldDatagram is a received datagram waiting for its lease.
 type heldDatagram struct {
 	from    netip.AddrPort
 	payload []byte
+	spi     mip6udp.SPI
 }
 
 // OpenHA opens the state file and restores the role from it (dropping what
@@ -98,7 +105,8 @@ type heldDatagram struct {
 // binding into it) and the channel's listener. Nothing is served before
 // Serve.
 func OpenHA(spec HASpec) (h *HA, err error) {
-	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS, heldDue: make(chan struct{}, 1)}
+	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS, heldDue: make(chan struct{}, 1),
+		heldSPIs: map[mip6udp.SPI]int{}}
 	opened := h
 	if h.now == nil {
 		h.now = time.Now

@@ -3,12 +3,14 @@ package node
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/ha"
+	"github.com/fhkey/fhkey/mip6udp"
 )
 
 // haLeasePace is the least time between two background lease writes:
@@ -72,9 +74,12 @@ func (h *HA) serveUDP(ctx context.Context) error {
 			}
 			return err
 		}
+		if h.holding.Load() > 0 && h.hold(from, buf[:n], false) {
+			continue // behind a held datagram of its SA
+		}
 		r, err := h.Role.HandleUDP(out[:0], h.now(), from, buf[:n])
 		if errors.Is(err, ha.ErrLeaseWait) {
-			h.hold(from, buf[:n])
+			h.hold(from, buf[:n], true)
 			continue
 		}
 		h.deliver(from, r, err)
@@ -104,14 +109,64 @@ func (h *HA) deliver(from netip.AddrPort, r ha.Result, err error) {
 	}
 }
 
-// hold queues a datagram for serveLeases.
-func (h *HA) hold(from netip.AddrPort, payload []byte) {
+// hold queues a datagram for serveLeases: always when HandleUDP asked
+// for its lease (force), else only behind a held datagram of the same SPI,
+// so that an SA's datagrams are handled in the order they came (a later
+// one accepted first could push a held one left of the replay window).
+func (h *HA) hold(from netip.AddrPort, payload []byte, force bool) bool {
+	var spi mip6udp.SPI
+	if len(payload) >= 4 {
+		spi = mip6udp.SPI(binary.BigEndian.Uint32(payload)) & mip6udp.MaxSPI
+	}
 	h.heldMu.Lock()
-	h.held = append(h.held, heldDatagram{from: from, payload: bytes.Clone(payload)})
+	if !force && h.heldSPIs[spi] == 0 {
+		h.heldMu.Unlock()
+		return false
+	}
+	h.held = append(h.held, heldDatagram{from: from, payload: bytes.Clone(payload), spi: spi})
+	h.heldSPIs[spi]++
+	h.holding.Add(1)
 	h.heldMu.Unlock()
 	select {
 	case h.heldDue <- struct{}{}:
 	default:
+	}
+	return true
+}
+
+// releaseHeld hands the held datagrams, in order, to the role once the
+// leases were written. One still beyond its lease is dropped (HandleHeld)
+// when that write failed (writeErr); otherwise its lease was asked for
+// during the write, and it waits, with those behind it, for the next one.
+func (h *HA) releaseHeld(out []byte, writeErr error) {
+	for {
+		h.heldMu.Lock()
+		if len(h.held) == 0 {
+			h.heldMu.Unlock()
+			return
+		}
+		d := h.held[0]
+		h.heldMu.Unlock()
+		r, err := h.Role.HandleUDP(out[:0], h.now(), d.from, d.payload)
+		if errors.Is(err, ha.ErrLeaseWait) {
+			if writeErr == nil {
+				select {
+				case h.heldDue <- struct{}{}:
+				default:
+				}
+				return
+			}
+			r, err = h.Role.HandleHeld(out[:0], h.now(), d.from, d.payload)
+		}
+		h.deliver(d.from, r, err)
+		h.heldMu.Lock()
+		h.held[0] = heldDatagram{}
+		h.held = h.held[1:]
+		if h.heldSPIs[d.spi]--; h.heldSPIs[d.spi] == 0 {
+			delete(h.heldSPIs, d.spi)
+		}
+		h.holding.Add(-1)
+		h.heldMu.Unlock()
 	}
 }
 
@@ -188,19 +243,13 @@ func (h *HA) serveLeases(ctx context.Context) error {
 				t.Stop()
 			}
 		}
-		h.heldMu.Lock()
-		held := h.held
-		h.held = nil
-		h.heldMu.Unlock()
-		if err := h.Role.WriteLeases(); err != nil {
+		err := h.Role.WriteLeases()
+		if err != nil {
 			h.log.Warn("inbound lease not written", "err", err)
 		}
-		if len(held) == 0 {
+		if h.holding.Load() == 0 {
 			next = time.Now().Add(haLeasePace)
 		}
-		for _, d := range held {
-			r, err := h.Role.HandleHeld(out[:0], h.now(), d.from, d.payload)
-			h.deliver(d.from, r, err)
-		}
+		h.releaseHeld(out, err)
 	}
 }

@@ -63,9 +63,51 @@ func homeLinkGets(t *testing.T, link *fakeLink, want []byte, what string) {
 	}
 }
 
-// TestHACrashRestart: the HA node on a bbolt file accepts the MN's
-// packets, then crashes (Serve stops, the sockets and the state file are
-// closed without Close's clean stop). Restarted on the file, it refuses a
+// crashHA stops h as a crash would: Serve ends, the socket and the state
+// file are closed, without Close's clean stop (Checkpoint).
+func crashHA(h *HA, stopServe func()) {
+	stopServe()
+	h.conn.Close()
+	h.store.Close()
+}
+
+// TestHACrashRestartSlow: an SA below ha.ExactBelow packets a second has
+// its lease at its highest number, so after a crash every earlier packet
+// is refused and the MN's very next one accepted.
+func TestHACrashRestartSlow(t *testing.T) {
+	clk, state, link := newHAFiles(t)
+	h, stopServe := serveHA(t, state, link, clk)
+	mn := registerTestMN(t, h, clk, 8*time.Minute)
+	inner := innerPacket(haHoA, haCN)
+	var sent [][]byte
+	for i := range 10 {
+		sent = append(sent, mn.sendData(inner))
+		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
+	}
+	crashHA(h, stopServe)
+	if lease, _ := storedLease(t, state); lease != mn.pair.Out.Sequence() {
+		t.Fatalf("stored lease %d, want the highest number %d", lease, mn.pair.Out.Sequence())
+	}
+	link2 := newFakeLink()
+	h, stop := startHA(t, state, link2, clk)
+	defer stop()
+	mn.ha = h.Addr()
+	for _, p := range sent {
+		if _, err := mn.conn.WriteToUDPAddrPort(p, mn.ha); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := innerPacket(haHoA, netip.MustParseAddr("2001:db8:1::3"))
+	mn.sendData(next)
+	homeLinkGets(t, link2, next, "the next packet after the crash") // and no replay before it
+	if d := h.Role.Stats().Drops; d.Replayed+d.TooOld != uint64(len(sent)) {
+		t.Errorf("drops %+v, want %d replays refused", d, len(sent))
+	}
+}
+
+// TestHACrashRestart: the HA node on a bbolt file accepts 297 of the
+// MN's packets in a second (so its lease runs R ahead), then crashes
+// (crashHA). Restarted on the file, it refuses a
 // replay of every packet received before the crash and every number up to
 // the stored lease, and accepts the MN's packets beyond it; after a clean
 // stop the very next number is accepted.
@@ -80,10 +122,7 @@ func TestHACrashRestart(t *testing.T) {
 		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
 	}
 	highest := mn.pair.Out.Sequence()
-	// The crash: no Checkpoint.
-	stopServe()
-	h.conn.Close()
-	h.store.Close()
+	crashHA(h, stopServe)
 	lease, _ := storedLease(t, state)
 	if lease < highest || lease > highest+ha.MaxLease {
 		t.Fatalf("stored lease %d, highest accepted %d", lease, highest)

@@ -63,28 +63,31 @@ func homeLinkGets(t *testing.T, link *fakeLink, want []byte, what string) {
 	}
 }
 
-// crashHA stops h as a crash would: Serve ends, the socket and the state
-// file are closed, without Close's clean stop (Checkpoint).
-func crashHA(h *HA, stopServe func()) {
+// crashAfter serves an HA node on a state file, registers the test MN,
+// has n of its data packets forwarded and then stops the node as a crash
+// would: Serve ends, the socket and the state file are closed, without
+// Close's clean stop (Checkpoint). It returns the datagrams sent.
+func crashAfter(t *testing.T, n int) (*clock, string, *testMN, [][]byte) {
+	clk, state, link := newHAFiles(t)
+	h, stopServe := serveHA(t, state, link, clk)
+	mn := registerTestMN(t, h, clk, 8*time.Minute)
+	inner := innerPacket(haHoA, haCN)
+	var sent [][]byte
+	for i := range n {
+		sent = append(sent, mn.sendData(inner))
+		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
+	}
 	stopServe()
 	h.conn.Close()
 	h.store.Close()
+	return clk, state, mn, sent
 }
 
 // TestHACrashRestartSlow: an SA below ha.ExactBelow packets a second has
 // its lease at its highest number, so after a crash every earlier packet
 // is refused and the MN's very next one accepted.
 func TestHACrashRestartSlow(t *testing.T) {
-	clk, state, link := newHAFiles(t)
-	h, stopServe := serveHA(t, state, link, clk)
-	mn := registerTestMN(t, h, clk, 8*time.Minute)
-	inner := innerPacket(haHoA, haCN)
-	var sent [][]byte
-	for i := range 10 {
-		sent = append(sent, mn.sendData(inner))
-		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
-	}
-	crashHA(h, stopServe)
+	clk, state, mn, sent := crashAfter(t, 10)
 	if lease, _ := storedLease(t, state); lease != mn.pair.Out.Sequence() {
 		t.Fatalf("stored lease %d, want the highest number %d", lease, mn.pair.Out.Sequence())
 	}
@@ -107,22 +110,14 @@ func TestHACrashRestartSlow(t *testing.T) {
 
 // TestHACrashRestart: the HA node on a bbolt file accepts 297 of the
 // MN's packets in a second (so its lease runs R ahead), then crashes
-// (crashHA). Restarted on the file, it refuses a
+// (crashAfter). Restarted on the file, it refuses a
 // replay of every packet received before the crash and every number up to
 // the stored lease, and accepts the MN's packets beyond it; after a clean
 // stop the very next number is accepted.
 func TestHACrashRestart(t *testing.T) {
-	clk, state, link := newHAFiles(t)
-	h, stopServe := serveHA(t, state, link, clk)
-	mn := registerTestMN(t, h, clk, 8*time.Minute)
+	clk, state, mn, sent := crashAfter(t, ha.ExactBelow+40)
 	inner := innerPacket(haHoA, haCN)
-	var sent [][]byte
-	for i := range ha.ExactBelow + 40 {
-		sent = append(sent, mn.sendData(inner))
-		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
-	}
 	highest := mn.pair.Out.Sequence()
-	crashHA(h, stopServe)
 	lease, _ := storedLease(t, state)
 	if lease < highest || lease > highest+ha.MaxLease {
 		t.Fatalf("stored lease %d, highest accepted %d", lease, highest)

@@ -36,8 +36,8 @@ type LeaseStats struct {
 	Writes        uint64 `json:"writes"`
 	WriteFailures uint64 `json:"write_failures"`
 	// Waits: verified packets that came beyond their SA's lease before
-	// the new one was written, and waited for the write on the packet
-	// path.
+	// the new one was written and waited for the write (in HandleUDP,
+	// or returned with ErrLeaseWait); a packet may wait more than once.
 	Waits uint64 `json:"waits"`
 }
 

@@ -11,12 +11,13 @@ import (
 // Bounds of the inbound lease (docs/ha.md, "Sequence Numbers across a
 // restart").
 const (
-	// ExactBelow: an SA that accepted fewer packets than this in the last
-	// second has no lease ahead of its highest received Sequence Number:
-	// each of its packets waits for its lease's write (the node writes
-	// the leases of all waiting packets at once), so a crash costs it
-	// nothing.
-	ExactBelow = 256
+	// MinLease is the smallest lease size R, whatever the SA's rate: a
+	// slow SA's lease runs ahead of its packets too, so that its renewals
+	// are background writes and none of its packets waits for an fsync
+	// except the first after an install, a restart or a trim. A crash
+	// costs an SA that was active in the 2 s before it at most R ≥
+	// MinLease legitimate packets.
+	MinLease = 16
 	// MaxLease is the largest lease size R, and so the most legitimate
 	// packets a restart after a crash can refuse on one SA.
 	MaxLease = 1 << 16
@@ -53,19 +54,22 @@ func (l *inboundLease) roll(now time.Time) {
 	}
 }
 
-// size is R: half the packets accepted in the last second (a sliding
-// estimate from the two one-second counts), at most MaxLease, and 0 below
-// ExactBelow. At a steady rate r, a lease renewed when the highest number
-// comes within R/2 of it is renewed every r/4 packets, about 4 times a
-// second.
-func (l *inboundLease) size(now time.Time) uint32 {
+// recent is the number of packets accepted in the last second: a sliding
+// estimate from the two one-second counts; 0 at the latest 2 s after the
+// SA's last packet.
+func (l *inboundLease) recent(now time.Time) float64 {
 	l.roll(now)
 	frac := float64(now.Sub(l.winStart)) / float64(time.Second)
-	n := float64(l.cur) + float64(l.prev)*(1-frac)
-	if n < ExactBelow {
-		return 0
-	}
-	return uint32(min(n/2, MaxLease))
+	return float64(l.cur) + float64(l.prev)*(1-frac)
+}
+
+// size is R: half the packets accepted in the last second, at least
+// MinLease and at most MaxLease. At a steady rate r ≥ 2·MinLease a lease
+// renewed when the highest number comes within R/2 of it is renewed every
+// r/4 packets, about 4 times a second; a slower SA's every MinLease/2
+// packets, each a background write.
+func (l *inboundLease) size(now time.Time) uint32 {
+	return uint32(min(max(l.recent(now)/2, MinLease), MaxLease))
 }
 
 // ahead is seq + n without wrapping past the 32-bit Sequence Number.
@@ -166,15 +170,18 @@ func (h *HomeAgent) WriteLeases() error {
 
 // TrimLeases narrows the lease of every SA whose rate fell: a lease more
 // than 2R ahead of the highest received number is brought to highest + R
-// (written by the next WriteLeases); an idle SA's (R = 0) to the highest
-// number itself, so that a crash costs it nothing. The node calls it
-// every second.
+// (written by the next WriteLeases); an idle SA's (no packet counted in
+// the last second, so idle for at most 2 s) to the highest number itself,
+// so that a crash costs it nothing. The node calls it every second.
 func (h *HomeAgent) TrimLeases(now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, a := range h.sas {
 		l := &a.in
 		r := l.size(now)
+		if l.recent(now) == 0 {
+			r = 0
+		}
 		hi := a.pair.In.Highest()
 		if l.want == 0 && l.writing == 0 && uint64(l.limit) > uint64(hi)+2*uint64(r) {
 			l.want = ahead(hi, r)

@@ -40,49 +40,59 @@ func leaseDue(h *HomeAgent) bool {
 	}
 }
 
-// TestLeaseBoundary: a new SA's lease is 0 and, below ExactBelow packets
-// a second, each packet waits for a lease of exactly its number; from
-// 256 packets in the second on the lease runs R ahead, the packets up
-// to it are accepted without a write, a new one is asked for R/2 before
-// it, and a packet beyond it waits for a synchronous write.
+// TestLeaseBoundary: a new SA's lease is 0; its first packet waits for a
+// lease MinLease ahead of it. A slow SA (10 packets a second) with the
+// node's background writer emulated then never waits: each renewal is
+// asked for R/2 before the lease and written off the packet path, and the
+// stored lease stays at most MinLease ahead of the highest number. Without
+// the writer, the packets up to the lease are accepted without a write
+// and the one beyond waits for a synchronous write.
 func TestLeaseBoundary(t *testing.T) {
 	f := newFixture(t, mip6tls.SAScopeAll)
 	if f.lease() != 0 {
 		t.Fatalf("stored lease of a new SA %d, want 0", f.lease())
 	}
-	f.register(1)
-	f.send(t0, ExactBelow-1) // 2..256
-	if s := f.ha.Stats(); s.Leases.Waits != ExactBelow || s.Leases.Writes != ExactBelow || f.lease() != ExactBelow {
-		t.Fatalf("slow SA: %+v, stored lease %d; want a write per packet, lease = highest", s.Leases, f.lease())
+	f.register(1) // the BU, Sequence Number 1, waits
+	if s := f.ha.Stats(); s.Leases.Waits != 1 || s.Leases.Writes != 1 || f.lease() != 1+MinLease {
+		t.Fatalf("first packet: %+v, stored lease %d; want one wait, lease %d", s.Leases, f.lease(), 1+MinLease)
 	}
-	leaseDue(f.ha)
-	f.send(t0, 1) // 257: R = 128
-	leaseDue(f.ha)
-	lease := f.lease()
-	if lease != 257+ExactBelow/2 {
-		t.Fatalf("stored lease %d after 257 at R = 128, want %d", lease, 257+ExactBelow/2)
-	}
+	leaseDue(f.ha) // the first packet's, written
 	asked := uint32(0)
-	for f.mn.Out.Sequence() < lease {
-		f.send(t0, 1)
-		if asked == 0 && leaseDue(f.ha) {
-			asked = f.mn.Out.Sequence()
+	for i := range 100 {
+		now := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		f.send(now, 1)
+		if leaseDue(f.ha) {
+			if asked == 0 {
+				asked = f.mn.Out.Sequence()
+			}
+			if err := f.ha.WriteLeases(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hi, l := f.mn.Out.Sequence(), f.lease(); l < hi || l-hi > MinLease {
+			t.Fatalf("Sequence Number %d: stored lease %d, want within %d ahead", hi, l, MinLease)
 		}
 	}
-	if s := f.ha.Stats(); s.Leases.Writes != ExactBelow+1 || f.lease() != lease {
+	// R = MinLease: asked at the first k with k + R/2 ≥ 17.
+	if asked != 1+MinLease/2 {
+		t.Errorf("new lease asked at %d: want at %d, R/2 before the lease %d", asked, 1+MinLease/2, 1+MinLease)
+	}
+	s := f.ha.Stats()
+	if s.Leases.Waits != 1 || s.Leases.Writes < 100/(MinLease/2) || s.Leases.Writes > 100/(MinLease/2)+2 {
+		t.Fatalf("slow SA: %+v; want no wait after the first packet, a background write every %d packets", s.Leases, MinLease/2)
+	}
+	lease, writes := f.lease(), s.Leases.Writes
+	for f.mn.Out.Sequence() < lease {
+		f.send(t0.Add(10*time.Second), 1) // accepted under the lease, asked for but not written
+	}
+	if s := f.ha.Stats(); s.Leases.Writes != writes || f.lease() != lease {
 		t.Fatalf("up to the lease: %+v, stored %d; want no write", s.Leases, f.lease())
 	}
-	// At k the SA accepted k-1 packets this second: R = (k-1)/2, asked
-	// for at the first k with k + R/2 ≥ lease (309 + 154/2 ≥ 385).
-	if asked != 309 {
-		t.Errorf("new lease asked at %d, lease %d: want at 309, R/2 before it", asked, lease)
-	}
-	f.send(t0, 1) // beyond, written on the packet path
-	s := f.ha.Stats()
-	if s.Leases.Waits != ExactBelow+2 || s.DataFromMobile != uint64(lease) {
+	f.send(t0.Add(10*time.Second), 1) // beyond, written on the packet path
+	if s := f.ha.Stats(); s.Leases.Waits != 2 || s.DataFromMobile != uint64(lease) {
 		t.Fatalf("beyond the lease: %+v, data %d", s.Leases, s.DataFromMobile)
 	}
-	if l := f.lease(); l <= lease || l > lease+MaxLease {
+	if l := f.lease(); l <= lease || l > lease+1+MinLease {
 		t.Errorf("stored lease %d after accepting %d", l, lease+1)
 	}
 	// The stored lease never falls below what the window accepted, even
@@ -92,12 +102,12 @@ func TestLeaseBoundary(t *testing.T) {
 	}
 }
 
-// ramp registers and sends ExactBelow + 8 packets at t0, so that the
-// SA's lease runs ahead, and writes what is due.
+// ramp registers and sends 4·MinLease packets at t0 and writes what is
+// due.
 func (f *fixture) ramp() {
 	f.t.Helper()
 	f.register(1)
-	f.send(t0, ExactBelow+7)
+	f.send(t0, 4*MinLease)
 	if err := f.ha.WriteLeases(); err != nil {
 		f.t.Fatal(err)
 	}
@@ -154,13 +164,14 @@ func TestLeaseAsyncWrite(t *testing.T) {
 func TestLeaseWriteFails(t *testing.T) {
 	f := newFixture(t, mip6tls.SAScopeAll)
 	f.register(1)
+	f.send(t0, MinLease) // up to the lease 1 + MinLease, asked for but not written
 	f.store.fail = true
-	p := f.data() // 2, beyond the lease 1
+	p := f.data() // beyond the lease
 	if _, err := f.ha.HandleUDP(nil, t0, coa, p); !errors.Is(err, ErrLease) || !errors.Is(err, ErrDropped) || !errors.Is(err, ErrStore) {
 		t.Fatalf("beyond the lease, store down: %v, want ErrLease", err)
 	}
 	s := f.ha.Stats()
-	if s.Drops.Lease != 1 || s.Drops.Store != 0 || s.Leases.WriteFailures != 1 || f.ha.sas[0x1234].pair.In.Highest() != 1 {
+	if s.Drops.Lease != 1 || s.Drops.Store != 0 || s.Leases.WriteFailures != 1 || f.ha.sas[0x1234].pair.In.Highest() != 1+MinLease {
 		t.Fatalf("stats %+v, highest %d", s, f.ha.sas[0x1234].pair.In.Highest())
 	}
 	f.store.fail = false
@@ -168,6 +179,9 @@ func TestLeaseWriteFails(t *testing.T) {
 		t.Fatalf("same packet once the store works: %v", err)
 	}
 
+	for f.mn.Out.Sequence() < f.ha.sas[0x1234].in.limit {
+		f.send(t0, 1)
+	}
 	f.ha.cfg.HoldBeyondLease = true
 	p = f.data()
 	if _, err := f.ha.HandleUDP(nil, t0, coa, p); !errors.Is(err, ErrLeaseWait) || errors.Is(err, ErrDropped) {
@@ -196,7 +210,8 @@ func TestLeaseWriteFails(t *testing.T) {
 }
 
 // TestLeaseSize: R is half the packets accepted in the last second, at
-// most MaxLease, 0 below ExactBelow, and follows the rate down.
+// least MinLease, at most MaxLease, and follows the rate down; an SA idle
+// for 2 s has no packet counted.
 func TestLeaseSize(t *testing.T) {
 	var l inboundLease
 	for _, c := range []struct {
@@ -204,13 +219,13 @@ func TestLeaseSize(t *testing.T) {
 		cur, prev uint32
 		want      uint32
 	}{
-		{0, 0, 0, 0},
+		{0, 0, 0, MinLease},
 		{0, 1000, 0, 500},
 		{500 * time.Millisecond, 1000, 1000, 750}, // half of the previous second still counts
 		{0, 1 << 20, 0, MaxLease},
-		{0, 10, 10, 0},
-		{0, ExactBelow - 1, 0, 0},
-		{0, ExactBelow, 0, ExactBelow / 2},
+		{0, 10, 10, MinLease},
+		{0, 2*MinLease - 1, 0, MinLease},
+		{0, 2*MinLease + 2, 0, MinLease + 1},
 	} {
 		l.winStart, l.cur, l.prev = t0, c.cur, c.prev
 		if got := l.size(t0.Add(c.at)); got != c.want {
@@ -221,8 +236,12 @@ func TestLeaseSize(t *testing.T) {
 	if got := l.size(t0.Add(1500 * time.Millisecond)); got != 250 {
 		t.Errorf("a second later: R %d, want 250", got)
 	}
-	if got := l.size(t0.Add(5 * time.Second)); got != 0 {
-		t.Errorf("idle: R %d, want 0", got)
+	l.winStart, l.cur, l.prev = t0, 1, 0 // one packet in [t0, t0+1s)
+	if n := l.recent(t0.Add(1999 * time.Millisecond)); n == 0 {
+		t.Errorf("%v after the packet's second began: none counted", 1999*time.Millisecond)
+	}
+	if n, r := l.recent(t0.Add(2*time.Second)), l.size(t0.Add(2*time.Second)); n != 0 || r != MinLease {
+		t.Errorf("idle 2 s: %v counted, R %d; want 0, %d", n, r, MinLease)
 	}
 }
 
@@ -278,7 +297,8 @@ func TestRestartAfterCrash(t *testing.T) {
 	f := newFixture(t, mip6tls.SAScopeAll)
 	f.register(1)
 	var got [][]byte
-	for range ExactBelow + 40 {
+	const n = 6 * MinLease
+	for range n {
 		p := f.data()
 		if _, err := f.ha.HandleUDP(nil, t0, coa, p); err != nil {
 			t.Fatal(err)
@@ -287,7 +307,7 @@ func TestRestartAfterCrash(t *testing.T) {
 	}
 	sas, bs := f.store.records() // the crash: what the store holds now
 	lease := sas[0].InLease
-	const highest = ExactBelow + 41
+	const highest = n + 1
 	if lease <= highest+1 {
 		t.Fatalf("stored lease %d: want beyond the highest accepted %d (R > 0)", lease, highest)
 	}

@@ -66,8 +66,11 @@ func homeLinkGets(t *testing.T, link *fakeLink, want []byte, what string) {
 // crashAfter serves an HA node on a state file, registers the test MN,
 // has n of its data packets forwarded and then stops the node as a crash
 // would: Serve ends, the socket and the state file are closed, without
-// Close's clean stop (Checkpoint). It returns the datagrams sent.
-func crashAfter(t *testing.T, n int) (*clock, string, *testMN, [][]byte) {
+// Close's clean stop (Checkpoint). With idle, the node's clock first
+// moves 3 s on and the crash waits until the node trimmed the stored
+// lease to the highest number (its every-second TrimLeases). It returns
+// the datagrams sent.
+func crashAfter(t *testing.T, n int, idle bool) (*clock, string, *testMN, [][]byte) {
 	clk, state, link := newHAFiles(t)
 	h, stopServe := serveHA(t, state, link, clk)
 	mn := registerTestMN(t, h, clk, 8*time.Minute)
@@ -77,45 +80,76 @@ func crashAfter(t *testing.T, n int) (*clock, string, *testMN, [][]byte) {
 		sent = append(sent, mn.sendData(inner))
 		homeLinkGets(t, link, inner, fmt.Sprintf("packet %d before the crash", i))
 	}
+	if idle {
+		clk.add(3 * time.Second)
+		testenv.Eventually(t, 10*time.Second, "lease trimmed to the highest number", func() (bool, string) {
+			sas, _, err := h.store.Load()
+			if err != nil || len(sas) != 1 {
+				return false, fmt.Sprintf("state: %v, %d SAs", err, len(sas))
+			}
+			return sas[0].InLease == mn.pair.Out.Sequence(), fmt.Sprintf("stored lease %d, highest %d", sas[0].InLease, mn.pair.Out.Sequence())
+		})
+	}
 	stopServe()
 	h.conn.Close()
 	h.store.Close()
 	return clk, state, mn, sent
 }
 
-// TestHACrashRestartSlow: an SA below ha.ExactBelow packets a second has
-// its lease at its highest number, so after a crash every earlier packet
-// is refused and the MN's very next one accepted.
+// TestHACrashRestartSlow: an SA at a few packets a second has a lease of
+// ha.MinLease ahead of its highest number (renewed in the background,
+// none of its packets but the first waits for a write). After a crash
+// every earlier packet is refused, and so are at most MinLease of the
+// MN's next ones (the numbers up to the stored lease); the one after is
+// forwarded. An SA idle for 2 s before the crash loses nothing: its lease
+// was trimmed to its highest number, and the very next packet is
+// forwarded.
 func TestHACrashRestartSlow(t *testing.T) {
-	clk, state, mn, sent := crashAfter(t, 10)
-	if lease, _ := storedLease(t, state); lease != mn.pair.Out.Sequence() {
-		t.Fatalf("stored lease %d, want the highest number %d", lease, mn.pair.Out.Sequence())
-	}
-	link2 := newFakeLink()
-	h, stop := startHA(t, state, link2, clk)
-	defer stop()
-	mn.ha = h.Addr()
-	for _, p := range sent {
-		if _, err := mn.conn.WriteToUDPAddrPort(p, mn.ha); err != nil {
-			t.Fatal(err)
-		}
-	}
-	next := innerPacket(haHoA, netip.MustParseAddr("2001:db8:1::3"))
-	mn.sendData(next)
-	homeLinkGets(t, link2, next, "the next packet after the crash") // and no replay before it
-	if d := h.Role.Stats().Drops; d.Replayed+d.TooOld != uint64(len(sent)) {
-		t.Errorf("drops %+v, want %d replays refused", d, len(sent))
+	for _, idle := range []bool{false, true} {
+		t.Run(fmt.Sprint("idle=", idle), func(t *testing.T) {
+			clk, state, mn, sent := crashAfter(t, 10, idle)
+			highest := mn.pair.Out.Sequence()
+			lease, _ := storedLease(t, state)
+			lost := lease - highest
+			if lease < highest || lost > ha.MinLease || idle && lost != 0 {
+				t.Fatalf("stored lease %d, highest %d: want at most %d ahead (idle: none)", lease, highest, ha.MinLease)
+			}
+			t.Logf("crash at Sequence Number %d, stored lease %d: %d legitimate packets refused", highest, lease, lost)
+			link2 := newFakeLink()
+			h, stop := startHA(t, state, link2, clk)
+			defer stop()
+			mn.ha = h.Addr()
+			inner := innerPacket(haHoA, haCN)
+			for range lost {
+				sent = append(sent, mn.sealData(inner)) // may have been accepted before the crash
+			}
+			for _, p := range sent {
+				if _, err := mn.conn.WriteToUDPAddrPort(p, mn.ha); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testenv.Eventually(t, 5*time.Second, "earlier packets refused", func() (bool, string) {
+				d := h.Role.Stats().Drops
+				return d.Replayed+d.TooOld == uint64(len(sent)), fmt.Sprintf("replayed %d, too_old %d, want %d", d.Replayed, d.TooOld, len(sent))
+			})
+			next := innerPacket(haHoA, netip.MustParseAddr("2001:db8:1::3"))
+			mn.sendData(next)
+			homeLinkGets(t, link2, next, "the first packet beyond the lease") // and no replay before it
+			if s := h.Role.Stats(); s.DataFromMobile != 1 {
+				t.Errorf("stats after the restart %+v", s)
+			}
+		})
 	}
 }
 
 // TestHACrashRestart: the HA node on a bbolt file accepts 297 of the
-// MN's packets in a second (so its lease runs R ahead), then crashes
+// MN's packets in a second (so its lease runs R > MinLease ahead), then crashes
 // (crashAfter). Restarted on the file, it refuses a
 // replay of every packet received before the crash and every number up to
 // the stored lease, and accepts the MN's packets beyond it; after a clean
 // stop the very next number is accepted.
 func TestHACrashRestart(t *testing.T) {
-	clk, state, mn, sent := crashAfter(t, ha.ExactBelow+40)
+	clk, state, mn, sent := crashAfter(t, 296, false)
 	inner := innerPacket(haHoA, haCN)
 	highest := mn.pair.Out.Sequence()
 	lease, _ := storedLease(t, state)

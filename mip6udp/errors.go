@@ -46,6 +46,11 @@ var (
 	// ErrTooOld: the Sequence Number is left of the window, or 0
 	// (RFC 4303 §3.4.3).
 	ErrTooOld = errors.New("mip6udp: Sequence Number left of the replay window")
+	// ErrBeyondLimit: the packet verified, but its Sequence Number is
+	// beyond the limit the receiver set (Inbound.SetLimit): a home agent
+	// accepts only numbers it has persisted a bound for (docs/ha.md,
+	// "Sequence Numbers across a restart"). The window is unchanged.
+	ErrBeyondLimit = errors.New("mip6udp: Sequence Number beyond the receiver's persisted limit")
 	// ErrScope: the packet's PType contradicts the SA scope (mip6-sas,
 	// RFC 6618 §5.6.4, §6.4): plaintext data when the SA protects all
 	// data, or protected data when it protects signaling only.

@@ -54,7 +54,8 @@ func Open(dst, packet []byte, scope Scope, lookup Lookup) (Message, []byte, erro
 // replay window is checked (§3.4.3), the ICV is verified over the received
 // octets in constant time (§3.4.4), and only then is the ciphertext
 // decrypted and its Padding and Pad Length checked (§2.4, §2.5). The
-// window records the Sequence Number only when all of this succeeded, so
+// window records the Sequence Number only when all of this succeeded and
+// the number is within the limit (SetLimit, ErrBeyondLimit), so
 // a rejected packet changes nothing. With caller-supplied capacity it
 // does not allocate. The SA scope is the caller's to check (see Open).
 func (in *Inbound) Open(dst, packet []byte) (Message, []byte, error) {
@@ -112,6 +113,9 @@ func (in *Inbound) open(dst, packet []byte, p Packet) (Message, []byte, error) {
 		if b != byte(i+1) {
 			return Message{}, dst[:start], fmt.Errorf("%w: %w: Padding octet %d is %d, want %d", ErrParse, ErrPadding, i+1, b, i+1)
 		}
+	}
+	if in.limited && p.SequenceNumber > in.limit {
+		return Message{}, dst[:start], fmt.Errorf("%w: %w: Sequence Number %d, limit %d", ErrAuth, ErrBeyondLimit, p.SequenceNumber, in.limit)
 	}
 	if err := in.window.Accept(p.SequenceNumber); err != nil {
 		return Message{}, dst[:start], err

@@ -36,3 +36,14 @@ func (in *Inbound) ResumeAt(seq uint32) {
 		in.window.right, in.window.bitmap = seq, ^uint64(0)
 	}
 }
+
+// SetLimit makes Open refuse, with ErrBeyondLimit, a verified packet whose
+// Sequence Number is beyond limit, leaving the window unchanged. A home
+// agent sets it to the inbound lease it persisted, so that a restart after
+// a crash can refuse everything it may have accepted (docs/ha.md). A
+// fresh Inbound has no limit.
+func (in *Inbound) SetLimit(limit uint32) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.limit, in.limited = limit, true
+}

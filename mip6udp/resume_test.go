@@ -37,3 +37,36 @@ func TestResume(t *testing.T) {
 		t.Errorf("Open after resume: %v seq %d, want 1002", err, m.SequenceNumber)
 	}
 }
+
+// TestSetLimit: a verified packet beyond the limit is refused with
+// ErrBeyondLimit and leaves the window unchanged (it is accepted once the
+// limit moves); a forged one is still ErrICV; up to the limit is accepted.
+func TestSetLimit(t *testing.T) {
+	out, in := pair(t, Config{SPI: 9, Suite: AES128CBCSHA, EncryptionKey: make([]byte, 16), IntegrityKey: make([]byte, 20)})
+	in.SetLimit(2)
+	var pkts [][]byte
+	for range 3 {
+		p, _ := out.Seal(nil, PacketTypeData, 41, []byte{1})
+		pkts = append(pkts, p)
+	}
+	for i, p := range pkts[:2] {
+		if _, _, err := in.Open(nil, p); err != nil {
+			t.Fatalf("Sequence Number %d within the limit: %v", i+1, err)
+		}
+	}
+	forged := append([]byte(nil), pkts[2]...)
+	forged[len(forged)-1] ^= 1
+	if _, _, err := in.Open(nil, forged); !errors.Is(err, ErrICV) {
+		t.Errorf("forged packet beyond the limit: %v, want ErrICV", err)
+	}
+	if _, _, err := in.Open(nil, pkts[2]); !errors.Is(err, ErrBeyondLimit) || !errors.Is(err, ErrAuth) {
+		t.Errorf("Sequence Number 3 beyond limit 2: %v, want ErrBeyondLimit", err)
+	}
+	if in.Highest() != 2 {
+		t.Errorf("Highest %d after the refusal, want 2", in.Highest())
+	}
+	in.SetLimit(3)
+	if m, _, err := in.Open(nil, pkts[2]); err != nil || m.SequenceNumber != 3 {
+		t.Errorf("after SetLimit(3): %v seq %d", err, m.SequenceNumber)
+	}
+}

@@ -94,6 +94,10 @@ func NewOutbound(c Config) (*Outbound, error) {
 type Inbound struct {
 	direction
 	window ReplayWindow
+	// limit, when limited, is the highest Sequence Number Open accepts
+	// (SetLimit).
+	limit   uint32
+	limited bool
 }
 
 // NewInbound builds the receiving side of c.

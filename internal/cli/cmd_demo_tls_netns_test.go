@@ -21,6 +21,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/fhkey/fhkey/internal/demo"
+	"github.com/fhkey/fhkey/internal/ha"
 	"github.com/fhkey/fhkey/internal/lab"
 	"github.com/fhkey/fhkey/internal/scenario"
 	"github.com/fhkey/fhkey/internal/testbed"
@@ -79,6 +80,11 @@ func TestDemoTLSNetns(t *testing.T) {
 				if v, _ := raw["outcome"].(map[string]any)[k].(bool); !v {
 					t.Errorf("outcome %s = %v", k, raw["outcome"].(map[string]any)[k])
 				}
+			}
+			// After the HA's SIGKILL at most ha.MinLease of the MN's
+			// first packets are refused (docs/ha.md).
+			if lost, ok := sum.Metrics["ha_restart_warmup_echoes_lost"]; !ok || lost > ha.MinLease {
+				t.Errorf("warm-up echoes lost after the HA's crash: %v (reported %v), want at most %d", lost, ok, ha.MinLease)
 			}
 			eap := sum.Outcome.EAPBootstrapped
 			if !sum.OK || sum.Mode != "tls" || (withEAP && (eap == nil || !*eap)) || (!withEAP && eap != nil) {

@@ -9,7 +9,9 @@
 //
 // It opens no socket and reads no clock: the node (internal/node, `fhkey
 // ha`) gives it packets and the time. State changes go to a Store, so that a
-// restart keeps the bindings that are still valid. Every dropped packet is
+// restart keeps the bindings that are still valid; the inbound Sequence
+// Numbers are covered by a persisted lease, so that a restart after a crash
+// accepts no packet twice (RFC 4303 §3.4.3; lease.go). Every dropped packet is
 // counted by reason (Stats). The rules the RFCs leave open are in
 // docs/ha.md.
 package ha

@@ -127,7 +127,7 @@ func TestNoBinding(t *testing.T) {
 // leaves no binding.
 func TestStoreFailure(t *testing.T) {
 	f := newFixture(t, mip6tls.SAScopeAll)
-	f.store.fail = true
+	f.store.failBinding = true
 	if _, err := f.ha.HandleUDP(nil, t0, coa, f.sealBU(1, time.Minute)); !errors.Is(err, ErrStore) {
 		t.Fatalf("err %v, want ErrStore", err)
 	}

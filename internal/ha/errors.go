@@ -32,9 +32,18 @@ var (
 	// ErrExpiredSA: a packet on an SA whose validity has ended (§5.6.3)
 	// other than a Binding Update, which is answered with status 176.
 	ErrExpiredSA = errors.New("ha: security association expired")
+	// ErrLease: a verified packet beyond the SA's inbound lease, dropped
+	// because the new lease could not be written (docs/ha.md).
+	ErrLease = errors.New("ha: beyond the inbound lease, lease not written")
 	// ErrStore: the state could not be persisted; the change is not made.
 	ErrStore = errors.New("ha: state store failed")
 )
+
+// ErrLeaseWait is returned by HandleUDP under Config.HoldBeyondLease for a
+// verified packet beyond its SA's inbound lease: not dropped, not counted
+// as a drop; the caller writes the lease (WriteLeases) and gives the packet
+// to HandleHeld.
+var ErrLeaseWait = errors.New("ha: beyond the inbound lease, waiting for its write")
 
 func drop(cause error, format string, args ...any) error {
 	return fmt.Errorf("%w: %w: %s", ErrDropped, cause, fmt.Sprintf(format, args...))

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,11 +129,17 @@ func ipv6(src, dst netip.Addr) []byte {
 	return p
 }
 
-// memStore is a Store in memory that can be told to fail.
+// memStore is a Store in memory that can be told to fail. PutLeases
+// (the only method the role calls without its lock) is serialized with
+// the others, waits for gate when it is set, and counts its calls.
 type memStore struct {
-	sas      map[mip6udp.SPI]SARecord
-	bindings map[netip.Addr]Binding
-	fail     bool
+	mu          sync.Mutex
+	sas         map[mip6udp.SPI]SARecord
+	bindings    map[netip.Addr]Binding
+	fail        bool
+	failBinding bool // PutBinding only
+	gate        chan struct{}
+	leaseWrites int
 }
 
 var errStoreTest = errors.New("store down")
@@ -142,6 +149,8 @@ func newMemStore() *memStore {
 }
 
 func (s *memStore) PutSA(r SARecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.fail {
 		return errStoreTest
 	}
@@ -150,6 +159,8 @@ func (s *memStore) PutSA(r SARecord) error {
 }
 
 func (s *memStore) DeleteSA(spi mip6udp.SPI) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.fail {
 		return errStoreTest
 	}
@@ -158,14 +169,37 @@ func (s *memStore) DeleteSA(spi mip6udp.SPI) error {
 }
 
 func (s *memStore) PutBinding(b Binding) error {
-	if s.fail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail || s.failBinding {
 		return errStoreTest
 	}
 	s.bindings[b.HomeAddress] = b
 	return nil
 }
 
+func (s *memStore) PutLeases(ls []Lease) error {
+	if s.gate != nil {
+		<-s.gate
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leaseWrites++
+	if s.fail {
+		return errStoreTest
+	}
+	for _, l := range ls {
+		if r, ok := s.sas[l.SPI]; ok {
+			r.InLease = l.Lease
+			s.sas[l.SPI] = r
+		}
+	}
+	return nil
+}
+
 func (s *memStore) DeleteBinding(a netip.Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.fail {
 		return errStoreTest
 	}
@@ -174,6 +208,8 @@ func (s *memStore) DeleteBinding(a netip.Addr) error {
 }
 
 func (s *memStore) records() ([]SARecord, []Binding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var sas []SARecord
 	var bs []Binding
 	for _, r := range s.sas {

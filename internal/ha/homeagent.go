@@ -45,6 +45,11 @@ type Config struct {
 	Store Store
 	// Rand supplies the CBC IVs; nil means crypto/rand.
 	Rand io.Reader
+	// HoldBeyondLease makes HandleUDP return a verified packet beyond its
+	// SA's inbound lease (ErrLeaseWait) instead of writing the lease
+	// itself, so that the caller can write the leases of many such packets
+	// at once (the node does) and then hand them to HandleHeld.
+	HoldBeyondLease bool
 }
 
 // Store persists the home agent's state. Each call is one change; the role
@@ -54,6 +59,9 @@ type Store interface {
 	DeleteSA(mip6udp.SPI) error
 	PutBinding(Binding) error
 	DeleteBinding(homeAddress netip.Addr) error
+	// PutLeases stores the inbound lease of each SA, all in one write;
+	// an SA no longer stored is skipped.
+	PutLeases([]Lease) error
 }
 
 // SARecord is what the Store keeps of an SA: the SA with its keys, the
@@ -64,9 +72,13 @@ type SARecord struct {
 	// OutReserved: Seal may use Sequence Numbers up to it; a restart
 	// resumes after it.
 	OutReserved uint32
-	// InHighest: the highest Sequence Number received at the last
-	// checkpoint; a restart accepts only later ones.
+	// InHighest: the highest Sequence Number received when the record
+	// was written.
 	InHighest uint32
+	// InLease: the inbound lease, ≥ every Sequence Number the home agent
+	// accepted (the highest one after a clean stop). A restart accepts
+	// only numbers beyond max(InHighest, InLease).
+	InLease uint32
 }
 
 // Binding is a binding cache entry (RFC 6275 §9.1) of a home
@@ -92,6 +104,7 @@ type SAInfo struct {
 type association struct {
 	pair *mip6sa.Pair
 	rec  SARecord
+	in   inboundLease
 }
 
 // HomeAgent is the RFC 6618 §6 home agent role. It is safe for concurrent
@@ -107,6 +120,10 @@ type HomeAgent struct {
 	// while the binding still uses it (until a BU under the new SA).
 	previous map[netip.Addr]mip6udp.SPI
 	stats    Stats
+	// leaseDue signals that a lease is wanted (LeaseDue); writeMu
+	// serializes lease writes and is taken before mu.
+	leaseDue chan struct{}
+	writeMu  sync.Mutex
 }
 
 // New returns a home agent with no SA and no binding.
@@ -118,7 +135,8 @@ func New(cfg Config) *HomeAgent {
 		cfg.Grace = DefaultGrace
 	}
 	return &HomeAgent{cfg: cfg, sas: map[mip6udp.SPI]*association{}, byHoA: map[netip.Addr]mip6udp.SPI{},
-		bindings: map[netip.Addr]*Binding{}, byCoA: map[netip.AddrPort]netip.Addr{}, previous: map[netip.Addr]mip6udp.SPI{}}
+		bindings: map[netip.Addr]*Binding{}, byCoA: map[netip.AddrPort]netip.Addr{}, previous: map[netip.Addr]mip6udp.SPI{},
+		leaseDue: make(chan struct{}, 1)}
 }
 
 // InstallSA installs an SA the HAC provisioned (RFC 6618 §4.3). It needs
@@ -158,6 +176,7 @@ func (nopStore) PutSA(SARecord) error           { return nil }
 func (nopStore) DeleteSA(mip6udp.SPI) error     { return nil }
 func (nopStore) PutBinding(Binding) error       { return nil }
 func (nopStore) DeleteBinding(netip.Addr) error { return nil }
+func (nopStore) PutLeases([]Lease) error        { return nil }
 
 func (h *HomeAgent) bind(b Binding) {
 	if old := h.bindings[b.HomeAddress]; old != nil {
@@ -209,23 +228,6 @@ func (h *HomeAgent) Expire(now time.Time) time.Time {
 		_ = h.store().DeleteSA(spi)
 	}
 	return next
-}
-
-// Checkpoint persists the inbound Sequence Number of every SA, so that a
-// restart refuses what was received before it. The node calls it
-// periodically and when it stops.
-func (h *HomeAgent) Checkpoint() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, a := range h.sas {
-		if hi := a.pair.In.Highest(); hi != a.rec.InHighest {
-			a.rec.InHighest = hi
-			if err := h.store().PutSA(a.rec); err != nil {
-				return fmt.Errorf("%w: %w", ErrStore, err)
-			}
-		}
-	}
-	return nil
 }
 
 // Stats returns a copy of the counters.

@@ -2,6 +2,7 @@ package ha
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -27,10 +28,56 @@ type Result struct {
 // (PType 1 or, where the SA's scope allows, 0, §6.4) from a bound home
 // address is returned for the home link. The result appends to dst. Every
 // refusal wraps ErrDropped and is counted in Stats; it changes no state.
+//
+// A verified packet whose Sequence Number is beyond the SA's persisted
+// inbound lease waits: the lease is written at once (WriteLeases) and the
+// packet handled again; if the write fails it is dropped (ErrLease, the
+// store-first rule of docs/ha.md). With Config.HoldBeyondLease the packet
+// is returned to the caller instead (ErrLeaseWait), to be given to
+// HandleHeld after WriteLeases.
 func (h *HomeAgent) HandleUDP(dst []byte, now time.Time, from netip.AddrPort, payload []byte) (Result, error) {
+	mode := leaseWrite
+	if h.cfg.HoldBeyondLease {
+		mode = leaseHold
+	}
+	return h.handle(dst, now, from, payload, mode)
+}
+
+// HandleHeld handles a packet HandleUDP returned with ErrLeaseWait, once
+// the caller called WriteLeases: if it is still beyond its SA's lease (the
+// write failed) it is dropped, ErrLease.
+func (h *HomeAgent) HandleHeld(dst []byte, now time.Time, from netip.AddrPort, payload []byte) (Result, error) {
+	return h.handle(dst, now, from, payload, leaseDrop)
+}
+
+// What HandleUDP does with a verified packet beyond its SA's lease.
+const (
+	leaseWrite = iota // write the lease and handle it again
+	leaseHold         // return ErrLeaseWait
+	leaseDrop         // drop it, ErrLease
+)
+
+func (h *HomeAgent) handle(dst []byte, now time.Time, from netip.AddrPort, payload []byte, mode int) (Result, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r, err := h.handleUDP(dst, now, from.Addr().Unmap(), from.Port(), payload)
+	if err != nil && errors.Is(err, mip6udp.ErrBeyondLimit) {
+		switch mode {
+		case leaseHold:
+			h.stats.Leases.Waits++
+			return Result{}, fmt.Errorf("%w (%v)", ErrLeaseWait, err) // not a drop: no ErrDropped
+		case leaseWrite:
+			h.stats.Leases.Waits++
+			h.mu.Unlock()
+			werr := h.WriteLeases()
+			h.mu.Lock()
+			if r, err = h.handleUDP(dst, now, from.Addr().Unmap(), from.Port(), payload); errors.Is(err, mip6udp.ErrBeyondLimit) {
+				err = fmt.Errorf("%w: %w: %w", ErrDropped, ErrLease, errors.Join(err, werr))
+			}
+		default:
+			err = fmt.Errorf("%w: %w: %w", ErrDropped, ErrLease, err)
+		}
+	}
 	if err != nil {
 		h.stats.Drops.count(err)
 	}
@@ -78,7 +125,14 @@ func (h *HomeAgent) handleUDP(dst []byte, now time.Time, fromAddr netip.Addr, fr
 	}
 	m, opened, err := mip6udp.Open(dst, payload, scope, lookup)
 	if err != nil {
+		if a != nil && errors.Is(err, mip6udp.ErrBeyondLimit) {
+			// Authentic, beyond the lease: ask for one that covers it.
+			h.wantLease(a, ahead(binary.BigEndian.Uint32(payload[4:]), a.in.size(now)))
+		}
 		return Result{}, fmt.Errorf("%w: %w", ErrDropped, err)
+	}
+	if m.Type != mip6udp.PacketTypePlaintext {
+		h.accepted(now, a, m.SequenceNumber)
 	}
 	if m.NextHeader == 59 {
 		return Result{}, drop(errDummy, "SPI %d Sequence Number %d", m.SPI, m.SequenceNumber)
@@ -164,9 +218,8 @@ func (h *HomeAgent) fromHomeLink(dst []byte, now time.Time, packet []byte) (neti
 // Sequence Number reservation forward when the next number would pass it.
 func (h *HomeAgent) seal(dst []byte, a *association, t mip6udp.PacketType, nh uint8, payload []byte) ([]byte, error) {
 	if a.pair.Out.Sequence() >= a.rec.OutReserved {
-		rec := a.rec
+		rec := a.record()
 		rec.OutReserved = reservation(rec.OutReserved)
-		rec.InHighest = a.pair.In.Highest()
 		if err := h.store().PutSA(rec); err != nil {
 			return dst, fmt.Errorf("%w: %w", ErrStore, err)
 		}

@@ -13,16 +13,24 @@ import (
 )
 
 // build makes rec's association: the Pair, its counters resumed, and the
-// next outbound reservation in its record.
+// next outbound reservation and inbound lease in its record (to be
+// written before the association is used).
 func (h *HomeAgent) build(rec SARecord) (*association, error) {
 	p, err := mip6sa.NewWithRand(mip6sa.HomeAgent, &rec.SA, &rec.Bootstrap, h.cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSA, err)
 	}
 	p.Out.ResumeAt(rec.OutReserved)
-	p.In.ResumeAt(rec.InHighest)
+	// Everything up to the stored lease may have been accepted before a
+	// crash: the window refuses it (RFC 4303 §3.4.3). The lease starts
+	// there: the first packet beyond waits for a new one.
+	resume := max(rec.InHighest, rec.InLease)
+	p.In.ResumeAt(resume)
 	rec.OutReserved = reservation(rec.OutReserved)
-	return &association{pair: p, rec: rec}, nil
+	a := &association{pair: p, rec: rec}
+	a.setLimit(resume)
+	a.rec = a.record()
+	return a, nil
 }
 
 // install puts a new SA in the table and the store. h.mu is held.

@@ -23,8 +23,22 @@ type Stats struct {
 	// DataFromMobile: inner packets handed to the home link.
 	DataFromMobile uint64 `json:"data_from_mobile"`
 	// DataToMobile: home-link packets sent to a care-of address.
-	DataToMobile uint64 `json:"data_to_mobile"`
-	Drops        Drops  `json:"drops"`
+	DataToMobile uint64     `json:"data_to_mobile"`
+	Leases       LeaseStats `json:"leases"`
+	Drops        Drops      `json:"drops"`
+}
+
+// LeaseStats count the inbound lease's work (docs/ha.md, "Sequence
+// Numbers across a restart").
+type LeaseStats struct {
+	// Writes: Store.PutLeases calls by WriteLeases (each one transaction
+	// for every SA whose lease was due).
+	Writes        uint64 `json:"writes"`
+	WriteFailures uint64 `json:"write_failures"`
+	// Waits: verified packets that came beyond their SA's lease before
+	// the new one was written and waited for the write (in HandleUDP,
+	// or returned with ErrLeaseWait); a packet may wait more than once.
+	Waits uint64 `json:"waits"`
 }
 
 // Rejections count Binding Acknowledgements by refusal status.
@@ -51,6 +65,7 @@ type Drops struct {
 	NoBinding        uint64 `json:"no_binding"`         // data for/from an unbound home address
 	Dummy            uint64 `json:"dummy"`              // Next Header 59 (RFC 4303 §2.6)
 	SealFailed       uint64 `json:"seal_failed"`        // outbound Sequence Number exhausted
+	Lease            uint64 `json:"lease"`              // beyond the inbound lease, which could not be written
 	Store            uint64 `json:"store"`              // state could not be persisted
 }
 
@@ -66,7 +81,7 @@ func (d *Drops) count(err error) {
 		{mip6udp.ErrICV, &d.ICV}, {mip6udp.ErrScope, &d.Scope}, {ErrExpiredSA, &d.ExpiredSA},
 		{ErrNotBindingUpdate, &d.NotBindingUpdate}, {ErrInnerSource, &d.InnerSource},
 		{ErrNoBinding, &d.NoBinding}, {errDummy, &d.Dummy},
-		{mip6udp.ErrSequenceNumberExhausted, &d.SealFailed}, {ErrStore, &d.Store},
+		{mip6udp.ErrSequenceNumberExhausted, &d.SealFailed}, {ErrLease, &d.Lease}, {ErrStore, &d.Store},
 	} {
 		if errors.Is(err, m.cause) {
 			c = m.n

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,6 +76,7 @@ type saRecord struct {
 	HomePrefix6, HomePrefix4           netip.Prefix
 	Port                               uint16
 	OutReserved, InHighest             uint32
+	InLease                            uint32 `json:",omitempty"`
 }
 
 func spiKey(spi mip6udp.SPI) []byte { return binary.BigEndian.AppendUint32(nil, uint32(spi)) }
@@ -87,13 +89,57 @@ func (s *Bolt) PutSA(r ha.SARecord) error {
 		HomeAgent6: r.Bootstrap.HomeAgent6, HomeAddress6: r.Bootstrap.HomeAddress6,
 		HomeAgent4: r.Bootstrap.HomeAgent4, HomeAddress4: r.Bootstrap.HomeAddress4,
 		HomePrefix6: r.Bootstrap.HomePrefix6, HomePrefix4: r.Bootstrap.HomePrefix4, Port: uint16(r.Bootstrap.Port),
-		OutReserved: r.OutReserved, InHighest: r.InHighest}
+		OutReserved: r.OutReserved, InHighest: r.InHighest, InLease: r.InLease}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("hastate: SA %d: %w", r.SA.SPI, err)
 	}
 	defer clear(b)
 	return s.put(bucketSAs, spiKey(mip6udp.SPI(r.SA.SPI)), b)
+}
+
+// PutLeases sets the inbound lease of each SA in one transaction (one
+// fsync however many SAs). A lease of an SA no longer stored is skipped:
+// a write racing the SA's deletion does not bring it back.
+func (s *Bolt) PutLeases(ls []ha.Lease) error {
+	var written [][]byte // wiped once committed: bbolt needs them until then
+	defer func() {
+		for _, v := range written {
+			clear(v)
+		}
+	}()
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSAs)
+		for _, l := range ls {
+			k := spiKey(l.SPI)
+			v := b.Get(k)
+			if v == nil {
+				continue
+			}
+			var r map[string]json.RawMessage
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("%w: SA %d: %w", ErrCorrupt, l.SPI, err)
+			}
+			r["InLease"] = json.RawMessage(strconv.FormatUint(uint64(l.Lease), 10))
+			nv, err := json.Marshal(r)
+			clearRaw(r)
+			if err != nil {
+				return fmt.Errorf("hastate: SA %d: %w", l.SPI, err)
+			}
+			written = append(written, nv)
+			if err := b.Put(k, nv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// clearRaw wipes the decoded fields of a record (they hold its keys).
+func clearRaw(r map[string]json.RawMessage) {
+	for _, v := range r {
+		clear(v)
+	}
 }
 
 // DeleteSA removes the SA.
@@ -174,5 +220,5 @@ func decodeSA(v []byte) (ha.SARecord, error) {
 	}
 	return ha.SARecord{SA: sa, Bootstrap: mip6tls.Bootstrap{HomeAgent6: r.HomeAgent6, HomeAddress6: r.HomeAddress6,
 		HomeAgent4: r.HomeAgent4, HomeAddress4: r.HomeAddress4, HomePrefix6: r.HomePrefix6, HomePrefix4: r.HomePrefix4,
-		Port: mip6tls.ServicePort(r.Port)}, OutReserved: r.OutReserved, InHighest: r.InHighest}, nil
+		Port: mip6tls.ServicePort(r.Port)}, OutReserved: r.OutReserved, InHighest: r.InHighest, InLease: r.InLease}, nil
 }

@@ -92,3 +92,42 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("corrupt record: %v", err)
 	}
 }
+
+// TestPutLeases: one call sets the lease of several SAs (the rest of each
+// record, keys included, unchanged) and skips an SA that is not stored.
+func TestPutLeases(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "ha.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	end := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var want []ha.SARecord
+	for _, spi := range []mip6tls.SPI{5, 6} {
+		rec := ha.SARecord{SA: mip6tls.SecurityAssociation{SPI: spi, CipherSuite: mip6tls.CipherSuiteAES128CBCSHA, Scope: 1, ValidityEnd: end,
+			MNToHAIntegrity: key(t, 20, 1), HAToMNIntegrity: key(t, 20, 2), MNToHAEncryption: key(t, 16, 3), HAToMNEncryption: key(t, 16, 4)},
+			Bootstrap:   mip6tls.Bootstrap{HomeAddress6: netip.MustParseAddr("2001:db8::100")},
+			OutReserved: 65536, InHighest: 3, InLease: 16}
+		if err := s.PutSA(rec); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, rec)
+	}
+	if err := s.PutLeases([]ha.Lease{{SPI: 5, Lease: 4000}, {SPI: 6, Lease: 7}, {SPI: 99, Lease: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	want[0].InLease, want[1].InLease = 4000, 7
+	sas, _, err := s.Load()
+	if err != nil || len(sas) != 2 {
+		t.Fatalf("Load: %v, %d SAs (the lease of an unknown SPI must not create one)", err, len(sas))
+	}
+	for i, got := range sas {
+		if !got.SA.MNToHAIntegrity.Equal(&want[i].SA.MNToHAIntegrity) || !got.SA.HAToMNEncryption.Equal(&want[i].SA.HAToMNEncryption) {
+			t.Errorf("SA %d: keys changed", got.SA.SPI)
+		}
+		got.SA.ValidityEnd, want[i].SA.ValidityEnd = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("SA %d: %+v, want %+v", got.SA.SPI, got, want[i])
+		}
+	}
+}

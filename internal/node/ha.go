@@ -10,12 +10,14 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fhkey/fhkey/internal/forward"
 	"github.com/fhkey/fhkey/internal/ha"
 	"github.com/fhkey/fhkey/internal/hastate"
 	"github.com/fhkey/fhkey/mip6tls"
+	"github.com/fhkey/fhkey/mip6udp"
 )
 
 // HomeLink is where the home agent puts the mobile nodes' reverse-tunneled
@@ -79,6 +81,23 @@ type HA struct {
 
 	mu     sync.Mutex
 	routed map[netip.Addr]bool
+
+	// held are the datagrams beyond their SA's inbound lease, waiting for
+	// serveLeases to write it (heldDue wakes it), and behind them, in
+	// order, the later datagrams of the same SPIs (heldSPIs); holding
+	// counts them for the receive loop's fast path.
+	heldMu   sync.Mutex
+	held     []heldDatagram
+	heldSPIs map[mip6udp.SPI]int
+	holding  atomic.Int32
+	heldDue  chan struct{}
+}
+
+// heldDatagram is a received datagram waiting for its lease.
+type heldDatagram struct {
+	from    netip.AddrPort
+	payload []byte
+	spi     mip6udp.SPI
 }
 
 // OpenHA opens the state file and restores the role from it (dropping what
@@ -86,7 +105,8 @@ type HA struct {
 // binding into it) and the channel's listener. Nothing is served before
 // Serve.
 func OpenHA(spec HASpec) (h *HA, err error) {
-	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS}
+	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS, heldDue: make(chan struct{}, 1),
+		heldSPIs: map[mip6udp.SPI]int{}}
 	opened := h
 	if h.now == nil {
 		h.now = time.Now
@@ -113,6 +133,9 @@ func OpenHA(spec HASpec) (h *HA, err error) {
 		}
 		spec.Role.Store = h.store
 	}
+	// Packets beyond their lease wait in the node, so that one write
+	// covers all of those that arrive meanwhile (serveLeases).
+	spec.Role.HoldBeyondLease = true
 	h.Role = ha.New(spec.Role)
 	if err := h.Role.Restore(h.now(), sas, bindings); err != nil {
 		return nil, err
@@ -195,8 +218,10 @@ func (h *HA) syncRoutes() error {
 	return errors.Join(errs...)
 }
 
-// Close closes the sockets and the home link and checkpoints and closes
-// the state file.
+// Close checkpoints the role (the clean stop: each inbound lease narrowed
+// to the highest Sequence Number received, so a restart accepts the next
+// one), closes the sockets and the home link, and closes the state file.
+// Serve must have returned.
 func (h *HA) Close() error {
 	var errs []error
 	if h.Role != nil {

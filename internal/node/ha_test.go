@@ -190,6 +190,41 @@ func innerPacket(src, dst netip.Addr) []byte {
 }
 
 func startHA(t *testing.T, state string, link *fakeLink, clk *clock) (*HA, func()) {
+	h, stopServe := serveHA(t, state, link, clk)
+	return h, func() {
+		stopServe()
+		if err := h.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+}
+
+// newHAFiles returns a clock, a state file name and a home link for a
+// home agent node.
+func newHAFiles(t *testing.T) (*clock, string, *fakeLink) {
+	clk := &clock{}
+	clk.set(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	return clk, filepath.Join(t.TempDir(), "ha.db"), newFakeLink()
+}
+
+// registerTestMN installs the test SA in h and registers a test MN with
+// a BU of the given lifetime.
+func registerTestMN(t *testing.T, h *HA, clk *clock, lifetime time.Duration) *testMN {
+	t.Helper()
+	sa, bs := haTestSA(t, clk.now().Add(time.Hour))
+	if err := h.InstallSA(sa, bs); err != nil {
+		t.Fatal(err)
+	}
+	mn := newTestMN(t, sa, bs, h.Addr())
+	if ba := mn.bindingUpdate(1, lifetime); ba.Status != ha.StatusAccepted || ba.Lifetime != lifetime {
+		t.Fatalf("BA %+v", ba)
+	}
+	return mn
+}
+
+// serveHA opens and serves a home agent; the function returned stops
+// Serve and closes nothing.
+func serveHA(t *testing.T, state string, link *fakeLink, clk *clock) (*HA, func()) {
 	h, err := OpenHA(HASpec{Listen: netip.MustParseAddrPort("[::1]:0"), Role: ha.Config{HomePrefix: haHomePrefix},
 		StateFile: state, HomeLink: link, Now: clk.now})
 	if err != nil {
@@ -203,9 +238,6 @@ func startHA(t *testing.T, state string, link *fakeLink, clk *clock) (*HA, func(
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-		if err := h.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
 	}
 }
 
@@ -213,19 +245,9 @@ func startHA(t *testing.T, state string, link *fakeLink, clk *clock) (*HA, func(
 // ways through the home link, a restart that keeps the binding and the
 // Sequence Numbers, and expiry that drops the binding and its route.
 func TestHALoopback(t *testing.T) {
-	clk := &clock{}
-	clk.set(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	state := filepath.Join(t.TempDir(), "ha.db")
-	link := newFakeLink()
+	clk, state, link := newHAFiles(t)
 	h, stop := startHA(t, state, link, clk)
-	sa, bs := haTestSA(t, clk.now().Add(time.Hour))
-	if err := h.InstallSA(sa, bs); err != nil {
-		t.Fatal(err)
-	}
-	mn := newTestMN(t, sa, bs, h.Addr())
-	if ba := mn.bindingUpdate(1, 2*time.Minute); ba.Status != ha.StatusAccepted || ba.Lifetime != 2*time.Minute {
-		t.Fatalf("BA %+v", ba)
-	}
+	mn := registerTestMN(t, h, clk, 2*time.Minute)
 	if !link.routed(haHoA) {
 		t.Error("no route for the home address after the BA")
 	}

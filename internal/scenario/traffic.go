@@ -269,3 +269,33 @@ func (t *TunnelSink) Count() int {
 var errSink = errors.New("scenario: tunnel sink")
 
 func sinkError(op string, err error) error { return fmt.Errorf("%w: %s: %w", errSink, op, err) }
+
+// EchoBurst sends n datagrams ("<what> <i>") on conn, a socket connected
+// to a UDP echo, without waiting for answers, and counts the answers that
+// come back within wait of the last one. After the home agent's crash
+// the demo and the e2e use it to use up the Sequence Numbers the
+// restarted HA refuses to the MN (docs/ha.md, "Sequence Numbers across a
+// restart").
+func EchoBurst(conn *net.UDPConn, n int, what string, wait time.Duration) int {
+	want := map[string]bool{}
+	for i := range n {
+		msg := fmt.Sprintf("%s %d", what, i)
+		if _, err := conn.Write([]byte(msg)); err == nil {
+			want[msg] = true
+		}
+	}
+	got := 0
+	buf := make([]byte, 256)
+	conn.SetReadDeadline(time.Now().Add(wait))
+	for len(want) > 0 {
+		k, err := conn.Read(buf)
+		if err != nil {
+			break
+		}
+		if want[string(buf[:k])] {
+			delete(want, string(buf[:k]))
+			got++
+		}
+	}
+	return got
+}

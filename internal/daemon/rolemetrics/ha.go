@@ -45,6 +45,11 @@ func RegisterHA(reg prometheus.Registerer, stats func() ha.Stats) {
 		d("no_binding", func(x *ha.Drops) uint64 { return x.NoBinding }),
 		d("dummy", func(x *ha.Drops) uint64 { return x.Dummy }),
 		d("seal_failed", func(x *ha.Drops) uint64 { return x.SealFailed }),
+		d("lease", func(x *ha.Drops) uint64 { return x.Lease }),
 		d("store", func(x *ha.Drops) uint64 { return x.Store }))
+	c.add("fhkey_ha_inbound_lease_total", "Inbound Sequence Number leases (docs/ha.md): writes (one transaction each, every SA due), write_failures, waits (packets beyond their lease that waited for its write).", "event",
+		haBy{"writes", func(s *ha.Stats) uint64 { return s.Leases.Writes }},
+		haBy{"write_failures", func(s *ha.Stats) uint64 { return s.Leases.WriteFailures }},
+		haBy{"waits", func(s *ha.Stats) uint64 { return s.Leases.Waits }})
 	reg.MustRegister(c)
 }

@@ -2,7 +2,7 @@
 # fuzz smoke runs, and the interop tests against independent implementations.
 GO      ?= go
 # The fuzz smoke runs each target for a fixed number of executions
-# (-fuzztime=Nx, counts in scripts/fuzz-smoke.sh, sized to about 10 s each
+# (-fuzztime=Nx, counts in scripts/fuzz-smoke.sh, sized to about 2-8 s each
 # on the 2-core build machine), not for a duration: Go 1.26's fuzzing
 # coordinator can fail a timed run at its deadline with "context deadline
 # exceeded" and no reproducer when the machine is loaded (go.dev/issue/75804,

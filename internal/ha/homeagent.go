@@ -119,7 +119,10 @@ type HomeAgent struct {
 	// previous is the SA a re-bootstrap replaced, per home address, kept
 	// while the binding still uses it (until a BU under the new SA).
 	previous map[netip.Addr]mip6udp.SPI
-	stats    Stats
+	// changed are the home addresses whose binding was created or
+	// removed since the last BindingChanges: the node routes only those.
+	changed map[netip.Addr]struct{}
+	stats   Stats
 	// leaseDue signals that a lease is wanted (LeaseDue); writeMu
 	// serializes lease writes and is taken before mu.
 	leaseDue chan struct{}
@@ -136,7 +139,7 @@ func New(cfg Config) *HomeAgent {
 	}
 	return &HomeAgent{cfg: cfg, sas: map[mip6udp.SPI]*association{}, byHoA: map[netip.Addr]mip6udp.SPI{},
 		bindings: map[netip.Addr]*Binding{}, byCoA: map[netip.AddrPort]netip.Addr{}, previous: map[netip.Addr]mip6udp.SPI{},
-		leaseDue: make(chan struct{}, 1)}
+		changed: map[netip.Addr]struct{}{}, leaseDue: make(chan struct{}, 1)}
 }
 
 // InstallSA installs an SA the HAC provisioned (RFC 6618 §4.3). It needs
@@ -181,6 +184,8 @@ func (nopStore) PutLeases([]Lease) error        { return nil }
 func (h *HomeAgent) bind(b Binding) {
 	if old := h.bindings[b.HomeAddress]; old != nil {
 		delete(h.byCoA, old.CareOf)
+	} else {
+		h.changed[b.HomeAddress] = struct{}{}
 	}
 	h.bindings[b.HomeAddress] = &b
 	h.byCoA[b.CareOf] = b.HomeAddress
@@ -190,7 +195,26 @@ func (h *HomeAgent) unbind(hoa netip.Addr) {
 	if b := h.bindings[hoa]; b != nil {
 		delete(h.byCoA, b.CareOf)
 		delete(h.bindings, hoa)
+		h.changed[hoa] = struct{}{}
 	}
+}
+
+// BindingChanges returns the home addresses whose binding was created or
+// removed since the last call, each with whether it is bound now: what
+// the node's home-link routes must follow, without a pass over the whole
+// cache on every registration or provisioning.
+func (h *HomeAgent) BindingChanges() map[netip.Addr]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.changed) == 0 {
+		return nil
+	}
+	out := make(map[netip.Addr]bool, len(h.changed))
+	for hoa := range h.changed {
+		out[hoa] = h.bindings[hoa] != nil
+	}
+	clear(h.changed)
+	return out
 }
 
 // Expire drops the bindings whose lifetime ended or whose SA's validity

@@ -81,6 +81,8 @@ type HA struct {
 
 	mu     sync.Mutex
 	routed map[netip.Addr]bool
+	// routeDue are the routes still to add (true) or delete (false).
+	routeDue map[netip.Addr]bool
 
 	// held are the datagrams beyond their SA's inbound lease, waiting for
 	// serveLeases to write it (heldDue wakes it), and behind them, in
@@ -105,7 +107,7 @@ type heldDatagram struct {
 // binding into it) and the channel's listener. Nothing is served before
 // Serve.
 func OpenHA(spec HASpec) (h *HA, err error) {
-	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS, heldDue: make(chan struct{}, 1),
+	h = &HA{now: spec.Now, log: spec.Logger, routed: map[netip.Addr]bool{}, routeDue: map[netip.Addr]bool{}, channelTLS: spec.ChannelTLS, heldDue: make(chan struct{}, 1),
 		heldSPIs: map[mip6udp.SPI]int{}}
 	opened := h
 	if h.now == nil {
@@ -190,30 +192,33 @@ func (h *HA) InstallSA(sa mip6tls.SecurityAssociation, bs mip6tls.Bootstrap) err
 	return h.syncRoutes()
 }
 
-// syncRoutes makes the home link's routes the bound home addresses.
+// syncRoutes makes the home link's routes follow the bindings created or
+// removed since the last call (ha.HomeAgent.BindingChanges); a route that
+// could not be added or deleted is tried again at the next call.
 func (h *HA) syncRoutes() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	bound := map[netip.Addr]bool{}
-	var errs []error
-	for _, b := range h.Role.Bindings() {
-		bound[b.HomeAddress] = true
-		if !h.routed[b.HomeAddress] {
-			if err := h.link.AddRoute(b.HomeAddress); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			h.routed[b.HomeAddress] = true
-		}
+	for hoa, bound := range h.Role.BindingChanges() {
+		h.routeDue[hoa] = bound
 	}
-	for a := range h.routed {
-		if !bound[a] {
-			if err := h.link.DeleteRoute(a); err != nil {
-				errs = append(errs, err)
-				continue
+	var errs []error
+	for hoa, bound := range h.routeDue {
+		var err error
+		switch {
+		case bound && !h.routed[hoa]:
+			if err = h.link.AddRoute(hoa); err == nil {
+				h.routed[hoa] = true
 			}
-			delete(h.routed, a)
+		case !bound && h.routed[hoa]:
+			if err = h.link.DeleteRoute(hoa); err == nil {
+				delete(h.routed, hoa)
+			}
 		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(h.routeDue, hoa)
 	}
 	return errors.Join(errs...)
 }

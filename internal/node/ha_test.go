@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -38,6 +39,8 @@ type fakeLink struct {
 	deadline    atomic.Pointer[time.Time]
 	mu          sync.Mutex
 	routes      map[netip.Addr]bool
+	// failAdds fails that many AddRoute calls; adds counts them all.
+	failAdds, adds int
 }
 
 func newFakeLink() *fakeLink {
@@ -70,8 +73,13 @@ func (l *fakeLink) SetReadDeadline(t time.Time) error {
 
 func (l *fakeLink) AddRoute(a netip.Addr) error {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.adds++
+	if l.failAdds > 0 {
+		l.failAdds--
+		return errors.New("fake link: route refused")
+	}
 	l.routes[a] = true
-	l.mu.Unlock()
 	return nil
 }
 func (l *fakeLink) DeleteRoute(a netip.Addr) error {
@@ -293,6 +301,30 @@ func TestHALoopback(t *testing.T) {
 	})
 	if s := h.Role.Stats(); s.BindingsExpired != 1 {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestHARouteRetry: the node routes only the bindings that changed (an
+// SA provisioned or a refreshed binding adds no AddRoute), and a route the
+// link refused is added at the next sync.
+func TestHARouteRetry(t *testing.T) {
+	clk, state, link := newHAFiles(t)
+	link.failAdds = 1
+	h, stop := startHA(t, state, link, clk)
+	defer stop()
+	registerTestMN(t, h, clk, 2*time.Minute)
+	testenv.Eventually(t, 5*time.Second, "route added after a refusal", func() (bool, string) {
+		link.mu.Lock()
+		defer link.mu.Unlock()
+		return link.routes[haHoA] && link.adds == 2, fmt.Sprintf("routes %v, AddRoute calls %d", link.routes, link.adds)
+	})
+	if err := h.syncRoutes(); err != nil {
+		t.Fatal(err)
+	}
+	link.mu.Lock()
+	defer link.mu.Unlock()
+	if link.adds != 2 {
+		t.Errorf("AddRoute calls %d after a sync with nothing changed, want 2", link.adds)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/coalesce"
 	"github.com/fhkey/fhkey/internal/hac"
 	"github.com/fhkey/fhkey/mip6tls"
 )
@@ -193,7 +194,9 @@ func (h *HAC) Serve(ctx context.Context) error {
 		go func() {
 			defer h.wg.Done()
 			defer h.release()
-			h.session(ctx, tls.Server(c, live.tls), live)
+			// The last response and the close_notify leave in one
+			// write (coalesce).
+			h.session(ctx, tls.Server(coalesce.New(c), live.tls), live)
 		}()
 	}
 }

@@ -8,13 +8,15 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/fhkey/fhkey/internal/coalesce"
 )
 
 // bareTLSServer is the baseline of the bootstrap figure: a plain
 // crypto/tls server with the HAC's own configuration (node.HACTLSConfig of
 // the HAC's spec: the same certificate chain and key, curves, cipher
 // suites, versions and session tickets) that accepts, completes the
-// handshake and closes.
+// handshake and closes, over the HAC's transport (a coalesce.Conn).
 type bareTLSServer struct {
 	ln     net.Listener
 	config *tls.Config
@@ -22,7 +24,7 @@ type bareTLSServer struct {
 }
 
 func startBareTLS(config *tls.Config) (*bareTLSServer, error) {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", config)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
@@ -38,9 +40,12 @@ func startBareTLS(config *tls.Config) (*bareTLSServer, error) {
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-				_ = c.(*tls.Conn).Handshake()
-				c.Close()
+				// The HAC's transport: a coalescing connection under
+				// TLS (node.HAC.Serve).
+				tc := tls.Server(coalesce.New(c), s.config)
+				_ = tc.SetDeadline(time.Now().Add(20 * time.Second))
+				_ = tc.Handshake()
+				tc.Close()
 			}()
 		}
 	}()
@@ -59,13 +64,19 @@ func (s *bareTLSServer) close() error {
 func (b *tlsBench) handshake(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	d := tls.Dialer{Config: b.client.TLS}
-	c, err := d.DialContext(ctx, "tcp", b.bare.ln.Addr().String())
+	// The MN's transport (hacclient.Bootstrap): a coalescing connection
+	// under TLS, the handshake bounded by ctx.
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", b.bare.ln.Addr().String())
 	if err != nil {
 		return err
 	}
+	c := tls.Client(coalesce.New(nc), b.client.TLS)
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
+	}
+	if err := c.HandshakeContext(ctx); err != nil {
+		return errors.Join(err, c.Close())
 	}
 	_, err = io.Copy(io.Discard, c)
 	return errors.Join(err, c.Close())

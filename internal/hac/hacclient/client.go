@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"time"
 
+	"github.com/fhkey/fhkey/internal/coalesce"
 	"github.com/fhkey/fhkey/internal/eap/tlspeer"
 	"github.com/fhkey/fhkey/mip6tls"
 )
@@ -114,17 +116,22 @@ func Bootstrap(ctx context.Context, addr string, cfg Config) (*Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
-	d := tls.Dialer{Config: tc}
+	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("hacclient: TLS to %s: %w", addr, err)
 	}
-	defer nc.Close()
-	conn := nc.(*tls.Conn)
+	// The Finished of the handshake and the first request leave in one
+	// write, the close_notify alone (coalesce).
+	conn := tls.Client(coalesce.New(nc), tc)
+	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
+	}
+	if err := conn.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("hacclient: TLS to %s: %w", addr, err)
 	}
 	return Run(conn, cfg)
 }

@@ -63,6 +63,35 @@ func TestDeregistration(t *testing.T) {
 	}
 }
 
+// TestBindingChanges: the home addresses whose binding was created or
+// removed, once each, with whether they are bound; a refreshed binding or
+// another SA provisioned is no change.
+func TestBindingChanges(t *testing.T) {
+	f := newFixture(t, mip6tls.SAScopeAll)
+	if c := f.ha.BindingChanges(); c != nil {
+		t.Fatalf("changes before any binding: %v", c)
+	}
+	f.register(1)
+	if c := f.ha.BindingChanges(); len(c) != 1 || !c[hoa] {
+		t.Fatalf("changes after the registration: %v, want %v bound", c, hoa)
+	}
+	f.register(2)
+	other, bs := testSA(t, 0x5678, mip6tls.SAScopeAll)
+	bs.HomeAddress6 = netip.MustParseAddr("2001:db8:1::99")
+	if err := f.ha.InstallSA(t0, other, bs); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.ha.BindingChanges(); c != nil {
+		t.Fatalf("changes after a refresh and another SA: %v", c)
+	}
+	if _, err := f.ha.HandleUDP(nil, t0, coa, f.sealBU(3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.ha.BindingChanges(); len(c) != 1 || c[hoa] {
+		t.Fatalf("changes after the deregistration: %v, want %v unbound", c, hoa)
+	}
+}
+
 // TestBindingUpdateRejected: each BA refusal status, with no change to the
 // binding cache.
 func TestBindingUpdateRejected(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fhkey/fhkey/internal/coalesce"
+	"github.com/fhkey/fhkey/internal/hac/hacclient"
 )
 
 // bareTLSServer is the baseline of the bootstrap figure: a plain
@@ -64,19 +65,10 @@ func (s *bareTLSServer) close() error {
 func (b *tlsBench) handshake(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	// The MN's transport (hacclient.Bootstrap): a coalescing connection
-	// under TLS, the handshake bounded by ctx.
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", b.bare.ln.Addr().String())
+	// The MN's transport (hacclient.Bootstrap dials with it too).
+	c, err := hacclient.Dial(ctx, b.bare.ln.Addr().String(), b.client.TLS)
 	if err != nil {
 		return err
-	}
-	c := tls.Client(coalesce.New(nc), b.client.TLS)
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
-	if err := c.HandshakeContext(ctx); err != nil {
-		return errors.Join(err, c.Close())
 	}
 	_, err = io.Copy(io.Discard, c)
 	return errors.Join(err, c.Close())

@@ -116,24 +116,37 @@ func Bootstrap(ctx context.Context, addr string, cfg Config) (*Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
+	conn, err := Dial(ctx, addr, tc)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	return Run(conn, cfg)
+}
+
+// Dial opens TCP to addr and completes a TLS handshake with tc, both
+// bounded by ctx (its deadline stays the connection's). The connection
+// runs over a coalesce.Conn: the handshake's Finished and the first
+// request leave in one write, and a final close_notify is not held back.
+// `fhkey bench tls` dials its bare handshakes with it too, so that both
+// sides of its comparison use the MN's transport.
+func Dial(ctx context.Context, addr string, tc *tls.Config) (*tls.Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("hacclient: TLS to %s: %w", addr, err)
 	}
-	// The Finished of the handshake and the first request leave in one
-	// write, the close_notify alone (coalesce).
 	conn := tls.Client(coalesce.New(nc), tc)
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
 	if err := conn.HandshakeContext(ctx); err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("hacclient: TLS to %s: %w", addr, err)
 	}
-	return Run(conn, cfg)
+	return conn, nil
 }
 
 // Run runs the bootstrap on an established TLS connection to the HAC: the

@@ -304,9 +304,9 @@ func TestHALoopback(t *testing.T) {
 	}
 }
 
-// TestHARouteRetry: the node routes only the bindings that changed (an
-// SA provisioned or a refreshed binding adds no AddRoute), and a route the
-// link refused is added at the next sync.
+// TestHARouteRetry: a route the link refused is added at a later sync
+// (the role reports a new binding once: ha TestBindingChanges), and a
+// sync with nothing changed adds none.
 func TestHARouteRetry(t *testing.T) {
 	clk, state, link := newHAFiles(t)
 	link.failAdds = 1

@@ -1,6 +1,9 @@
 package mip6tls
 
-import "net/netip"
+import (
+	"net/netip"
+	"strconv"
+)
 
 // RFC 6618 §5.7: Mobile IPv6 bootstrapping parameters. Each exists for
 // IPv6 and IPv4; the address family of the value picks the TV-header name.
@@ -18,7 +21,7 @@ type HomeAgentAddress struct{ Addr netip.Addr }
 // Name returns "mip6-haa-ip4" for an IPv4 address, else "mip6-haa-ip6".
 func (h HomeAgentAddress) Name() string { return byFamily(h.Addr, "mip6-haa-ip4", "mip6-haa-ip6") }
 
-func (h HomeAgentAddress) value() (string, error) { return addrValue(h.Addr) }
+func (h HomeAgentAddress) appendValue(b []byte) ([]byte, error) { return appendAddr(b, h.Addr) }
 
 // ServicePort is RFC 6618 §5.7.2, the UDP port of the HA:
 // mip6-port = "mip6-port" ":" 1*5DIGIT CRLF. Port 0 is refused (no UDP
@@ -28,14 +31,14 @@ type ServicePort uint16
 // Name returns "mip6-port".
 func (ServicePort) Name() string { return "mip6-port" }
 
-func (p ServicePort) value() (string, error) {
+func (p ServicePort) appendValue(b []byte) ([]byte, error) {
 	if p == 0 {
-		return "", wrapCause(ErrValue, "mip6-port 0")
+		return nil, wrapCause(ErrValue, "mip6-port 0")
 	}
-	return formatUint(uint64(p)), nil
+	return strconv.AppendUint(b, uint64(p), 10), nil
 }
 
-func parseServicePort(v string) (Parameter, error) {
+func parseServicePort(v []byte) (Parameter, error) {
 	n, err := parseDecimal(v, 5, 1, 65535)
 	return ServicePort(n), err
 }
@@ -49,7 +52,7 @@ type HomeAddress struct{ Addr netip.Addr }
 // Name returns "mip6-ip4-hoa" for an IPv4 address, else "mip6-ip6-hoa".
 func (h HomeAddress) Name() string { return byFamily(h.Addr, "mip6-ip4-hoa", "mip6-ip6-hoa") }
 
-func (h HomeAddress) value() (string, error) { return addrValue(h.Addr) }
+func (h HomeAddress) appendValue(b []byte) ([]byte, error) { return appendAddr(b, h.Addr) }
 
 // HomeNetworkPrefix is RFC 6618 §5.7.3:
 //
@@ -62,15 +65,7 @@ func (h HomeNetworkPrefix) Name() string {
 	return byFamily(h.Prefix.Addr(), "mip6-ip4-hnp", "mip6-ip6-hnp")
 }
 
-func (h HomeNetworkPrefix) value() (string, error) {
-	if !h.Prefix.IsValid() {
-		return "", wrapCause(ErrValue, "home network prefix %v", h.Prefix)
-	}
-	if err := checkAddr(h.Prefix.Addr()); err != nil {
-		return "", err
-	}
-	return formatPrefix(h.Prefix), nil
-}
+func (h HomeNetworkPrefix) appendValue(b []byte) ([]byte, error) { return appendPrefix(b, h.Prefix) }
 
 // DNSServer is RFC 6618 §5.7.4:
 //
@@ -81,7 +76,7 @@ type DNSServer struct{ Addr netip.Addr }
 // Name returns "dns-ip4" for an IPv4 address, else "dns-ip6".
 func (d DNSServer) Name() string { return byFamily(d.Addr, "dns-ip4", "dns-ip6") }
 
-func (d DNSServer) value() (string, error) { return addrValue(d.Addr) }
+func (d DNSServer) appendValue(b []byte) ([]byte, error) { return appendAddr(b, d.Addr) }
 
 // byFamily returns v4 for an IPv4 address, else v6: the names are
 // constants, so that Name allocates nothing.
@@ -90,11 +85,4 @@ func byFamily(a netip.Addr, v4, v6 string) string {
 		return v4
 	}
 	return v6
-}
-
-func addrValue(a netip.Addr) (string, error) {
-	if err := checkAddr(a); err != nil {
-		return "", err
-	}
-	return formatAddr(a), nil
 }

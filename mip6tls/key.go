@@ -101,20 +101,20 @@ func (k MNHAKey) Name() string {
 	return "mip6-mn-to-ha-ikey"
 }
 
-func (k MNHAKey) value() (string, error) {
+func (k MNHAKey) appendValue(b []byte) ([]byte, error) {
 	if k.Direction > HAToMN || k.Usage > EncryptionKey {
-		return "", wrapCause(ErrValue, "MN-HA key direction %d, usage %d", k.Direction, k.Usage)
+		return nil, wrapCause(ErrValue, "MN-HA key direction %d, usage %d", k.Direction, k.Usage)
 	}
 	if k.Key.n == 0 {
-		return "", wrapCause(ErrValue, "%s: empty key", k.Name())
+		return nil, wrapCause(ErrValue, "%s: empty key", k.Name())
 	}
-	return formatHex(k.Key.Bytes()), nil
+	return appendHex(b, k.Key.Bytes()), nil
 }
 
 // keyParser decodes a key's hex straight into a stack buffer that is
 // wiped after NewKey copied it.
-func keyParser(dir KeyDirection, use KeyUsage) func(string) (Parameter, error) {
-	return func(v string) (Parameter, error) {
+func keyParser(dir KeyDirection, use KeyUsage) func([]byte) (Parameter, error) {
+	return func(v []byte) (Parameter, error) {
 		var buf [MaxKeyLen]byte
 		defer clear(buf[:])
 		if len(v) > 2*MaxKeyLen {

@@ -1,6 +1,7 @@
 package mip6tls
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"strconv"
 	"strings"
@@ -14,8 +15,9 @@ import (
 type Parameter interface {
 	// Name returns the TV-header name, in lower case as the RFC spells it.
 	Name() string
-	// value returns the encoded value, or an error wrapping ErrValue.
-	value() (string, error)
+	// appendValue appends the encoded value to b, or returns an error
+	// wrapping ErrValue.
+	appendValue(b []byte) ([]byte, error)
 }
 
 // MNIdentifier is the Mobile Node Identifier of RFC 6618 §5.5.1, a Network
@@ -25,7 +27,12 @@ type MNIdentifier string
 // Name returns "mn-id".
 func (MNIdentifier) Name() string { return "mn-id" }
 
-func (id MNIdentifier) value() (string, error) { return string(id), checkNAI(string(id)) }
+func (id MNIdentifier) appendValue(b []byte) ([]byte, error) {
+	if err := checkNAI(string(id)); err != nil {
+		return nil, err
+	}
+	return append(b, id...), nil
+}
 
 // checkNAI applies the parts of RFC 4282 §2.1 that matter on this wire: a
 // non-empty UTF-8 string without white space or control characters, whose
@@ -57,26 +64,33 @@ type AuthMethods []AuthMethod
 // Name returns "auth-method".
 func (AuthMethods) Name() string { return "auth-method" }
 
-func (ms AuthMethods) value() (string, error) {
+func (ms AuthMethods) appendValue(b []byte) ([]byte, error) {
 	if len(ms) == 0 {
-		return "", wrapCause(ErrValue, "auth-method: empty list (§5.5.2: 'The MN MUST propose at least one')")
+		return nil, wrapCause(ErrValue, "auth-method: empty list (§5.5.2: 'The MN MUST propose at least one')")
 	}
-	s := make([]string, len(ms))
 	for i, m := range ms {
 		if m != AuthMethodPSK && m != AuthMethodEAP {
-			return "", wrapCause(ErrValue, "auth-method: %q is neither psk nor eap", string(m))
+			return nil, wrapCause(ErrValue, "auth-method: %q is neither psk nor eap", string(m))
 		}
-		s[i] = string(m)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, m...)
 	}
-	return strings.Join(s, ","), nil
+	return b, nil
 }
 
-func parseAuthMethods(v string) (Parameter, error) {
+func parseAuthMethods(v []byte) (Parameter, error) {
 	var ms AuthMethods
-	for _, f := range strings.Split(stripLWS(v), ",") {
+	for f := range bytes.SplitSeq(stripLWS(v), []byte(",")) {
 		// Literal strings of the ABNF are case-insensitive (RFC 2616 §2.1).
-		m := AuthMethod(strings.ToLower(f))
-		if m != AuthMethodPSK && m != AuthMethodEAP {
+		var m AuthMethod
+		switch {
+		case bytes.EqualFold(f, []byte(AuthMethodPSK)):
+			m = AuthMethodPSK
+		case bytes.EqualFold(f, []byte(AuthMethodEAP)):
+			m = AuthMethodEAP
+		default:
 			return nil, wrapCause(ErrValue, "a-method %q is neither psk nor eap", f)
 		}
 		ms = append(ms, m)
@@ -85,14 +99,18 @@ func parseAuthMethods(v string) (Parameter, error) {
 }
 
 // stripLWS removes the white space RFC 2616 §2.1 allows around separators
-// (",", "{", "}") of list values.
-func stripLWS(v string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' {
-			return -1
+// (",", "{", "}") of list values; v itself when it has none.
+func stripLWS(v []byte) []byte {
+	if bytes.IndexAny(v, " \t") < 0 {
+		return v
+	}
+	out := make([]byte, 0, len(v))
+	for _, c := range v {
+		if c != ' ' && c != '\t' {
+			out = append(out, c)
 		}
-		return r
-	}, v)
+	}
+	return out
 }
 
 // EAPPayload is one EAP message (RFC 3748) carried hex-encoded, RFC 6618
@@ -102,11 +120,11 @@ type EAPPayload []byte
 // Name returns "eap-payload".
 func (EAPPayload) Name() string { return "eap-payload" }
 
-func (p EAPPayload) value() (string, error) {
+func (p EAPPayload) appendValue(b []byte) ([]byte, error) {
 	if len(p) == 0 {
-		return "", wrapCause(ErrValue, "eap-payload: empty (1*(HEX HEX))")
+		return nil, wrapCause(ErrValue, "eap-payload: empty (1*(HEX HEX))")
 	}
-	return formatHex(p), nil
+	return appendHex(b, p), nil
 }
 
 // StatusCode is the Status Code parameter of RFC 6618 §5.5.4, present only
@@ -148,14 +166,14 @@ func (c StatusCode) String() string {
 	return formatUint(uint64(c)) + " (not defined by RFC 6618 §5.5.4)"
 }
 
-func (c StatusCode) value() (string, error) {
+func (c StatusCode) appendValue(b []byte) ([]byte, error) {
 	if _, ok := statusText[c]; !ok {
-		return "", wrapCause(ErrValue, "status-code %d is not a status-value of §5.5.4", uint16(c))
+		return nil, wrapCause(ErrValue, "status-code %d is not a status-value of §5.5.4", uint16(c))
 	}
-	return formatUint(uint64(c)), nil
+	return strconv.AppendUint(b, uint64(c), 10), nil
 }
 
-func parseStatusCode(v string) (Parameter, error) {
+func parseStatusCode(v []byte) (Parameter, error) {
 	n, err := parseDecimal(v, 3, 100, 599)
 	if err != nil || len(v) != 3 {
 		return nil, wrapCause(ErrValue, "status-value %q: three digits", v)
@@ -178,7 +196,7 @@ type MessageAuthenticator [AuthenticatorLen]byte
 // Name returns "auth".
 func (MessageAuthenticator) Name() string { return "auth" }
 
-func (a MessageAuthenticator) value() (string, error) { return formatHex(a[:]), nil }
+func (a MessageAuthenticator) appendValue(b []byte) ([]byte, error) { return appendHex(b, a[:]), nil }
 
 // Equal reports in constant time whether a and o are equal.
 func (a MessageAuthenticator) Equal(o MessageAuthenticator) bool {
@@ -192,9 +210,7 @@ type RetryAfter struct{ Time time.Time }
 // Name returns "retry-after".
 func (RetryAfter) Name() string { return "retry-after" }
 
-func (r RetryAfter) value() (string, error) {
-	return formatRFC1123(r.Time), checkRFC1123(r.Time)
-}
+func (r RetryAfter) appendValue(b []byte) ([]byte, error) { return appendRFC1123(b, r.Time) }
 
 // RandLen is the length of mn-rand and hac-rand (RFC 6618 §5.5.8: "MUST
 // be 32 octets (before TV-header encoding)").
@@ -207,7 +223,7 @@ type MNRand [RandLen]byte
 // Name returns "mn-rand".
 func (MNRand) Name() string { return "mn-rand" }
 
-func (r MNRand) value() (string, error) { return formatHex(r[:]), nil }
+func (r MNRand) appendValue(b []byte) ([]byte, error) { return appendHex(b, r[:]), nil }
 
 // HACRand is the HAC's random value of RFC 6618 §5.5.8:
 // hac-rand = "hac-rand" ":" 32(HEX HEX) CRLF.
@@ -216,7 +232,7 @@ type HACRand [RandLen]byte
 // Name returns "hac-rand".
 func (HACRand) Name() string { return "hac-rand" }
 
-func (r HACRand) value() (string, error) { return formatHex(r[:]), nil }
+func (r HACRand) appendValue(b []byte) ([]byte, error) { return appendHex(b, r[:]), nil }
 
 // Unknown is a TV-header whose name this package does not know; it is kept
 // as received and marshals back unchanged.
@@ -225,6 +241,6 @@ type Unknown struct{ Header TVHeader }
 // Name returns the header name as received.
 func (u Unknown) Name() string { return u.Header.Name }
 
-func (u Unknown) value() (string, error) { return u.Header.Value, nil }
+func (u Unknown) appendValue(b []byte) ([]byte, error) { return append(b, u.Header.Value...), nil }
 
 func formatUint(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -1,8 +1,7 @@
 package mip6tls
 
 import (
-	"fmt"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -17,15 +16,15 @@ const MaxSPI SPI = 1<<28 - 1
 // Name returns "mip6-spi".
 func (SPI) Name() string { return "mip6-spi" }
 
-func (s SPI) value() (string, error) {
+func (s SPI) appendValue(b []byte) ([]byte, error) {
 	// §5.6.1: "The value 0 (zero) is reserved and MUST NOT be used."
 	if s == 0 || s > MaxSPI {
-		return "", wrapCause(ErrValue, "mip6-spi %d: 1..%d", uint32(s), uint32(MaxSPI))
+		return nil, wrapCause(ErrValue, "mip6-spi %d: 1..%d", uint32(s), uint32(MaxSPI))
 	}
-	return formatUint(uint64(s)), nil
+	return strconv.AppendUint(b, uint64(s), 10), nil
 }
 
-func parseSPI(v string) (Parameter, error) {
+func parseSPI(v []byte) (Parameter, error) {
 	// 1*DIGIT: leading zeros are allowed, so up to 10 digits are read.
 	n, err := parseDecimal(v, 10, 1, uint64(MaxSPI))
 	return SPI(n), err
@@ -38,9 +37,7 @@ type SAValidityEnd struct{ Time time.Time }
 // Name returns "mip6-sa-validity-end".
 func (SAValidityEnd) Name() string { return "mip6-sa-validity-end" }
 
-func (e SAValidityEnd) value() (string, error) {
-	return formatRFC1123(e.Time), checkRFC1123(e.Time)
-}
+func (e SAValidityEnd) appendValue(b []byte) ([]byte, error) { return appendRFC1123(b, e.Time) }
 
 // SAScope is the Security Association Scope of RFC 6618 §5.6.4:
 // mip6-sas = "mip6-sas" ":" 1DIGIT CRLF.
@@ -58,14 +55,14 @@ const (
 // Name returns "mip6-sas".
 func (SAScope) Name() string { return "mip6-sas" }
 
-func (s SAScope) value() (string, error) {
+func (s SAScope) appendValue(b []byte) ([]byte, error) {
 	if s > SAScopeAll {
-		return "", wrapCause(ErrValue, "mip6-sas %d: 0 or 1", uint8(s))
+		return nil, wrapCause(ErrValue, "mip6-sas %d: 0 or 1", uint8(s))
 	}
-	return formatUint(uint64(s)), nil
+	return strconv.AppendUint(b, uint64(s), 10), nil
 }
 
-func parseSAScope(v string) (Parameter, error) {
+func parseSAScope(v []byte) (Parameter, error) {
 	n, err := parseDecimal(v, 1, 0, 1)
 	return SAScope(n), err
 }
@@ -100,24 +97,28 @@ func (c CipherSuite) String() string {
 	if n, ok := cipherSuiteNames[c]; ok {
 		return n
 	}
-	return "reserved " + c.csuite()
+	return "reserved " + string(c.appendCSuite(nil))
 }
 
-// csuite writes "{" suite "}", the suite as two upper-case hex octets.
-func (c CipherSuite) csuite() string { return fmt.Sprintf("{%02X,%02X}", uint8(c>>8), uint8(c)) }
+// appendCSuite writes "{" suite "}", the suite as two upper-case hex
+// octets.
+func (c CipherSuite) appendCSuite(b []byte) []byte {
+	b = append(b, '{', upperHex[c>>12&0xf], upperHex[c>>8&0xf], ',')
+	return append(b, upperHex[c>>4&0xf], upperHex[c&0xf], '}')
+}
 
 // Name returns "mip6-ciphersuite": a CipherSuite is the HAC's selection,
 // mip6-ciphersuite = "mip6-ciphersuite" ":" csuite CRLF.
 func (CipherSuite) Name() string { return "mip6-ciphersuite" }
 
-func (c CipherSuite) value() (string, error) {
+func (c CipherSuite) appendValue(b []byte) ([]byte, error) {
 	if !c.Defined() {
-		return "", wrapCause(ErrValue, "mip6-ciphersuite %s: not a suite of §5.6.5", c.csuite())
+		return nil, wrapCause(ErrValue, "mip6-ciphersuite %s: not a suite of §5.6.5", c.appendCSuite(nil))
 	}
-	return c.csuite(), nil
+	return c.appendCSuite(b), nil
 }
 
-func parseCipherSuite(v string) (Parameter, error) {
+func parseCipherSuite(v []byte) (Parameter, error) {
 	c, err := parseCSuite(stripLWS(v))
 	if err != nil {
 		return nil, err
@@ -130,7 +131,7 @@ func parseCipherSuite(v string) (Parameter, error) {
 
 // parseCSuite decodes csuite = "{" suite "}" with suite two hex octets
 // separated by ",", e.g. "{00,2F}".
-func parseCSuite(s string) (CipherSuite, error) {
+func parseCSuite(s []byte) (CipherSuite, error) {
 	if len(s) != 7 || s[0] != '{' || s[3] != ',' || s[6] != '}' {
 		return 0, wrapCause(ErrValue, "csuite %q: need {XX,XX}", s)
 	}
@@ -153,18 +154,20 @@ type CipherSuiteList []CipherSuite
 // Name returns "mip6-suitelist".
 func (CipherSuiteList) Name() string { return "mip6-suitelist" }
 
-func (l CipherSuiteList) value() (string, error) {
+func (l CipherSuiteList) appendValue(b []byte) ([]byte, error) {
 	if len(l) == 0 {
-		return "", wrapCause(ErrValue, "mip6-suitelist: empty")
+		return nil, wrapCause(ErrValue, "mip6-suitelist: empty")
 	}
-	s := make([]string, len(l))
 	for i, c := range l {
-		s[i] = c.csuite()
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = c.appendCSuite(b)
 	}
-	return strings.Join(s, ","), nil
+	return b, nil
 }
 
-func parseCipherSuiteList(v string) (Parameter, error) {
+func parseCipherSuiteList(v []byte) (Parameter, error) {
 	s := stripLWS(v)
 	// Each csuite is 7 characters, separated by ",": 8n-1 in all.
 	if len(s)%8 != 7 {

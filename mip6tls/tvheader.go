@@ -34,60 +34,97 @@ type TVHeader struct {
 
 // ParseTVHeaders decodes a content portion into its TV-headers, in order.
 func ParseTVHeaders(content []byte) ([]TVHeader, error) {
-	hs, _, err := parseTVHeaders(content)
-	return hs, err
+	// A small capacity to start, so that content made of CRLFs allocates
+	// nothing large.
+	hs := make([]TVHeader, 0, min(bytes.Count(content, []byte(crlf)), 32))
+	err := scanTVHeaders(content, func(_, _ int, name, value []byte, _ bool) error {
+		hs = append(hs, TVHeader{Name: string(name), Value: string(value)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hs, nil
 }
 
-// parseTVHeaders also returns the offset in content at which each header
-// starts, so that the octets an authenticator covers are the received ones.
-// The content is copied into one string whose substrings are the names and
-// values (one allocation, not two per header); the slices start at a small
-// capacity, so that content made of CRLFs allocates nothing large.
-func parseTVHeaders(content []byte) ([]TVHeader, []int, error) {
-	capacity := min(bytes.Count(content, []byte(crlf)), 32)
-	hs := make([]TVHeader, 0, capacity)
-	offsets := make([]int, 0, capacity)
-	text := string(content)
+// scanTVHeaders walks content up to end-of-message, calling each with the
+// TV-header's number (from 1), the offset in content at which it starts
+// (so that the octets an authenticator covers are the received ones), its
+// name and value (aliasing content, without the white space around the
+// value) and whether it is the last one. It stops at the first error,
+// each's or the content's.
+func scanTVHeaders(content []byte, each func(n, offset int, name, value []byte, last bool) error) error {
 	pos := 0
-	for {
-		rest := text[pos:]
-		if rest == EndOfMessage {
-			return hs, offsets, nil
+	for n := 1; ; n++ {
+		rest := content[pos:]
+		if string(rest) == EndOfMessage {
+			return nil
 		}
-		end := strings.Index(rest, crlf)
+		end := bytes.Index(rest, []byte(crlf))
 		if end < 0 {
-			return nil, nil, parseErr(io.ErrUnexpectedEOF, "TV-header %d at offset %d: no CRLF, or no end-of-message (2CRLF)", len(hs)+1, pos)
+			return parseErr(io.ErrUnexpectedEOF, "TV-header %d at offset %d: no CRLF, or no end-of-message (2CRLF)", n, pos)
 		}
 		if end == 0 {
-			return nil, nil, parseErr(ErrHeaderSyntax, "empty line at offset %d is not end-of-message: after the last TV-header's CRLF come exactly 2CRLF and nothing else", pos)
+			return parseErr(ErrHeaderSyntax, "empty line at offset %d is not end-of-message: after the last TV-header's CRLF come exactly 2CRLF and nothing else", pos)
 		}
-		h, err := parseTVHeaderLine(rest[:end])
+		name, value, err := splitTVHeader(rest[:end])
 		if err != nil {
-			return nil, nil, parseErr(err, "TV-header %d at offset %d", len(hs)+1, pos)
+			return parseErr(err, "TV-header %d at offset %d", n, pos)
 		}
-		hs = append(hs, h)
-		offsets = append(offsets, pos)
+		if err := each(n, pos, name, value, string(rest[end+len(crlf):]) == EndOfMessage); err != nil {
+			return err
+		}
 		pos += end + len(crlf)
 	}
 }
 
-// parseTVHeaderLine splits name ":" value, dropping the white space that
-// RFC 2616 §2.1 ("implied *LWS") allows around the value. Name and Value
-// are substrings of line.
-func parseTVHeaderLine(line string) (TVHeader, error) {
-	colon := strings.IndexByte(line, ':')
+// splitTVHeader splits name ":" value, dropping the white space that RFC
+// 2616 §2.1 ("implied *LWS") allows around the value.
+func splitTVHeader(line []byte) (name, value []byte, err error) {
+	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
-		return TVHeader{}, wrapCause(ErrHeaderSyntax, "no ':'")
+		return nil, nil, wrapCause(ErrHeaderSyntax, "no ':'")
 	}
-	name := line[:colon]
+	name, value = line[:colon], trimLWS(line[colon+1:])
+	if err := checkTVHeader(name, value); err != nil {
+		return nil, nil, err
+	}
+	return name, value, nil
+}
+
+// checkTVHeader checks a name and a value without white space at either
+// end: the name is an RFC 2616 §2.2 token, the value has no CTL other
+// than HT (TEXT).
+func checkTVHeader[T string | []byte](name, value T) error {
 	if !isToken(name) {
-		return TVHeader{}, wrapCause(ErrHeaderSyntax, "name %q is not an RFC 2616 token", name)
+		return wrapCause(ErrHeaderSyntax, "name %q is not an RFC 2616 token", name)
 	}
-	value := strings.Trim(line[colon+1:], " \t")
-	if i := strings.IndexFunc(value, isCTL); i >= 0 {
-		return TVHeader{}, wrapCause(ErrHeaderSyntax, "%s: control character %#02x in value", name, value[i])
+	for i := range len(value) {
+		if isCTL(value[i]) {
+			return wrapCause(ErrHeaderSyntax, "%s: control character %#02x in value", name, value[i])
+		}
 	}
-	return TVHeader{Name: name, Value: value}, nil
+	return nil
+}
+
+// checkTVHeaderOut is checkTVHeader for a header to be sent, whose value
+// must also have no white space at either end (the receiver drops it).
+func checkTVHeaderOut[T string | []byte](name, value T) error {
+	if len(trimLWS(value)) != len(value) {
+		return wrapCause(ErrHeaderSyntax, "%s: value %q has white space at an end", name, value)
+	}
+	return checkTVHeader(name, value)
+}
+
+// trimLWS drops the spaces and tabs at both ends of v.
+func trimLWS[T string | []byte](v T) T {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // MarshalTVHeaders encodes hs followed by end-of-message. It refuses what
@@ -97,45 +134,40 @@ func parseTVHeaderLine(line string) (TVHeader, error) {
 func MarshalTVHeaders(hs []TVHeader) ([]byte, error) {
 	var b []byte
 	for i, h := range hs {
-		var err error
-		if b, err = appendTVHeader(b, h); err != nil {
+		if err := checkTVHeaderOut(h.Name, h.Value); err != nil {
 			return nil, marshalErr(err, "TV-header %d", i+1)
 		}
+		b = append(b, h.Name...)
+		b = append(b, ':')
+		b = append(b, h.Value...)
+		b = append(b, crlf...)
 	}
 	return append(b, EndOfMessage...), nil
 }
 
-func appendTVHeader(b []byte, h TVHeader) ([]byte, error) {
-	if !isToken(h.Name) {
-		return nil, wrapCause(ErrHeaderSyntax, "name %q is not an RFC 2616 token", h.Name)
-	}
-	if v := h.Value; strings.IndexFunc(v, isCTL) >= 0 || len(strings.Trim(v, " \t")) != len(v) {
-		return nil, wrapCause(ErrHeaderSyntax, "%s: value %q has a control character or white space at an end", h.Name, h.Value)
-	}
-	b = append(b, h.Name...)
-	b = append(b, ':')
-	b = append(b, h.Value...)
-	return append(b, crlf...), nil
-}
-
 // isToken reports whether s is an RFC 2616 §2.2 token: 1*<any CHAR except
 // CTLs or separators>.
-func isToken(s string) bool {
+func isToken[T string | []byte](s T) bool {
 	if len(s) == 0 {
 		return false
 	}
 	for i := range len(s) {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f {
-			return false
-		}
-		switch c {
-		case '(', ')', '<', '>', '@', ',', ';', ':', '\\', '"', '/', '[', ']', '?', '=', '{', '}':
+		if !tokenChar[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
+// tokenChar marks the octets of an RFC 2616 §2.2 token: CHAR (0..127)
+// except CTLs (0..31, 127), SP and the separators.
+var tokenChar = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`()<>@,;:\"/[]?={}`, c)
+	}
+	return t
+}()
+
 // isCTL reports an RFC 2616 §2.2 CTL other than HT, which TEXT allows.
-func isCTL(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }
+// An octet of a multi-octet UTF-8 sequence (128..255) is TEXT.
+func isCTL(c byte) bool { return (c < ' ' && c != '\t') || c == 0x7f }

@@ -1,44 +1,36 @@
 package mip6tls
 
 import (
-	"encoding/hex"
+	"bytes"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // Value grammars shared by the parameters (RFC 6618 §5.5-§5.7). Each
-// parser returns an error wrapping ErrValue; the caller names the header.
+// parser reads the received octets in place (they may hold key material
+// that the caller wipes: nothing here copies them into a string) and
+// returns an error wrapping ErrValue; the caller names the header. Each
+// formatter appends to the message being built.
 
-// parseHex decodes 1*(HEX HEX) (HEX is either case, RFC 2616 §2.2).
-func parseHex(s string) ([]byte, error) {
+// parseHex decodes 1*(HEX HEX) (HEX is either case, RFC 2616 §2.2) into a
+// new slice.
+func parseHex(s []byte) ([]byte, error) {
 	if len(s) == 0 || len(s)%2 != 0 {
 		return nil, wrapCause(ErrValue, "%d hex digits, need a positive even number", len(s))
 	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, wrapCause(ErrValue, "not hex: %v", err)
+	b := make([]byte, len(s)/2)
+	if err := parseFixedHex(b, s); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
-// upperHex are the digits formatHex writes.
+// upperHex are the digits appendHex writes.
 const upperHex = "0123456789ABCDEF"
 
-// formatHex writes octets as upper-case hex, the case of the RFC's own
-// examples (§5.6.5: "3B", "2F"), in one allocation.
-func formatHex(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(2 * len(b))
-	for _, c := range b {
-		sb.WriteByte(upperHex[c>>4])
-		sb.WriteByte(upperHex[c&0x0f])
-	}
-	return sb.String()
-}
-
-// appendHex appends octets as formatHex writes them.
+// appendHex appends octets as upper-case hex, the case of the RFC's own
+// examples (§5.6.5: "3B", "2F").
 func appendHex(b, octets []byte) []byte {
 	for _, c := range octets {
 		b = append(b, upperHex[c>>4], upperHex[c&0x0f])
@@ -49,7 +41,7 @@ func appendHex(b, octets []byte) []byte {
 // parseFixedHex decodes exactly len(dst) octets of hex into dst, without
 // an intermediate buffer (key material is decoded straight into the
 // caller's array).
-func parseFixedHex(dst []byte, s string) error {
+func parseFixedHex(dst, s []byte) error {
 	if len(s) == 0 || len(s)%2 != 0 {
 		return wrapCause(ErrValue, "%d hex digits, need a positive even number", len(s))
 	}
@@ -57,9 +49,8 @@ func parseFixedHex(dst []byte, s string) error {
 		return wrapCause(ErrValue, "%d octets, need %d", len(s)/2, len(dst))
 	}
 	for i := range dst {
-		hi, okHi := fromHexChar(s[2*i])
-		lo, okLo := fromHexChar(s[2*i+1])
-		if !okHi || !okLo {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		if hi|lo == notHex {
 			return wrapCause(ErrValue, "not hex: invalid digit at %d", 2*i)
 		}
 		dst[i] = hi<<4 | lo
@@ -67,31 +58,39 @@ func parseFixedHex(dst []byte, s string) error {
 	return nil
 }
 
-// fromHexChar decodes one HEX digit of either case (RFC 2616 §2.2).
-func fromHexChar(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
+// notHex marks a non-digit in hexValue; ORed with a digit (0..15) it stays
+// notHex, so that one test covers both digits of an octet.
+const notHex = 0xff
 
-// parseDecimal decodes 1*maxDigits DIGIT into a value in [lo, hi].
-func parseDecimal(s string, maxDigits int, lo, hi uint64) (uint64, error) {
+// hexValue maps a HEX digit of either case (RFC 2616 §2.2) to its value,
+// anything else to notHex.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
+	}
+	for i, c := range []byte(upperHex) {
+		t[c] = byte(i)
+	}
+	for i, c := range []byte("abcdef") {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()
+
+// parseDecimal decodes 1*maxDigits DIGIT (maxDigits at most 19) into a
+// value in [lo, hi].
+func parseDecimal(s []byte, maxDigits int, lo, hi uint64) (uint64, error) {
 	if len(s) == 0 || len(s) > maxDigits {
 		return 0, wrapCause(ErrValue, "%q: need 1 to %d digits", s, maxDigits)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+	var v uint64
+	for _, c := range s {
+		if c < '0' || c > '9' {
 			return 0, wrapCause(ErrValue, "%q: not a decimal number", s)
 		}
+		v = v*10 + uint64(c-'0')
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || v < lo || v > hi {
+	if v < lo || v > hi {
 		return 0, wrapCause(ErrValue, "%q: out of range %d..%d", s, lo, hi)
 	}
 	return v, nil
@@ -99,32 +98,33 @@ func parseDecimal(s string, maxDigits int, lo, hi uint64) (uint64, error) {
 
 // parseIP6Addr decodes §5.7's ip6-addr = 7( word ":" ) word, word = 1*4HEX:
 // eight groups, no "::" compression, no embedded IPv4, no zone.
-func parseIP6Addr(s string) (netip.Addr, error) {
-	words := strings.Split(s, ":")
-	if len(words) != 8 {
+func parseIP6Addr(s []byte) (netip.Addr, error) {
+	if bytes.Count(s, []byte(":")) != 7 {
 		return netip.Addr{}, wrapCause(ErrValue, "%q: ip6-addr needs 8 words separated by ':' (no '::')", s)
 	}
 	var a [16]byte
-	for i, w := range words {
+	rest := s
+	for i := range 8 {
+		w, tail, _ := bytes.Cut(rest, []byte(":"))
+		rest = tail
 		if len(w) == 0 || len(w) > 4 {
 			return netip.Addr{}, wrapCause(ErrValue, "%q: word %d has %d hex digits (1*4HEX)", s, i+1, len(w))
 		}
-		v, err := strconv.ParseUint(w, 16, 16)
-		if err != nil {
-			return netip.Addr{}, wrapCause(ErrValue, "%q: word %d is not hex", s, i+1)
+		var v uint16
+		for _, c := range w {
+			d := hexValue[c]
+			if d == notHex {
+				return netip.Addr{}, wrapCause(ErrValue, "%q: word %d is not hex", s, i+1)
+			}
+			v = v<<4 | uint16(d)
 		}
 		a[2*i], a[2*i+1] = byte(v>>8), byte(v)
 	}
 	return netip.AddrFrom16(a), nil
 }
 
-// formatIP6Addr writes the eight words in lower-case hex without leading
+// appendIP6Addr writes the eight words in lower-case hex without leading
 // zeros and without "::" (the grammar has no compressed form).
-func formatIP6Addr(a netip.Addr) string {
-	var buf [39]byte
-	return string(appendIP6Addr(buf[:0], a))
-}
-
 func appendIP6Addr(b []byte, a netip.Addr) []byte {
 	o := a.As16()
 	for i := 0; i < 16; i += 2 {
@@ -138,13 +138,15 @@ func appendIP6Addr(b []byte, a netip.Addr) []byte {
 
 // parseIP4Addr decodes §5.7's ip4-addr = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT
 // "." 1*3DIGIT, each 0..255 (decimal, so "010" is 10).
-func parseIP4Addr(s string) (netip.Addr, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
+func parseIP4Addr(s []byte) (netip.Addr, error) {
+	if bytes.Count(s, []byte(".")) != 3 {
 		return netip.Addr{}, wrapCause(ErrValue, "%q: ip4-addr needs 4 decimal parts", s)
 	}
 	var a [4]byte
-	for i, p := range parts {
+	rest := s
+	for i := range 4 {
+		p, tail, _ := bytes.Cut(rest, []byte("."))
+		rest = tail
 		v, err := parseDecimal(p, 3, 0, 255)
 		if err != nil {
 			return netip.Addr{}, wrapCause(ErrValue, "%q: part %d: 0..255 in 1*3DIGIT", s, i+1)
@@ -155,22 +157,25 @@ func parseIP4Addr(s string) (netip.Addr, error) {
 }
 
 // parseAddr decodes ip6-addr (ip6 true) or ip4-addr.
-func parseAddr(s string, ip6 bool) (netip.Addr, error) {
+func parseAddr(s []byte, ip6 bool) (netip.Addr, error) {
 	if ip6 {
 		return parseIP6Addr(s)
 	}
 	return parseIP4Addr(s)
 }
 
-// formatAddr writes a in the grammar of its family.
-func formatAddr(a netip.Addr) string {
-	if a.Is4() {
-		return a.String()
+// appendAddr writes a in the grammar of its family, after checkAddr.
+func appendAddr(b []byte, a netip.Addr) ([]byte, error) {
+	if err := checkAddr(a); err != nil {
+		return nil, err
 	}
-	return formatIP6Addr(a)
+	if a.Is4() {
+		return a.AppendTo(b), nil
+	}
+	return appendIP6Addr(b, a), nil
 }
 
-// checkAddr refuses what formatAddr cannot write back as the same value.
+// checkAddr refuses what appendAddr cannot write back as the same value.
 func checkAddr(a netip.Addr) error {
 	if !a.IsValid() || a.Is4In6() || a.Zone() != "" {
 		return wrapCause(ErrValue, "%v: need an IPv4 or IPv6 address without zone", a)
@@ -180,8 +185,8 @@ func checkAddr(a netip.Addr) error {
 
 // parsePrefix decodes ip6-prefix = ip6-addr "/" 1*2DIGIT or ip4-subnet =
 // ip4-addr "/" 1*2DIGIT. Bits after the prefix length are kept as sent.
-func parsePrefix(s string, ip6 bool) (netip.Prefix, error) {
-	addr, bits, ok := strings.Cut(s, "/")
+func parsePrefix(s []byte, ip6 bool) (netip.Prefix, error) {
+	addr, bits, ok := bytes.Cut(s, []byte("/"))
 	if !ok {
 		return netip.Prefix{}, wrapCause(ErrValue, "%q: no '/' before the prefix length", s)
 	}
@@ -196,34 +201,70 @@ func parsePrefix(s string, ip6 bool) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, int(n)), nil
 }
 
-func formatPrefix(p netip.Prefix) string {
-	var buf [48]byte
-	b := buf[:0]
-	if a := p.Addr(); a.Is4() {
-		b = a.AppendTo(b)
-	} else {
-		b = appendIP6Addr(b, a)
+func appendPrefix(b []byte, p netip.Prefix) ([]byte, error) {
+	if !p.IsValid() {
+		return nil, wrapCause(ErrValue, "home network prefix %v", p)
+	}
+	b, err := appendAddr(b, p.Addr())
+	if err != nil {
+		return nil, err
 	}
 	b = append(b, '/')
-	return string(strconv.AppendInt(b, int64(p.Bits()), 10))
+	return strconv.AppendInt(b, int64(p.Bits()), 10), nil
 }
 
 // rfc1123Layout is RFC 2616 §3.3.1's rfc1123-date, "Sun, 06 Nov 1994
 // 08:49:37 GMT", which §5.5.6 and §5.6.3 use.
 const rfc1123Layout = "Mon, 02 Jan 2006 15:04:05 GMT"
 
-// parseRFC1123 decodes an rfc1123-date: exactly the fixed-width form, in
-// GMT (RFC 2616 §3.3.1: "MUST be represented in Greenwich Mean Time").
-func parseRFC1123(s string) (time.Time, error) {
-	t, err := time.Parse(rfc1123Layout, s)
-	if err != nil || t.Format(rfc1123Layout) != s {
+// The names of rfc1123-date (RFC 2616 §3.3.1: wkday and month), exactly
+// as time.Format writes them.
+const (
+	rfc1123Days   = "SunMonTueWedThuFriSat"
+	rfc1123Months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+)
+
+// parseRFC1123 decodes an rfc1123-date: exactly the fixed-width form that
+// time.Format writes with rfc1123Layout, in GMT (RFC 2616 §3.3.1: "MUST be
+// represented in Greenwich Mean Time"), the weekday the date's own, each
+// field in range (a 30 February is refused, as is a second 60).
+func parseRFC1123(s []byte) (time.Time, error) {
+	bad := func() (time.Time, error) {
 		return time.Time{}, wrapCause(ErrValue, "%q is not an rfc1123-date (%s)", s, rfc1123Layout)
+	}
+	if len(s) != len(rfc1123Layout) || string(s[3:5]) != ", " || s[7] != ' ' || s[11] != ' ' ||
+		s[16] != ' ' || s[19] != ':' || s[22] != ':' || string(s[25:]) != " GMT" {
+		return bad()
+	}
+	month := 0
+	for i := 0; i < len(rfc1123Months); i += 3 {
+		if string(s[8:11]) == rfc1123Months[i:i+3] {
+			month = i/3 + 1
+		}
+	}
+	day, errD := parseDecimal(s[5:7], 2, 1, 31)
+	year, errY := parseDecimal(s[12:16], 4, 0, 9999)
+	hour, errH := parseDecimal(s[17:19], 2, 0, 23)
+	minute, errM := parseDecimal(s[20:22], 2, 0, 59)
+	sec, errS := parseDecimal(s[23:25], 2, 0, 59)
+	if month == 0 || errD != nil || errY != nil || errH != nil || errM != nil || errS != nil {
+		return bad()
+	}
+	t := time.Date(int(year), time.Month(month), int(day), int(hour), int(minute), int(sec), 0, time.UTC)
+	wd := int(t.Weekday()) * 3
+	if t.Day() != int(day) || string(s[:3]) != rfc1123Days[wd:wd+3] {
+		return bad() // a day past the month's end, or another weekday
 	}
 	return t, nil
 }
 
-// formatRFC1123 writes t in GMT, truncated to the second.
-func formatRFC1123(t time.Time) string { return t.UTC().Format(rfc1123Layout) }
+// appendRFC1123 writes t in GMT after checkRFC1123.
+func appendRFC1123(b []byte, t time.Time) ([]byte, error) {
+	if err := checkRFC1123(t); err != nil {
+		return nil, err
+	}
+	return t.UTC().AppendFormat(b, rfc1123Layout), nil
+}
 
 // checkRFC1123 refuses times that an rfc1123-date cannot carry (4-digit
 // years only) or that would not read back equal (sub-second parts).

@@ -64,6 +64,7 @@ counts='
 ./mip6tls FuzzParseContainer 200000
 ./mip6tls FuzzParseMessage 200000
 ./mip6tls FuzzParseTVHeaders 200000
+./mip6tls FuzzValueGrammars 100000
 ./mip6udp FuzzOpen 250000
 ./mip6udp FuzzParsePacket 275000
 ./ndp FuzzParseMessage 100000

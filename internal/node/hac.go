@@ -277,6 +277,11 @@ func (h *HAC) session(ctx context.Context, c *tls.Conn, live *hacLive) {
 	}
 	_ = c.SetDeadline(start.Add(live.session))
 	r, err := h.Role.Serve(ctx, c, live.cb)
+	// The record is built only if it is kept: the peer's address and
+	// the connection state cost allocations on every bootstrap.
+	if !h.log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
 	attrs := []any{"remote", c.RemoteAddr().String(), "mn", string(r.Identity), "method", string(r.Method),
 		"status", uint16(r.Status), "tls", tls.VersionName(c.ConnectionState().Version)}
 	if err != nil {

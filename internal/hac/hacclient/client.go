@@ -88,14 +88,18 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 	if c.TLS == nil || c.TLS.ServerName == "" {
 		return nil, fmt.Errorf("%w: TLS.ServerName is needed to check the HAC's certificate", ErrConfig)
 	}
-	t := c.TLS.Clone()
-	if t.MinVersion == 0 {
-		t.MinVersion = tls.VersionTLS12
-	}
-	if t.MinVersion < tls.VersionTLS12 || t.InsecureSkipVerify {
+	t := c.TLS
+	if (t.MinVersion != 0 && t.MinVersion < tls.VersionTLS12) || t.InsecureSkipVerify {
 		return nil, fmt.Errorf("%w: TLS below 1.2 or without verification", ErrConfig)
 	}
-	// RFC 6618 §9.2 relies on the TLS session: no renegotiation.
+	// RFC 6618 §9.2 relies on the TLS session: no renegotiation. The
+	// caller's configuration is used as it is when it needs no change
+	// (a clone per bootstrap is a few hundred octets of garbage).
+	if t.MinVersion != 0 && t.Renegotiation == tls.RenegotiateNever && c.KeyLog == nil {
+		return t, nil
+	}
+	t = t.Clone()
+	t.MinVersion = max(t.MinVersion, tls.VersionTLS12)
 	t.Renegotiation = tls.RenegotiateNever
 	if c.KeyLog != nil {
 		t.KeyLogWriter = c.KeyLog

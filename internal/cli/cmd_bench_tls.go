@@ -31,7 +31,7 @@ Figures are medians; docs/tls.md ("Performance") records what was
 measured.`)
 	clients := fs.Int("clients", 8, "MNs bootstrapping at once (and bare TLS clients)")
 	batch := fs.Int("batch", 100, "bootstraps, and bare handshakes, per batch")
-	batches := fs.Int("batches", 15, "batches of each, interleaved")
+	batches := fs.Int("batches", 45, "batches of each, interleaved")
 	packets := fs.Int("packets", 2000, "data packets per batch")
 	dataBatches := fs.Int("data-batches", 9, "data-plane batches of each path, interleaved")
 	size := fs.Int("packet-size", 1400, "inner IPv6 packet size in octets (48..65000)")

@@ -129,9 +129,11 @@ func ipv6(src, dst netip.Addr) []byte {
 	return p
 }
 
-// memStore is a Store in memory that can be told to fail. PutLeases
-// (the only method the role calls without its lock) is serialized with
-// the others, waits for gate when it is set, and counts its calls.
+// memStore is a Store in memory that can be told to fail. PutLeases and
+// PutSA (which the role calls without its lock) are serialized with the
+// others; PutLeases waits for gate when it is set and counts its calls,
+// PutSA announces itself on saEntered and waits for saGate when they are
+// set.
 type memStore struct {
 	mu          sync.Mutex
 	sas         map[mip6udp.SPI]SARecord
@@ -140,6 +142,8 @@ type memStore struct {
 	failBinding bool // PutBinding only
 	gate        chan struct{}
 	leaseWrites int
+	saEntered   chan mip6udp.SPI
+	saGate      chan struct{}
 }
 
 var errStoreTest = errors.New("store down")
@@ -149,6 +153,10 @@ func newMemStore() *memStore {
 }
 
 func (s *memStore) PutSA(r SARecord) error {
+	if s.saGate != nil {
+		s.saEntered <- mip6udp.SPI(r.SA.SPI)
+		<-s.saGate
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail {

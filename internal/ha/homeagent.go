@@ -156,9 +156,45 @@ func (h *HomeAgent) InstallSA(now time.Time, sa mip6tls.SecurityAssociation, bs 
 	if !now.Before(sa.ValidityEnd) {
 		return fmt.Errorf("%w: SPI %d: validity ended %s (§5.6.3)", ErrSA, sa.SPI, sa.ValidityEnd.UTC().Format(time.RFC3339))
 	}
+	// Installs are serialized by writeMu (with the lease writes), so
+	// that the store sees them in the order the table does. A new SPI —
+	// every provisioning but a re-install — is written to the store
+	// without h.mu: the packet path, which takes h.mu, does not wait for
+	// the fsync (docs/ha.md, "Persistence"). No other write can touch the
+	// record of an SPI that is not in the table meanwhile: the packet
+	// path writes only installed SAs' records, and the lease writes and
+	// the other installs wait for writeMu. An SA already installed with
+	// this SPI may write its record from the packet path (an outbound
+	// reservation): that rare re-install is done under h.mu throughout.
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.install(SARecord{SA: sa, Bootstrap: bs})
+	a, err := h.build(SARecord{SA: sa, Bootstrap: bs}) // under h.mu: Config.Rand is the packet path's too
+	if err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	_, reinstall := h.sas[a.pair.SPI]
+	if !reinstall {
+		h.mu.Unlock()
+	}
+	if err := h.store().PutSA(a.rec); err != nil {
+		if reinstall {
+			h.mu.Unlock()
+		}
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if !reinstall {
+		h.mu.Lock()
+	}
+	retired := h.place(a)
+	h.mu.Unlock()
+	// Retired SAs are out of the table: no packet writes their records,
+	// and another install of their SPI waits for writeMu.
+	for _, spi := range retired {
+		_ = h.store().DeleteSA(spi)
+	}
+	return nil
 }
 
 func (h *HomeAgent) expiredPastGrace(now, end time.Time) bool {

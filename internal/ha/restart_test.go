@@ -206,3 +206,70 @@ func TestRestoreDuringRebootstrap(t *testing.T) {
 		t.Errorf("current %d, previous %d", h.byHoA[hoa], h.previous[hoa])
 	}
 }
+
+// TestInstallDoesNotHoldPackets: while a new SA's record is being written
+// (an fsync on a real store), the packet path keeps serving the SAs
+// already installed; the new SA is in the table once the write is done,
+// and a failed write leaves the table as it was.
+func TestInstallDoesNotHoldPackets(t *testing.T) {
+	f := newFixture(t, mip6tls.SAScopeAll)
+	f.register(1)
+	send := func() error {
+		_, err := f.ha.HandleUDP(nil, t0, coa, f.seal(mip6udp.PacketTypeData, 41, ipv6(hoa, cn)))
+		return err
+	}
+	if err := send(); err != nil { // the SA's first lease is written here
+		t.Fatal(err)
+	}
+	f.store.saEntered, f.store.saGate = make(chan mip6udp.SPI), make(chan struct{})
+	sa, bs := testSA(t, 0x5678, mip6tls.SAScopeAll) // a re-bootstrap of the same home address
+	installed := make(chan error, 1)
+	go func() { installed <- f.ha.InstallSA(t0, sa, bs) }()
+	deadline := time.After(10 * time.Second)
+	select {
+	case spi := <-f.store.saEntered:
+		if spi != 0x5678 {
+			t.Fatalf("PutSA of SPI %#x", spi)
+		}
+	case <-deadline:
+		t.Fatal("InstallSA never wrote the record")
+	}
+	// The write is in progress: data and a BU under the installed SA go
+	// through, and the new SA is not in the table yet.
+	served := make(chan error, 1)
+	go func() {
+		err := send()
+		if err == nil {
+			_, err = f.ha.HandleUDP(nil, t0, coa, f.sealBU(2, 10*time.Minute))
+		}
+		served <- err
+	}()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-deadline:
+		t.Fatal("packets waited for the install's store write")
+	}
+	if sas := f.ha.SAs(t0); len(sas) != 1 || sas[0].SPI != 0x1234 {
+		t.Fatalf("SAs during the write: %+v", sas)
+	}
+	close(f.store.saGate)
+	if err := <-installed; err != nil {
+		t.Fatal(err)
+	}
+	if sas := f.ha.SAs(t0); len(sas) != 2 {
+		t.Fatalf("SAs after the install: %+v, want the new one and the old one kept for the binding", sas)
+	}
+	// A failed write changes nothing.
+	f.store.saGate = nil
+	f.store.fail = true
+	other, obs := testSA(t, 0x9abc, mip6tls.SAScopeAll)
+	if err := f.ha.InstallSA(t0, other, obs); !errors.Is(err, ErrStore) {
+		t.Fatalf("install on a failing store: %v", err)
+	}
+	if sas := f.ha.SAs(t0); len(sas) != 2 || f.ha.Stats().SAsInstalled != 2 {
+		t.Errorf("after a failed install: SAs %+v, stats %+v", sas, f.ha.Stats())
+	}
+}

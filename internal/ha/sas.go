@@ -33,16 +33,11 @@ func (h *HomeAgent) build(rec SARecord) (*association, error) {
 	return a, nil
 }
 
-// install puts a new SA in the table and the store. h.mu is held.
-func (h *HomeAgent) install(rec SARecord) error {
-	a, err := h.build(rec)
-	if err != nil {
-		return err
-	}
+// place puts a, already in the store, in the table. h.mu is held. It
+// returns the SPIs of the SAs it retired (forgotten, their records still
+// to be deleted: the caller does it, best effort, see retire).
+func (h *HomeAgent) place(a *association) (retired []mip6udp.SPI) {
 	spi, hoa := a.pair.SPI, a.rec.Bootstrap.HomeAddress6
-	if err := h.store().PutSA(a.rec); err != nil {
-		return fmt.Errorf("%w: %w", ErrStore, err)
-	}
 	replaced := false
 	// The same SPI again: the old one goes at once, and with it the
 	// binding of a home address it no longer serves.
@@ -60,11 +55,13 @@ func (h *HomeAgent) install(rec SARecord) error {
 		replaced = true
 		if b := h.bindings[hoa]; b != nil && b.SPI == old {
 			if p0, ok := h.previous[hoa]; ok && p0 != old {
-				h.retire(p0)
+				h.forget(p0)
+				retired = append(retired, p0)
 			}
 			h.previous[hoa] = old
 		} else {
-			h.retire(old)
+			h.forget(old)
+			retired = append(retired, old)
 		}
 	}
 	if replaced {
@@ -73,7 +70,7 @@ func (h *HomeAgent) install(rec SARecord) error {
 	h.sas[spi] = a
 	h.byHoA[hoa] = spi
 	h.stats.SAsInstalled++
-	return nil
+	return retired
 }
 
 // registered is called when a BU under SA spi was accepted for hoa: the
@@ -85,7 +82,7 @@ func (h *HomeAgent) registered(hoa netip.Addr, spi mip6udp.SPI) {
 }
 
 // retire forgets an SA and deletes it from the store (best effort: a
-// record left behind is dropped by the next Restore).
+// record left behind is dropped by the next Restore). h.mu is held.
 func (h *HomeAgent) retire(spi mip6udp.SPI) {
 	h.forget(spi)
 	_ = h.store().DeleteSA(spi)

@@ -33,14 +33,22 @@ const (
 	DefaultHACMaxSessions = 1024
 	// DefaultHACMaxTracked bounds the per-source buckets (hac.Limits).
 	DefaultHACMaxTracked = 16384
+	// DefaultHACMaxPerSource bounds the open connections of one source:
+	// a bootstrap holds its connection for milliseconds (PSK) to a few
+	// hundred (EAP-TLS), so 16 at once from one address or /64 is far
+	// beyond what honest MNs behind it do within per_source's rate, while
+	// a source that holds connections open (a TLS handshake never
+	// finished, a slow exchange) keeps at most 16 of max_sessions' slots
+	// instead of 2 × session_timeout + 10.
+	DefaultHACMaxPerSource = 16
 )
 
 // DefaultHACPerSource is the per-source connection rate: an MN
 // bootstraps once per SA lifetime (24 h by default) and retries with a
 // back-off, so even hundreds of MNs behind one NAT address or one /64 stay
 // far below 2 a second, and a burst of 10 covers a restart of several at
-// once; one source alone can then hold at most 2 x session_timeout + 10
-// sessions (70 with the defaults), well under max_sessions.
+// once; the rate alone would let one source hold 2 x session_timeout + 10
+// sessions (70 with the defaults), max_per_source bounds it (16).
 var DefaultHACPerSource = Rate{PerSecond: 2, Burst: 10}
 
 // HACLimits is the [limits] section (hac.Limits).
@@ -52,6 +60,9 @@ type HACLimits struct {
 	PerSource Rate
 	// MaxTracked bounds the per-source buckets kept.
 	MaxTracked int
+	// MaxPerSource bounds the open connections of one source (0:
+	// unlimited).
+	MaxPerSource int
 }
 
 // HACRADIUS is a [[radius]] server the HAC relays EAP to (RFC 3579).
@@ -109,9 +120,10 @@ type rawHAC struct {
 	SessionTimeout string `toml:"session_timeout"`
 	Handshake      string `toml:"handshake_timeout"`
 	Limits         struct {
-		MaxSessions *int     `toml:"max_sessions"`
-		PerSource   *rawRate `toml:"per_source"`
-		MaxTracked  *int     `toml:"max_tracked"`
+		MaxSessions  *int     `toml:"max_sessions"`
+		PerSource    *rawRate `toml:"per_source"`
+		MaxTracked   *int     `toml:"max_tracked"`
+		MaxPerSource *int     `toml:"max_per_source"`
 	} `toml:"limits"`
 	Subscribers struct {
 		Path string `toml:"path"`
@@ -177,6 +189,7 @@ func ParseHAC(file string, data []byte) (*HACConfig, error) {
 		PerSource:   c.rate("limits.per_source", l.PerSource, DefaultHACPerSource),
 		MaxTracked:  c.intRange("limits.max_tracked", l.MaxTracked, DefaultHACMaxTracked, 1, 1<<24),
 	}
+	cfg.Limits.MaxPerSource = c.intRange("limits.max_per_source", l.MaxPerSource, min(DefaultHACMaxPerSource, cfg.Limits.MaxSessions), 0, cfg.Limits.MaxSessions)
 	c.required("subscribers.path", raw.Subscribers.Path)
 	cfg.SubscribersPath = resolve(dir, raw.Subscribers.Path)
 	for i, r := range raw.RADIUS {

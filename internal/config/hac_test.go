@@ -22,7 +22,7 @@ func TestExampleHAC(t *testing.T) {
 		Listen:          netip.MustParseAddrPort("[2001:db8:1::10]:7872"),
 		CertificateFile: "/etc/fhkey/hac-cert.pem", KeyFile: "/etc/fhkey/hac-key.pem",
 		TLSMinVersion: 0x0303, SessionTimeout: 30 * time.Second, HandshakeTimeout: 10 * time.Second,
-		Limits:          HACLimits{MaxSessions: 1024, PerSource: Rate{PerSecond: 2, Burst: 10}, MaxTracked: 16384},
+		Limits:          HACLimits{MaxSessions: 1024, PerSource: Rate{PerSecond: 2, Burst: 10}, MaxTracked: 16384, MaxPerSource: 16},
 		SubscribersPath: "/var/lib/fhkey/hac-subscribers.db",
 		RADIUS:          []HACRADIUS{{Address: netip.MustParseAddrPort("127.0.0.1:1812"), SecretFile: "/etc/fhkey/radius-hac.secret"}},
 		HomeAgent: HACHomeAgent{Address: netip.MustParseAddr("2001:db8:1::1"), Port: 7872, Channel: "[2001:db8:1::1]:7874",
@@ -41,14 +41,15 @@ func TestExampleHAC(t *testing.T) {
 
 // TestParseHACLimitDefaults: without the keys, the documented defaults;
 // handshake_timeout never exceeds a shorter session_timeout; rate 0 is
-// unlimited.
+// unlimited; max_per_source never exceeds max_sessions, 0 is unlimited.
 func TestParseHACLimitDefaults(t *testing.T) {
 	base := "listen = \"127.0.0.1:0\"\ncertificate = \"c\"\nkey = \"k\"\n[subscribers]\npath = \"s.db\"\n[home_agent]\naddress = \"2001:db8::1\"\nchannel = \"h:1\"\nserver_name = \"h\"\nca = \"ca\"\ncertificate = \"c\"\nkey = \"k\"\n"
 	cfg, err := ParseHAC("/etc/fhkey/hac.toml", []byte(base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := HACLimits{MaxSessions: DefaultHACMaxSessions, PerSource: DefaultHACPerSource, MaxTracked: DefaultHACMaxTracked}
+	want := HACLimits{MaxSessions: DefaultHACMaxSessions, PerSource: DefaultHACPerSource, MaxTracked: DefaultHACMaxTracked,
+		MaxPerSource: DefaultHACMaxPerSource}
 	if cfg.Limits != want || cfg.HandshakeTimeout != DefaultHACHandshakeTimeout {
 		t.Fatalf("%+v %v", cfg.Limits, cfg.HandshakeTimeout)
 	}
@@ -58,6 +59,18 @@ func TestParseHACLimitDefaults(t *testing.T) {
 	}
 	if cfg.HandshakeTimeout != 4*time.Second || cfg.Limits.PerSource.PerSecond != 0 || cfg.Limits.PerSource.Burst != DefaultHACPerSource.Burst {
 		t.Fatalf("%v %+v", cfg.HandshakeTimeout, cfg.Limits.PerSource)
+	}
+	for _, c := range []struct {
+		limits string
+		want   int
+	}{{"max_sessions = 4", 4}, {"max_per_source = 0", 0}, {"max_sessions = 8\nmax_per_source = 8", 8}} {
+		cfg, err = ParseHAC("/etc/fhkey/hac.toml", []byte(base+"[limits]\n"+c.limits+"\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", c.limits, err)
+		}
+		if cfg.Limits.MaxPerSource != c.want {
+			t.Errorf("%s: max_per_source %d, want %d", c.limits, cfg.Limits.MaxPerSource, c.want)
+		}
 	}
 }
 
@@ -82,6 +95,8 @@ func TestParseHACProblems(t *testing.T) {
 		{"per_source burst 0", "[limits]\nper_source = { rate = 1.0, burst = 0 }", "limits.per_source.burst", ErrInvalid},
 		{"per_source unknown key", "[limits]\nper_source = { rate = 1.0, brust = 3 }", "limits.per_source.brust", ErrUnknownKey},
 		{"max_tracked 0", "[limits]\nmax_tracked = 0", "limits.max_tracked", ErrInvalid},
+		{"max_per_source negative", "[limits]\nmax_per_source = -1", "limits.max_per_source", ErrInvalid},
+		{"max_per_source above max_sessions", "[limits]\nmax_sessions = 4\nmax_per_source = 5", "limits.max_per_source", ErrInvalid},
 		{"limits unknown key", "[limits]\nmax_conns = 5", "limits.max_conns", ErrUnknownKey},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,9 @@ const (
 	RefusedMaxSessions = "max_sessions"
 	// RefusedRate: the source's token bucket was empty.
 	RefusedRate = "rate"
+	// RefusedPerSource: Limits.MaxPerSource connections from the source
+	// were open.
+	RefusedPerSource = "per_source"
 )
 
 // Rate is a token bucket: PerSecond tokens a second up to Burst. A
@@ -33,6 +36,11 @@ type Limits struct {
 	// PerSource bounds new connections per source (SourceKey); its zero
 	// value means unlimited.
 	PerSource Rate
+	// MaxPerSource bounds the open connections of one source
+	// (SourceKey), TLS handshake included (0: unlimited): the rate alone
+	// lets a source that holds its connections open reach
+	// PerSource × session timeout + burst of them.
+	MaxPerSource int
 	// MaxTracked bounds the per-source buckets kept (0:
 	// DefaultMaxTracked).
 	MaxTracked int
@@ -158,10 +166,12 @@ func (l *SourceLimiter) Len() int {
 // ConnectionStats are a HAC node's connection counters (/status,
 // /metrics).
 type ConnectionStats struct {
-	// Active is the number of open MN connections.
-	Active int `json:"active"`
+	// Active is the number of open MN connections; Sources the number
+	// of sources (SourceKey) they come from.
+	Active  int `json:"active"`
+	Sources int `json:"active_sources"`
 	// Refused counts the connections closed before their TLS handshake,
-	// by reason (RefusedMaxSessions, RefusedRate).
+	// by reason (RefusedMaxSessions, RefusedRate, RefusedPerSource).
 	Refused map[string]uint64 `json:"refused"`
 	// HandshakeFailed counts TLS handshakes that failed or timed out.
 	HandshakeFailed uint64 `json:"handshake_failed"`

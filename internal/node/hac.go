@@ -49,6 +49,7 @@ type hacLive struct {
 	cb                 []byte
 	session, handshake time.Duration
 	maxSessions        int
+	maxPerSource       int
 }
 
 // HAC is a running Home Agent Controller: a TCP listener whose
@@ -63,9 +64,12 @@ type HAC struct {
 	log     *slog.Logger
 	wg      sync.WaitGroup
 
-	mu                               sync.Mutex
-	active                           int
-	refusedMax, refusedRate, hsFails atomic.Uint64
+	mu     sync.Mutex
+	active int
+	// perSource counts the open connections of each source
+	// (hac.SourceKey) that has one: at most active entries.
+	perSource                                          map[netip.Prefix]int
+	refusedMax, refusedRate, refusedPerSource, hsFails atomic.Uint64
 }
 
 // OpenHAC listens on spec.Listen (TCP; TLS 1.2/1.3 on each admitted
@@ -88,7 +92,7 @@ func OpenHAC(spec HACSpec) (*HAC, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &HAC{Role: role, ln: ln, keyLog: spec.KeyLog, log: log,
+	h := &HAC{Role: role, ln: ln, keyLog: spec.KeyLog, log: log, perSource: map[netip.Prefix]int{},
 		limiter: hac.NewSourceLimiter(spec.Limits.PerSource, spec.Limits.MaxTracked)}
 	h.live.Store(live)
 	return h, nil
@@ -108,7 +112,7 @@ func newHACLive(spec HACSpec) (*hacLive, error) {
 		return nil, fmt.Errorf("node: HAC certificate: %w", err)
 	}
 	l := &hacLive{tls: HACTLSConfig(spec), cb: cb, session: spec.SessionTimeout, handshake: spec.HandshakeTimeout,
-		maxSessions: spec.Limits.MaxSessions}
+		maxSessions: spec.Limits.MaxSessions, maxPerSource: spec.Limits.MaxPerSource}
 	if l.session <= 0 {
 		l.session = 30 * time.Second
 	}
@@ -185,7 +189,8 @@ func (h *HAC) Serve(ctx context.Context) error {
 		}
 		backoff = 0
 		live := h.live.Load()
-		if reason := h.admit(c, live); reason != "" {
+		source, reason := h.admit(c, live)
+		if reason != "" {
 			h.log.Debug("HAC: connection refused", "remote", c.RemoteAddr().String(), "reason", reason)
 			refuse(c)
 			continue
@@ -193,7 +198,7 @@ func (h *HAC) Serve(ctx context.Context) error {
 		h.wg.Add(1)
 		go func() {
 			defer h.wg.Done()
-			defer h.release()
+			defer h.release(source)
 			// The last response and the close_notify leave in one
 			// write (coalesce).
 			h.session(ctx, tls.Server(coalesce.New(c), live.tls), live)
@@ -212,29 +217,50 @@ func transientAccept(err error) bool {
 	return false
 }
 
-// admit charges c to its source's bucket, then takes a session slot;
-// it returns the reason of a refusal (hac.RefusedRate,
-// hac.RefusedMaxSessions) or "".
-func (h *HAC) admit(c net.Conn, live *hacLive) string {
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil && !h.limiter.Allow(ap.Addr(), time.Now()) {
-		h.refusedRate.Add(1)
-		return hac.RefusedRate
+// admit charges c to its source's bucket, then takes a session slot and
+// one of its source's; it returns the source (hac.SourceKey; the zero
+// Prefix for an address that does not parse, which no per-source limit
+// applies to) and the reason of a refusal (hac.RefusedRate,
+// hac.RefusedMaxSessions, hac.RefusedPerSource) or "".
+func (h *HAC) admit(c net.Conn, live *hacLive) (netip.Prefix, string) {
+	var source netip.Prefix
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		if !h.limiter.Allow(ap.Addr(), time.Now()) {
+			h.refusedRate.Add(1)
+			return source, hac.RefusedRate
+		}
+		source = hac.SourceKey(ap.Addr())
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if live.maxSessions > 0 && h.active >= live.maxSessions {
 		h.refusedMax.Add(1)
-		return hac.RefusedMaxSessions
+		return source, hac.RefusedMaxSessions
+	}
+	if source.IsValid() {
+		if live.maxPerSource > 0 && h.perSource[source] >= live.maxPerSource {
+			h.refusedPerSource.Add(1)
+			return source, hac.RefusedPerSource
+		}
+		h.perSource[source]++
 	}
 	h.active++
-	return ""
+	return source, ""
 }
 
-// release frees the session slot of an admitted connection.
-func (h *HAC) release() {
+// release frees the session slot of an admitted connection from source.
+func (h *HAC) release(source netip.Prefix) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.active--
-	h.mu.Unlock()
+	if !source.IsValid() {
+		return
+	}
+	if n := h.perSource[source] - 1; n > 0 {
+		h.perSource[source] = n
+	} else {
+		delete(h.perSource, source)
+	}
 }
 
 // refuse closes c with a reset (SO_LINGER 0): no TIME_WAIT is kept for a
@@ -249,10 +275,11 @@ func refuse(c net.Conn) {
 // Connections returns the connection counters.
 func (h *HAC) Connections() hac.ConnectionStats {
 	h.mu.Lock()
-	active := h.active
+	active, sources := h.active, len(h.perSource)
 	h.mu.Unlock()
-	return hac.ConnectionStats{Active: active, HandshakeFailed: h.hsFails.Load(), Tracked: h.limiter.Len(),
-		Refused: map[string]uint64{hac.RefusedMaxSessions: h.refusedMax.Load(), hac.RefusedRate: h.refusedRate.Load()}}
+	return hac.ConnectionStats{Active: active, Sources: sources, HandshakeFailed: h.hsFails.Load(), Tracked: h.limiter.Len(),
+		Refused: map[string]uint64{hac.RefusedMaxSessions: h.refusedMax.Load(), hac.RefusedRate: h.refusedRate.Load(),
+			hac.RefusedPerSource: h.refusedPerSource.Load()}}
 }
 
 // session runs one MN's bootstrap and closes the connection (RFC 6618

@@ -40,6 +40,7 @@ type HACLimitsStatus struct {
 	PerSourceRate    float64 `json:"per_source_rate"`
 	PerSourceBurst   int     `json:"per_source_burst"`
 	MaxTracked       int     `json:"max_tracked"`
+	MaxPerSource     int     `json:"max_per_source"`
 	HandshakeTimeout string  `json:"handshake_timeout"`
 	SessionTimeout   string  `json:"session_timeout"`
 }
@@ -62,7 +63,7 @@ const subscriberLockTimeout = 2 * time.Second
 func hacSpecLive(cfg *config.HACConfig, cr *config.HACCredentials) HACSpec {
 	return HACSpec{Certificate: cr.Server, TLSMinVersion: cfg.TLSMinVersion, SessionTimeout: cfg.SessionTimeout,
 		HandshakeTimeout: cfg.HandshakeTimeout, Limits: hac.Limits{MaxSessions: cfg.Limits.MaxSessions,
-			PerSource: hac.Rate(cfg.Limits.PerSource), MaxTracked: cfg.Limits.MaxTracked}}
+			PerSource: hac.Rate(cfg.Limits.PerSource), MaxTracked: cfg.Limits.MaxTracked, MaxPerSource: cfg.Limits.MaxPerSource}}
 }
 
 // hacRunning is what a reload changes in a running HAC daemon.
@@ -173,7 +174,7 @@ func HACOptions(file, keyLog string, stderr io.Writer) daemon.Options[*config.HA
 			s := HACStatus{Listen: h.Addr().String(), HomeAgent: run.started.HomeAgent.Channel, SubscriberStore: "bolt",
 				Subscribers: run.store.Len(), Counters: h.Role.Stats(), Connections: h.Connections(),
 				Limits: HACLimitsStatus{MaxSessions: l.MaxSessions, PerSourceRate: l.PerSource.PerSecond, PerSourceBurst: l.PerSource.Burst,
-					MaxTracked: l.MaxTracked, HandshakeTimeout: cfg.HandshakeTimeout.String(), SessionTimeout: cfg.SessionTimeout.String()}}
+					MaxTracked: l.MaxTracked, MaxPerSource: l.MaxPerSource, HandshakeTimeout: cfg.HandshakeTimeout.String(), SessionTimeout: cfg.SessionTimeout.String()}}
 			for _, m := range h.Role.Methods() {
 				s.Methods = append(s.Methods, string(m))
 			}

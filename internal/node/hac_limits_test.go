@@ -99,6 +99,27 @@ func refused(addr string, from netip.Addr) error {
 	return nil
 }
 
+// dialOpen opens n TCP connections to h from the local address from (the
+// zero Addr: the kernel's) that send nothing, closed when the test ends,
+// and returns them.
+func dialOpen(t *testing.T, h *limitedHAC, from netip.Addr, n int) []net.Conn {
+	t.Helper()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if from.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0))
+	}
+	var cs []net.Conn
+	for range n {
+		c, err := d.Dial("tcp", h.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		cs = append(cs, c)
+	}
+	return cs
+}
+
 // TestHACMaxSessions: over loopback TCP, max_sessions connections are
 // admitted (each waits for its ClientHello), the next is reset before any
 // TLS and counted as max_sessions, and closing one admits another, which
@@ -106,19 +127,7 @@ func refused(addr string, from netip.Addr) error {
 func TestHACMaxSessions(t *testing.T) {
 	const max = 3
 	h := openLimitedHAC(t, hac.Limits{MaxSessions: max}, 0)
-	var open []net.Conn
-	defer func() {
-		for _, c := range open {
-			c.Close()
-		}
-	}()
-	for range max {
-		c, err := net.Dial("tcp", h.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		open = append(open, c)
-	}
+	open := dialOpen(t, h, netip.Addr{}, max)
 	testenv.Eventually(t, 5*time.Second, "max_sessions connections admitted", func() (bool, string) {
 		s := h.Connections()
 		return s.Active == max, fmt.Sprintf("%+v", s)
@@ -245,4 +254,53 @@ func TestHACAcceptBackoff(t *testing.T) {
 	if err := h2.Serve(context.Background()); !errors.Is(err, other) {
 		t.Fatalf("Serve: %v, want the other error", err)
 	}
+}
+
+// TestHACMaxPerSource: over loopback TCP, max_per_source connections from
+// one source are admitted (each waits for its ClientHello), the next from
+// it is reset before any TLS and counted as per_source, another source
+// (127.0.0.2) still bootstraps, and closing one admits the first source
+// again.
+func TestHACMaxPerSource(t *testing.T) {
+	const max = 2
+	h := openLimitedHAC(t, hac.Limits{MaxSessions: 100, MaxPerSource: max}, 0)
+	one, two := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")
+	open := dialOpen(t, h, one, max)
+	testenv.Eventually(t, 5*time.Second, "max_per_source connections admitted", func() (bool, string) {
+		s := h.Connections()
+		return s.Active == max && s.Sources == 1, fmt.Sprintf("%+v", s)
+	})
+	if err := refused(h.Addr().String(), one); err != nil {
+		t.Fatalf("connection %d from one source: %v", max+1, err)
+	}
+	if err := h.boot(two); err != nil {
+		t.Fatalf("another source: %v", err)
+	}
+	if s := h.Connections(); s.Refused[hac.RefusedPerSource] != 1 || s.Refused[hac.RefusedMaxSessions] != 0 || s.Refused[hac.RefusedRate] != 0 {
+		t.Fatalf("%+v, want 1 refused as per_source", s)
+	}
+	open[0].Close()
+	open = open[1:]
+	testenv.Eventually(t, 5*time.Second, "the closed connection's slot freed", func() (bool, string) {
+		s := h.Connections()
+		return s.Active == max-1 && s.Sources == 1, fmt.Sprintf("%+v", s)
+	})
+	if err := h.boot(one); err != nil {
+		t.Fatalf("after a close: %v", err)
+	}
+	open[0].Close()
+	testenv.Eventually(t, 5*time.Second, "no source left", func() (bool, string) {
+		s := h.Connections()
+		return s.Active == 0 && s.Sources == 0, fmt.Sprintf("%+v", s)
+	})
+	// A reload applies a new limit to the connections accepted from then on.
+	spec := HACSpec{Certificate: h.live.Load().tls.Certificates[0], Limits: hac.Limits{MaxSessions: 100, MaxPerSource: 0}}
+	if err := h.Reconfigure(spec); err != nil {
+		t.Fatal(err)
+	}
+	dialOpen(t, h, one, max+1)
+	testenv.Eventually(t, 5*time.Second, "unlimited after the reload", func() (bool, string) {
+		s := h.Connections()
+		return s.Active == max+1, fmt.Sprintf("%+v", s)
+	})
 }

@@ -160,12 +160,14 @@ func TestHACDaemon(t *testing.T) {
 		return got == "2", "psk/ok = " + got
 	})
 	_, m := d.get("/metrics")
-	for _, series := range []string{`fhkey_hac_connections_refused_total{reason="max_sessions"}`, `fhkey_hac_connections_refused_total{reason="rate"}`} {
+	for _, series := range []string{`fhkey_hac_connections_refused_total{reason="max_sessions"}`, `fhkey_hac_connections_refused_total{reason="rate"}`,
+		`fhkey_hac_connections_refused_total{reason="per_source"}`} {
 		if got := metric(m, series); got != "0" {
 			t.Errorf("%s = %q, want 0 from the start", series, got)
 		}
 	}
-	if st := hacStatus(t, d); st.Subscribers != 1 || st.Limits.MaxSessions != config.DefaultHACMaxSessions || st.Limits.PerSourceBurst != 10 {
+	if st := hacStatus(t, d); st.Subscribers != 1 || st.Limits.MaxSessions != config.DefaultHACMaxSessions || st.Limits.PerSourceBurst != 10 ||
+		st.Limits.MaxPerSource != config.DefaultHACMaxPerSource {
 		t.Errorf("/status: %+v", st)
 	}
 	if strings.Contains(d.log(), string(f.psk)) {

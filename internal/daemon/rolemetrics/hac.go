@@ -21,7 +21,7 @@ var (
 	hacActiveDesc = prometheus.NewDesc("fhkey_hac_connections_active",
 		"MN connections open (admitted by the limits, TLS handshake included).", nil, nil)
 	hacRefusedDesc = prometheus.NewDesc("fhkey_hac_connections_refused_total",
-		"MN connections reset before their TLS handshake, by reason: max_sessions (limits.max_sessions open), rate (the source's limits.per_source bucket empty).",
+		"MN connections reset before their TLS handshake, by reason: max_sessions (limits.max_sessions open), rate (the source's limits.per_source bucket empty), per_source (limits.max_per_source of the source's connections open).",
 		[]string{"reason"}, nil)
 	hacHandshakeFailDesc = prometheus.NewDesc("fhkey_hac_handshake_failures_total",
 		"TLS handshakes of admitted connections that failed or exceeded handshake_timeout.", nil, nil)
@@ -55,7 +55,7 @@ func (c *hacCollector) Collect(ch chan<- prometheus.Metric) {
 	cs := c.conns()
 	ch <- prometheus.MustNewConstMetric(hacActiveDesc, prometheus.GaugeValue, float64(cs.Active))
 	ch <- prometheus.MustNewConstMetric(hacHandshakeFailDesc, prometheus.CounterValue, float64(cs.HandshakeFailed))
-	for _, r := range []string{hac.RefusedMaxSessions, hac.RefusedRate} {
+	for _, r := range []string{hac.RefusedMaxSessions, hac.RefusedRate, hac.RefusedPerSource} {
 		ch <- prometheus.MustNewConstMetric(hacRefusedDesc, prometheus.CounterValue, float64(cs.Refused[r]), r)
 	}
 	s := c.stats()

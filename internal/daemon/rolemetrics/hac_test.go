@@ -18,7 +18,7 @@ func TestRegisterHAC(t *testing.T) {
 		return hac.Stats{Sessions: 4, Bootstraps: map[string]map[string]uint64{
 			"psk": {hac.OutcomeOK: 2, hac.OutcomeUnauthorized: 1}, "none": {hac.OutcomeAborted: 1}}}
 	}, func() hac.ConnectionStats {
-		return hac.ConnectionStats{Active: 3, HandshakeFailed: 5, Refused: map[string]uint64{hac.RefusedRate: 7}}
+		return hac.ConnectionStats{Active: 3, HandshakeFailed: 5, Refused: map[string]uint64{hac.RefusedRate: 7, hac.RefusedPerSource: 2}}
 	})
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -48,8 +48,8 @@ func TestRegisterHAC(t *testing.T) {
 			for _, m := range mf.GetMetric() {
 				refused[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 			}
-			if len(refused) != 2 || refused["rate"] != 7 || refused["max_sessions"] != 0 {
-				t.Errorf("refused %v, want rate 7 and max_sessions 0", refused)
+			if len(refused) != 3 || refused["rate"] != 7 || refused["max_sessions"] != 0 || refused["per_source"] != 2 {
+				t.Errorf("refused %v, want rate 7, max_sessions 0, per_source 2", refused)
 			}
 			continue
 		}

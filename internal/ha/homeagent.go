@@ -124,7 +124,8 @@ type HomeAgent struct {
 	changed map[netip.Addr]struct{}
 	stats   Stats
 	// leaseDue signals that a lease is wanted (LeaseDue); writeMu
-	// serializes lease writes and is taken before mu.
+	// serializes the store writes made without mu (lease writes, a new
+	// SPI's install) and is taken before mu.
 	leaseDue chan struct{}
 	writeMu  sync.Mutex
 }

@@ -1,7 +1,6 @@
 package mip6tls
 
 import (
-	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"strings"
@@ -149,9 +148,7 @@ func parseMessage(b []byte) (Message, []byte, error) {
 	if err != nil {
 		return Message{}, nil, err
 	}
-	// A small capacity to start, so that content made of CRLFs allocates
-	// nothing large.
-	m := Message{Identifier: c.Identifier, Parameters: make([]Parameter, 0, min(bytes.Count(c.Content, []byte(crlf)), 32))}
+	m := Message{Identifier: c.Identifier, Parameters: make([]Parameter, 0, headerCapacity(c.Content))}
 	var msgOctets []byte
 	var seen seenNames
 	// The first error of a parameter is returned once the whole content

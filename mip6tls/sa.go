@@ -103,8 +103,10 @@ func (c CipherSuite) String() string {
 // appendCSuite writes "{" suite "}", the suite as two upper-case hex
 // octets.
 func (c CipherSuite) appendCSuite(b []byte) []byte {
-	b = append(b, '{', upperHex[c>>12&0xf], upperHex[c>>8&0xf], ',')
-	return append(b, upperHex[c>>4&0xf], upperHex[c&0xf], '}')
+	o := [2]byte{byte(c >> 8), byte(c)}
+	b = appendHex(append(b, '{'), o[:1])
+	b = appendHex(append(b, ','), o[1:])
+	return append(b, '}')
 }
 
 // Name returns "mip6-ciphersuite": a CipherSuite is the HAC's selection,

@@ -34,9 +34,7 @@ type TVHeader struct {
 
 // ParseTVHeaders decodes a content portion into its TV-headers, in order.
 func ParseTVHeaders(content []byte) ([]TVHeader, error) {
-	// A small capacity to start, so that content made of CRLFs allocates
-	// nothing large.
-	hs := make([]TVHeader, 0, min(bytes.Count(content, []byte(crlf)), 32))
+	hs := make([]TVHeader, 0, headerCapacity(content))
 	err := scanTVHeaders(content, func(_, _ int, name, value []byte, _ bool) error {
 		hs = append(hs, TVHeader{Name: string(name), Value: string(value)})
 		return nil
@@ -46,6 +44,11 @@ func ParseTVHeaders(content []byte) ([]TVHeader, error) {
 	}
 	return hs, nil
 }
+
+// headerCapacity is the capacity to start a slice of content's TV-headers
+// with: one per CRLF, at most 32, so that content made of CRLFs allocates
+// nothing large.
+func headerCapacity(content []byte) int { return min(bytes.Count(content, []byte(crlf)), 32) }
 
 // scanTVHeaders walks content up to end-of-message, calling each with the
 // TV-header's number (from 1), the offset in content at which it starts

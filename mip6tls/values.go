@@ -217,43 +217,15 @@ func appendPrefix(b []byte, p netip.Prefix) ([]byte, error) {
 // 08:49:37 GMT", which §5.5.6 and §5.6.3 use.
 const rfc1123Layout = "Mon, 02 Jan 2006 15:04:05 GMT"
 
-// The names of rfc1123-date (RFC 2616 §3.3.1: wkday and month), exactly
-// as time.Format writes them.
-const (
-	rfc1123Days   = "SunMonTueWedThuFriSat"
-	rfc1123Months = "JanFebMarAprMayJunJulAugSepOctNovDec"
-)
-
-// parseRFC1123 decodes an rfc1123-date: exactly the fixed-width form that
-// time.Format writes with rfc1123Layout, in GMT (RFC 2616 §3.3.1: "MUST be
-// represented in Greenwich Mean Time"), the weekday the date's own, each
-// field in range (a 30 February is refused, as is a second 60).
+// parseRFC1123 decodes an rfc1123-date: exactly the fixed-width form, in
+// GMT (RFC 2616 §3.3.1: "MUST be represented in Greenwich Mean Time"):
+// what time.Format writes back identically, so a weekday that is not the
+// date's, a 30 February or a second 60 are refused. A date holds no
+// secret: it is read from a string copy.
 func parseRFC1123(s []byte) (time.Time, error) {
-	bad := func() (time.Time, error) {
+	t, err := time.Parse(rfc1123Layout, string(s))
+	if err != nil || t.Format(rfc1123Layout) != string(s) {
 		return time.Time{}, wrapCause(ErrValue, "%q is not an rfc1123-date (%s)", s, rfc1123Layout)
-	}
-	if len(s) != len(rfc1123Layout) || string(s[3:5]) != ", " || s[7] != ' ' || s[11] != ' ' ||
-		s[16] != ' ' || s[19] != ':' || s[22] != ':' || string(s[25:]) != " GMT" {
-		return bad()
-	}
-	month := 0
-	for i := 0; i < len(rfc1123Months); i += 3 {
-		if string(s[8:11]) == rfc1123Months[i:i+3] {
-			month = i/3 + 1
-		}
-	}
-	day, errD := parseDecimal(s[5:7], 2, 1, 31)
-	year, errY := parseDecimal(s[12:16], 4, 0, 9999)
-	hour, errH := parseDecimal(s[17:19], 2, 0, 23)
-	minute, errM := parseDecimal(s[20:22], 2, 0, 59)
-	sec, errS := parseDecimal(s[23:25], 2, 0, 59)
-	if month == 0 || errD != nil || errY != nil || errH != nil || errM != nil || errS != nil {
-		return bad()
-	}
-	t := time.Date(int(year), time.Month(month), int(day), int(hour), int(minute), int(sec), 0, time.UTC)
-	wd := int(t.Weekday()) * 3
-	if t.Day() != int(day) || string(s[:3]) != rfc1123Days[wd:wd+3] {
-		return bad() // a day past the month's end, or another weekday
 	}
 	return t, nil
 }

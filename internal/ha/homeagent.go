@@ -175,18 +175,16 @@ func (h *HomeAgent) InstallSA(now time.Time, sa mip6tls.SecurityAssociation, bs 
 		h.mu.Unlock()
 		return err
 	}
-	_, reinstall := h.sas[a.pair.SPI]
-	if !reinstall {
+	if _, reinstall := h.sas[a.pair.SPI]; reinstall {
+		err = h.store().PutSA(a.rec)
+	} else {
 		h.mu.Unlock()
-	}
-	if err := h.store().PutSA(a.rec); err != nil {
-		if reinstall {
-			h.mu.Unlock()
-		}
-		return fmt.Errorf("%w: %w", ErrStore, err)
-	}
-	if !reinstall {
+		err = h.store().PutSA(a.rec)
 		h.mu.Lock()
+	}
+	if err != nil {
+		h.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrStore, err)
 	}
 	retired := h.place(a)
 	h.mu.Unlock()

@@ -28,7 +28,7 @@ type TLSBenchConfig struct {
 	// Batch is the number of bootstraps, and of bare handshakes, in one
 	// batch (0: 100); Batches the number of batches of each (0: 45: the
 	// median of 15 spread ± 0.05 from one invocation to the next on a
-	// shared 2-core machine, of 45 ± 0.02).
+	// shared 2-core machine, of 45 about ± 0.025).
 	Batch, Batches int
 	// Packets is the number of data packets of one data-plane batch
 	// (0: 2000); DataBatches the number of batches of each path (0: 9).
